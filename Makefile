@@ -1,0 +1,104 @@
+# Ferry — one build for everything.  See README.md and docs/ARCHITECTURE.md.
+#
+#   make              developer build (C11, -Wall -Wextra -Werror) into build/
+#   make check        unit tests (cmocka) + end-to-end tests
+#   make check-asan   unit + image e2e tests under ASan+UBSan (build-asan/)
+#   make demo         capture the built-in demo disk to VHD and show it
+#   make fuzz         build the libFuzzer harnesses and run each FUZZ_TIME s
+#   make deps         apt-get every build and test dependency
+#   make install      PREFIX=/usr/local DESTDIR=
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+B          ?= build
+SANITIZE   ?=
+FUZZ_TIME  ?= 20
+
+CC         ?= cc
+PKGS       := zlib libcrypto libxxhash libnbd ext2fs libparted
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+
+WARN       := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wformat=2 \
+              -Wno-format-nonliteral
+CFLAGS     ?= -O2 -g
+ifneq ($(SANITIZE),)
+CFLAGS     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+              -fno-sanitize-recover=undefined
+LDFLAGS    += -fsanitize=address,undefined
+endif
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
+              -DFERRY_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) $(PKG_CFLAGS) \
+              -Ilib -I.
+
+LIB_SRCS   := $(wildcard lib/common/*.c lib/image/*.c p2v/*.c)
+CMD_SRCS   := ferry.c $(wildcard cmd/*.c)
+LIB_OBJS   := $(LIB_SRCS:%.c=$(B)/%.o)
+CMD_OBJS   := $(CMD_SRCS:%.c=$(B)/%.o)
+UNIT_SRCS  := $(wildcard tests/unit/test-*.c)
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz-*.c)
+
+.PHONY: all check check-unit check-e2e check-asan demo deps install lint \
+        fuzz clean bench
+
+all: $(B)/ferry
+
+$(B)/%.o: %.c $(wildcard lib/*/*.h p2v/*.h cmd/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libferry.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/ferry: $(CMD_OBJS) $(B)/libferry.a
+	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(B)/libferry.a $(PKG_LIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libferry.a tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) $(LDFLAGS) \
+	  -o $@ $< $(B)/libferry.a $(PKG_LIBS) $(shell pkg-config --libs cmocka)
+
+# Install whatever is missing (Debian); `make check`/`make demo` call it.
+deps:
+	@tests/deps.sh
+
+check: deps
+	$(MAKE) lint
+	$(MAKE) check-unit
+	$(MAKE) check-e2e
+
+check-unit: $(UNIT_BINS)
+	@tests/run-unit.sh $(UNIT_BINS)
+
+check-e2e: $(B)/ferry
+	@FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath $(B)) \
+	  tests/run-e2e.sh $(E2E)
+
+# Unit tests and the image e2e tests (no guest boots) under ASan+UBSan.
+check-asan: deps
+	$(MAKE) B=build-asan SANITIZE=1 check-unit
+	$(MAKE) B=build-asan SANITIZE=1 check-e2e FERRY_NO_BOOT=1 \
+	  E2E="$(wildcard tests/e2e/test-image-*.sh tests/e2e/test-capture-*.sh tests/e2e/test-hostile*.sh)"
+
+lint:
+	@tests/lint.sh
+
+demo: deps $(B)/ferry
+	@FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath $(B)) tests/demo.sh
+
+fuzz: deps
+	@B=$(B)/fuzz FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/run.sh $(FUZZ_SRCS)
+
+bench: deps $(B)/ferry
+	@FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath $(B)) bench/capture.sh
+
+install: $(B)/ferry
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(B)/ferry $(DESTDIR)$(PREFIX)/bin/ferry
+	install -m 644 docs/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,25 @@
+/* cleanup.c: helpers behind the CLEANUP_* attributes. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+void
+cleanup_free (void *ptr)
+{
+  free (*(void **) ptr);
+}
+
+void
+cleanup_close (int *fd)
+{
+  if (*fd >= 0)
+    close (*fd);
+}
+
+void
+cleanup_fclose (FILE **fp)
+{
+  if (*fp)
+    fclose (*fp);
+}

@@ -1,0 +1,73 @@
+# functions.sh: the shell library every end-to-end test sources.
+#
+#   source "$(dirname "$0")/../functions.sh"
+#   requires qemu-img            # skip (exit 77) if an optional peer is missing
+#   t=$(mktmpdir)                # removed at exit
+#   cleanup_fn kill_server       # run at exit, in reverse order
+#   expect_fail "message regexp" $FERRY info bad.vhd
+#
+# Environment (set by `make check-e2e`): FERRY (the binary), BUILDDIR (the
+# build tree, where cached guest images live), FERRY_NO_BOOT (set under
+# check-asan: skip guest boots).
+
+set -euo pipefail
+
+: "${FERRY:?FERRY must point at the ferry binary (run through make check)}"
+: "${BUILDDIR:?BUILDDIR must be set (run through make check)}"
+export LIBGUESTFS_BACKEND_SETTINGS="${LIBGUESTFS_BACKEND_SETTINGS:-force_tcg}"
+TESTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+_cleanups=()
+cleanup_fn () { _cleanups+=("$*"); }
+_run_cleanups () {
+    local i
+    for (( i=${#_cleanups[@]}-1; i>=0; i-- )); do eval "${_cleanups[$i]}" || true; done
+}
+trap _run_cleanups EXIT
+
+# requires CMD...: skip the test when an optional peer tool is missing.
+requires () {
+    local c
+    for c in "$@"; do
+        command -v "$c" >/dev/null 2>&1 || { echo "SKIP: $c not installed"; exit 77; }
+    done
+}
+
+mktmpdir () {
+    local d
+    d=$(mktemp -d "${TMPDIR:-/var/tmp}/ferry-test.XXXXXX")
+    cleanup_fn "rm -rf '$d'"
+    echo "$d"
+}
+
+fail () { echo "FAIL: $*" >&2; exit 1; }
+
+# expect_fail REGEXP CMD...: CMD must exit non-zero (not crash: exit < 128)
+# and print REGEXP on stderr, in one line.
+expect_fail () {
+    local re=$1 out rc=0; shift
+    out=$("$@" 2>&1 >/dev/null) || rc=$?
+    [ "$rc" -ne 0 ] || fail "expected failure: $*"
+    [ "$rc" -lt 128 ] || fail "crashed (exit $rc): $* :: $out"
+    echo "$out" | grep -Eq -- "$re" || fail "expected /$re/ from: $* :: got: $out"
+    [ "$(echo "$out" | wc -l)" -le 2 ] || fail "error not on one line: $out"
+}
+
+# make_test_disk FILE SIZE_MIB: a raw file with data at scattered places
+# and holes between them.
+make_test_disk () {
+    local f=$1 mib=$2 i
+    truncate -s "${mib}M" "$f"
+    for i in 0 1 5 17 33 $((mib - 1)); do
+        [ "$i" -lt "$mib" ] || continue
+        head -c 300000 /dev/urandom | dd of="$f" bs=1M seek="$i" conv=notrunc status=none
+    done
+    # A block that is allocated but all zeros, and an odd-sized tail write.
+    dd if=/dev/zero of="$f" bs=64K count=2 seek=100 conv=notrunc status=none
+    printf 'tail' | dd of="$f" bs=1 seek=$((mib * 1048576 - 4)) conv=notrunc status=none
+}
+
+# qemu_compare A B: qemu-img must say the two disks are identical.
+qemu_compare () {
+    qemu-img compare -q "$1" "$2" || fail "qemu-img compare: '$1' and '$2' differ"
+}

@@ -47,18 +47,22 @@ all: $(B)/ferry
 
 $(B)/%.o: %.c $(wildcard lib/*/*.h p2v/*.h cmd/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/libferry.a: $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	@ar rcs $@ $^
 
 $(B)/ferry: $(CMD_OBJS) $(B)/libferry.a
-	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(B)/libferry.a $(PKG_LIBS)
+	@echo "  LINK    $@"
+	@$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(B)/libferry.a $(PKG_LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libferry.a tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) $(LDFLAGS) \
+	@echo "  TEST    $@"
+	@$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) $(LDFLAGS) \
 	  -o $@ $< $(B)/libferry.a $(PKG_LIBS) $(shell pkg-config --libs cmocka)
 
 # Install whatever is missing (Debian); `make check`/`make demo` call it.

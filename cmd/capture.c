@@ -1,0 +1,238 @@
+/* capture.c: `ferry capture` — image source disks, used blocks only. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cmd/cmd.h"
+#include "cmd/report.h"
+#include "common/error.h"
+#include "common/json.h"
+#include "common/outfile.h"
+#include "common/progress.h"
+#include "common/strbuf.h"
+#include "p2v/capture.h"
+
+static const char usage_text[] =
+  "usage: ferry capture SOURCE... -o OUTPUT [-O FORMAT] [options]\n\n"
+  "Image disks into virtual disk images.  SOURCE is a block device, a file\n"
+  "standing in for one, or an nbd:// / nbd+unix:// URI; it is only read.\n"
+  "ext2/3/4 partitions are captured by their used blocks (free blocks,\n"
+  "deleted data included, become zeros), swap by its header only, the rest\n"
+  "with all-zero blocks skipped.  With one SOURCE, OUTPUT is the image file;\n"
+  "with several, OUTPUT is a directory receiving one image per source.\n\n"
+  "  -O FORMAT          vhd (default), vmdk, qcow2 or raw\n"
+  "  --opt KEY=VALUE    image options, as `ferry copy -o`\n"
+  "  --all-blocks       copy every non-zero block, ignoring filesystems\n"
+  "  --strict           stop at the first unreadable sector\n"
+  "  --retries N        extra read attempts before a sector is given up\n"
+  "                     (default 2); unreadable sectors become zeros and\n"
+  "                     are listed in the report\n"
+  "  --force            replace existing outputs\n"
+  "  -q, --quiet        no progress meter or summary\n"
+  "  --json             print a JSON report on stdout\n";
+
+struct capture_args {
+  const char *output;
+  struct capture_opts opts;
+  bool json;
+  char **sources;
+  int nr_sources;
+};
+
+static int
+parse_opts (int argc, char **argv, struct capture_args *a)
+{
+  static const struct option longopts[] = {
+    { "opt", required_argument, NULL, 'p' },
+    { "all-blocks", no_argument, NULL, 'A' },
+    { "strict", no_argument, NULL, 'S' },
+    { "retries", required_argument, NULL, 'R' },
+    { "force", no_argument, NULL, 'F' },
+    { "quiet", no_argument, NULL, 'q' },
+    { "json", no_argument, NULL, 'j' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  uint64_t n;
+  int c;
+
+  while ((c = getopt_long (argc, argv, "o:O:qh", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'o': a->output = optarg; break;
+    case 'O': a->opts.format = optarg; break;
+    case 'p':
+      if (cmd_parse_create_opts (optarg, &a->opts.create) == -1)
+        return cmd_usage_error ("capture", "%s", error_get ());
+      break;
+    case 'A': a->opts.all_blocks = true; break;
+    case 'S': a->opts.strict = true; break;
+    case 'R':
+      if (cmd_parse_uint (optarg, 100, &n) == -1)
+        return cmd_usage_error ("capture", "--retries: %s", error_get ());
+      a->opts.retries = (unsigned) n;
+      break;
+    case 'F': a->opts.overwrite = true; break;
+    case 'q': a->opts.quiet = true; break;
+    case 'j': a->json = true; break;
+    case 'h': fputs (usage_text, stdout); return -1;
+    default: return cmd_usage_error ("capture", "bad option");
+    }
+  }
+  return 0;
+}
+
+static int
+parse_args (int argc, char **argv, struct capture_args *a)
+{
+  int r;
+
+  a->opts.retries = 2;
+  if ((r = parse_opts (argc, argv, a)) != 0)
+    return r;
+  a->sources = argv + optind;
+  a->nr_sources = argc - optind;
+  if (a->nr_sources < 1)
+    return cmd_usage_error ("capture", "no SOURCE given");
+  if (a->output == NULL)
+    return cmd_usage_error ("capture", "no output given (-o OUTPUT)");
+  if (a->opts.format == NULL &&
+      (a->nr_sources > 1 ||
+       (a->opts.format = cmd_format_from_name (a->output)) == NULL))
+    a->opts.format = "vhd";
+  if (image_format_by_name (a->opts.format) == NULL)
+    return cmd_usage_error ("capture", "%s", error_get ());
+  return 0;
+}
+
+/* With several sources, OUTPUT is a directory: DIR/<source name>.<ext>. */
+static char *
+output_for (const struct capture_args *a, int i)
+{
+  const char *ext = strcmp (a->opts.format, "raw") == 0 ? "img"
+    : a->opts.format;
+  char *copy, *name, *r;
+
+  if (a->nr_sources == 1)
+    return xstrdup (a->output);
+  if (mkdir (a->output, 0755) == -1 && errno != EEXIST) {
+    error_errno ("'%s': create directory", a->output);
+    return NULL;
+  }
+  if (strstr (a->sources[i], "://"))
+    return xasprintf ("%s/disk%d.%s", a->output, i + 1, ext);
+  copy = xstrdup (a->sources[i]);
+  if (copy == NULL)
+    return NULL;
+  name = basename (copy);
+  r = xasprintf ("%s/%s.%s", a->output, name, ext);
+  free (copy);
+  return r;
+}
+
+static const char *
+policy_name (enum part_policy p)
+{
+  return p == PART_EXT ? "used-blocks" : p == PART_SWAP ? "swap-header"
+    : "non-zero";
+}
+
+static void
+json_partitions (struct json *j, const struct usedmap *map)
+{
+  size_t i;
+
+  json_key_string (j, "partition_table", map->table[0] ? map->table : NULL);
+  json_key (j, "partitions");
+  json_array_begin (j);
+  for (i = 0; i < map->parts.len; i++) {
+    const struct part_info *p = &map->parts.ptr[i];
+    json_object_begin (j);
+    json_key_int (j, "number", p->number);
+    json_key_uint (j, "offset", p->offset);
+    json_key_uint (j, "length", p->length);
+    json_key_string (j, "filesystem", p->fstype[0] ? p->fstype : NULL);
+    json_key_string (j, "policy", policy_name (p->policy));
+    json_key_uint (j, "kept_bytes", p->used_bytes);
+    json_object_end (j);
+  }
+  json_array_end (j);
+}
+
+static void
+json_result (struct json *j, const char *src, const char *out,
+             const struct capture_args *a, const struct capture_result *res)
+{
+  json_object_begin (j);
+  json_key_string (j, "source", src);
+  json_key_string (j, "output", out);
+  json_key_string (j, "format", a->opts.format);
+  json_key_uint (j, "source_size", res->source_size);
+  json_partitions (j, &res->map);
+  report_stats_json (j, &res->stats);
+  json_object_end (j);
+}
+
+static void
+text_result (const char *src, const char *out, const struct capture_result *res)
+{
+  char what[4200];
+
+  snprintf (what, sizeof what, "capture '%s' -> '%s'", src, out);
+  report_stats_text (stderr, what, &res->stats);
+}
+
+static int
+capture_all (struct capture_args *a, struct json *j)
+{
+  int i, failed = 0;
+
+  for (i = 0; i < a->nr_sources; i++) {
+    struct capture_result res;
+    char *out = output_for (a, i);
+
+    if (out == NULL || capture_one (a->sources[i], out, &a->opts, &res) == -1) {
+      cmd_fail ();
+      failed = 1;
+      free (out);
+      break;
+    }
+    if (a->json)
+      json_result (j, a->sources[i], out, a, &res);
+    else if (!a->opts.quiet)
+      text_result (a->sources[i], out, &res);
+    capture_result_free (&res);
+    free (out);
+  }
+  return failed;
+}
+
+int
+cmd_capture (int argc, char **argv)
+{
+  struct capture_args a = { 0 };
+  struct json j;
+  int r, failed;
+
+  if ((r = parse_args (argc, argv, &a)) != 0)
+    return r == -1 ? EXIT_OK : r;
+  outfile_install_signal_handlers ();
+  if (a.json) {
+    a.opts.quiet = true;
+    json_init (&j, stdout);
+    json_object_begin (&j);
+    json_key (&j, "captures");
+    json_array_begin (&j);
+  }
+  failed = capture_all (&a, &j);
+  if (a.json) {
+    json_array_end (&j);
+    json_key_bool (&j, "ok", !failed);
+    json_object_end (&j);
+    json_finish (&j);
+  }
+  return failed ? EXIT_FAIL : EXIT_OK;
+}

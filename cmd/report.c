@@ -1,0 +1,53 @@
+/* report.c: the summary printed after a copy or capture (text or JSON). */
+#include <stdio.h>
+
+#include "cmd/report.h"
+#include "common/json.h"
+#include "common/progress.h"
+
+void
+report_stats_json (struct json *j, const struct copy_stats *s)
+{
+  size_t i;
+
+  json_key_uint (j, "bytes_read", s->bytes_read);
+  json_key_uint (j, "bytes_written", s->bytes_written);
+  json_key_uint (j, "bytes_skipped", s->bytes_skipped);
+  json_key_uint (j, "bytes_unreadable", s->bytes_bad);
+  json_key (j, "unreadable_ranges");
+  json_array_begin (j);
+  for (i = 0; i < s->bad.len; i++) {
+    json_object_begin (j);
+    json_key_uint (j, "offset", s->bad.ptr[i].offset);
+    json_key_uint (j, "length", s->bad.ptr[i].length);
+    json_object_end (j);
+  }
+  json_array_end (j);
+  json_key (j, "seconds");
+  json_double (j, s->seconds);
+}
+
+void
+report_stats_text (FILE *fp, const char *what, const struct copy_stats *s)
+{
+  char r[32], w[32], k[32], t[32];
+  size_t i;
+
+  format_bytes (r, sizeof r, s->bytes_read);
+  format_bytes (w, sizeof w, s->bytes_written);
+  format_bytes (k, sizeof k, s->bytes_skipped);
+  format_duration (t, sizeof t, s->seconds);
+  fprintf (fp, "%s: read %s, wrote %s, skipped %s in %s\n", what, r, w, k, t);
+  if (s->bad.len == 0)
+    return;
+  format_bytes (r, sizeof r, s->bytes_bad);
+  fprintf (fp, "%s: WARNING: %s unreadable, written as zeros:\n", what, r);
+  for (i = 0; i < s->bad.len; i++)
+    fprintf (fp, "  bytes %llu-%llu (sectors %llu-%llu)\n",
+             (unsigned long long) s->bad.ptr[i].offset,
+             (unsigned long long) (s->bad.ptr[i].offset
+                                   + s->bad.ptr[i].length - 1),
+             (unsigned long long) (s->bad.ptr[i].offset / 512),
+             (unsigned long long) ((s->bad.ptr[i].offset
+                                    + s->bad.ptr[i].length - 1) / 512));
+}

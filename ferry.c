@@ -1,0 +1,64 @@
+/* ferry.c: the ferry binary — one table of commands, git-style dispatch. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "common/error.h"
+
+struct command {
+  const char *name;
+  int (*run) (int argc, char **argv);
+  const char *summary;
+};
+
+static const struct command commands[] = {
+  { "capture", cmd_capture,
+    "image physical disks (or files standing in for them), used blocks only" },
+  { "check", cmd_check, "validate an image's structure (exit 1 if corrupt)" },
+  { "copy", cmd_copy, "copy an image into another format" },
+  { "info", cmd_info, "show an image's format, sizes and allocation" },
+};
+
+#define NR_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void
+usage (FILE *fp)
+{
+  size_t i;
+
+  fprintf (fp,
+           "usage: ferry <command> [options]\n"
+           "       ferry <command> --help\n"
+           "       ferry --version\n\n"
+           "Move whole machines between physical and virtual worlds.\n\n"
+           "commands:\n");
+  for (i = 0; i < NR_COMMANDS; i++)
+    fprintf (fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf (fp, "\nSee ferry-<command>(1) for details.\n");
+}
+
+int
+main (int argc, char **argv)
+{
+  size_t i;
+
+  if (argc < 2) {
+    usage (stderr);
+    return EXIT_USAGE;
+  }
+  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0 ||
+      strcmp (argv[1], "help") == 0) {
+    usage (stdout);
+    return EXIT_OK;
+  }
+  if (strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "version") == 0) {
+    printf ("ferry %s\n", FERRY_VERSION);
+    return EXIT_OK;
+  }
+  for (i = 0; i < NR_COMMANDS; i++)
+    if (strcmp (argv[1], commands[i].name) == 0)
+      return commands[i].run (argc - 1, argv + 1);
+  fprintf (stderr, "ferry: '%s' is not a ferry command; see 'ferry --help'\n",
+           argv[1]);
+  return EXIT_USAGE;
+}

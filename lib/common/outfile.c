@@ -1,0 +1,126 @@
+/* outfile.c: temporary-name-then-rename outputs with signal cleanup. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "error.h"
+#include "outfile.h"
+#include "strbuf.h"
+
+/* Paths the signal handler must remove.  Fixed-size and written before
+ * the file exists, so the handler needs no locks or allocation. */
+#define MAX_PENDING 64
+static char *volatile pending[MAX_PENDING];
+
+static void
+pending_set (const char *tmp, char *value)
+{
+  int i;
+
+  for (i = 0; i < MAX_PENDING; i++)
+    if (pending[i] == (value ? NULL : tmp)) {
+      pending[i] = value;
+      return;
+    }
+}
+
+static void
+on_signal (int sig)
+{
+  int i;
+
+  for (i = 0; i < MAX_PENDING; i++)
+    if (pending[i])
+      unlink (pending[i]);
+  signal (sig, SIG_DFL);
+  raise (sig);
+}
+
+void
+outfile_install_signal_handlers (void)
+{
+  struct sigaction sa;
+
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGHUP, &sa, NULL);
+}
+
+int
+outfile_begin (struct outfile *o, const char *final_path, bool overwrite)
+{
+  static unsigned counter;
+  CLEANUP_FREE char *d = xstrdup (final_path);
+  CLEANUP_FREE char *b = xstrdup (final_path);
+  struct stat st;
+
+  o->final = o->tmp = NULL;
+  if (d == NULL || b == NULL)
+    return -1;
+  if (!overwrite && lstat (final_path, &st) == 0)
+    return error_set ("'%s': output already exists (use --force to replace it)",
+                      final_path);
+  o->final = xstrdup (final_path);
+  o->tmp = xasprintf ("%s/.%s.ferry-tmp-%d-%u", dirname (d), basename (b),
+                      (int) getpid (), counter++);
+  if (o->final == NULL || o->tmp == NULL) {
+    outfile_abort (o);
+    return -1;
+  }
+  pending_set (NULL, o->tmp);
+  return 0;
+}
+
+static int
+fsync_dir (const char *path)
+{
+  CLEANUP_FREE char *d = xstrdup (path);
+  CLEANUP_CLOSE int fd = -1;
+
+  if (d == NULL)
+    return -1;
+  fd = open (dirname (d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd == -1 || fsync (fd) == -1)
+    return error_errno ("'%s': fsync of directory", path);
+  return 0;
+}
+
+int
+outfile_commit (struct outfile *o)
+{
+  if (rename (o->tmp, o->final) == -1) {
+    error_errno ("'%s': rename into place", o->final);
+    outfile_abort (o);
+    return -1;
+  }
+  pending_set (o->tmp, NULL);
+  free (o->tmp);
+  o->tmp = NULL;
+  if (fsync_dir (o->final) == -1)
+    return -1;
+  free (o->final);
+  o->final = NULL;
+  return 0;
+}
+
+void
+outfile_abort (struct outfile *o)
+{
+  if (o->tmp) {
+    pending_set (o->tmp, NULL);
+    unlink (o->tmp);
+    free (o->tmp);
+  }
+  free (o->final);
+  o->tmp = o->final = NULL;
+}

@@ -1,0 +1,353 @@
+/* copy.c: the format-blind copy engine (copy.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/checked.h"
+#include "common/error.h"
+#include "common/fullrw.h"
+#include "common/outfile.h"
+#include "common/progress.h"
+#include "copy.h"
+
+#define CHUNK (4u * 1024 * 1024)      /* read size */
+#define BLOCK (64u * 1024)            /* zero-detection / write unit */
+#define SECTOR 512u
+#define WINDOW (1ull << 30)           /* extents asked per call */
+
+struct copier {
+  struct image *src, *dst;
+  const struct copy_opts *opts;
+  struct copy_stats *stats;
+  struct progress progress;
+  unsigned char *buf, *basebuf;
+};
+
+int
+mask_split (const extent_vector *mask, uint64_t offset, uint64_t length,
+            extent_vector *out)
+{
+  uint64_t end = offset + length, pos = offset;
+  size_t lo = 0, hi = mask->len;
+
+  /* First mask range that ends after offset (binary search). */
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (mask->ptr[mid].offset + mask->ptr[mid].length <= offset)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  for (; lo < mask->len && pos < end; lo++) {
+    const struct extent *m = &mask->ptr[lo];
+    uint64_t s = MAX (m->offset, pos), e = MIN (m->offset + m->length, end);
+
+    if (m->offset >= end)
+      break;
+    if (s > pos && extent_add (out, pos, s - pos, EXTENT_HOLE) == -1)
+      return -1;
+    if (e > s && extent_add (out, s, e - s, EXTENT_DATA) == -1)
+      return -1;
+    pos = MAX (pos, e);
+  }
+  if (pos < end)
+    return extent_add (out, pos, end - pos, EXTENT_HOLE);
+  return 0;
+}
+
+/* Errors that mean "this part of the medium is unreadable", as opposed to
+ * a broken connection or a bug, which stay fatal. */
+static bool
+is_media_error (int e)
+{
+  return e == EIO || e == ENODATA || e == EILSEQ || e == EBADMSG ||
+    e == ENXIO || e == ETIMEDOUT;
+}
+
+static int
+try_read (struct copier *c, void *buf, size_t len, uint64_t off)
+{
+  unsigned attempt;
+
+  for (attempt = 0; ; attempt++) {
+    if (image_pread (c->src, buf, len, off) == 0)
+      return 0;
+    if (!is_media_error (errno))
+      return -1;
+    if (attempt >= c->opts->retries)
+      return 1;
+  }
+}
+
+static int
+record_bad (struct copier *c, void *buf, size_t len, uint64_t off)
+{
+  memset (buf, 0, len);
+  c->stats->bytes_bad += len;
+  return extent_add (&c->stats->bad, off, len, EXTENT_DATA);
+}
+
+/* Read a range that failed as a whole: narrow down to sectors, zero-fill
+ * the ones that stay unreadable. */
+static int
+read_salvage (struct copier *c, unsigned char *buf, size_t len, uint64_t off,
+              size_t unit)
+{
+  size_t i;
+
+  for (i = 0; i < len; i += unit) {
+    size_t n = MIN (unit, len - i);
+    int r = try_read (c, buf + i, n, off + i);
+
+    if (r == -1)
+      return -1;
+    if (r == 0)
+      continue;
+    if (unit > SECTOR && n > SECTOR) {
+      if (read_salvage (c, buf + i, n, off + i, SECTOR) == -1)
+        return -1;
+    }
+    else if (record_bad (c, buf + i, n, off + i) == -1)
+      return -1;
+  }
+  return 0;
+}
+
+static int
+read_chunk (struct copier *c, size_t len, uint64_t off)
+{
+  int r = try_read (c, c->buf, len, off);
+
+  if (r <= 0)
+    return r;
+  if (c->opts->strict)
+    return error_prefix ("unreadable source (--strict): ");
+  return read_salvage (c, c->buf, len, off, BLOCK);
+}
+
+/* Does the target already read as `want` (or zeros if NULL) here? */
+static int
+target_has (struct copier *c, const unsigned char *want, size_t len,
+            uint64_t off, bool *same)
+{
+  if (c->opts->base == NULL) {
+    *same = want == NULL;
+    return 0;
+  }
+  if (off + len > c->opts->base->size) {
+    *same = false;
+    return 0;
+  }
+  if (image_pread (c->opts->base, c->basebuf, len, off) == -1)
+    return -1;
+  *same = want ? memcmp (want, c->basebuf, len) == 0
+    : is_zero (c->basebuf, len);
+  return 0;
+}
+
+static int
+write_run (struct copier *c, const unsigned char *data, size_t len,
+           uint64_t off)
+{
+  if (image_pwrite (c->dst, data, len, off) == -1)
+    return -1;
+  c->stats->bytes_written += len;
+  return 0;
+}
+
+/* Write the non-zero, changed blocks of buf[0..len) in as few calls as
+ * possible, keeping writes ascending. */
+static int
+write_chunk (struct copier *c, const unsigned char *buf, size_t len,
+             uint64_t off)
+{
+  size_t i = 0, run = 0, run_len = 0;
+
+  for (i = 0; i < len; i += BLOCK) {
+    size_t n = MIN (BLOCK, len - i);
+    bool zero = is_zero (buf + i, n), same;
+
+    if (target_has (c, zero ? NULL : buf + i, n, off + i, &same) == -1)
+      return -1;
+    if (same) {
+      c->stats->bytes_skipped += n;
+      if (run_len && write_run (c, buf + run, run_len, off + run) == -1)
+        return -1;
+      run_len = 0;
+      continue;
+    }
+    if (run_len == 0)
+      run = i;
+    run_len += n;
+  }
+  if (run_len && write_run (c, buf + run, run_len, off + run) == -1)
+    return -1;
+  return 0;
+}
+
+static void
+report_progress (struct copier *c, uint64_t done)
+{
+  progress_update (&c->progress, done);
+  if (c->opts->on_progress)
+    c->opts->on_progress (c->opts->opaque, done, c->src->size);
+}
+
+/* A run that reads as zeros in the source. */
+static int
+copy_zero_run (struct copier *c, uint64_t off, uint64_t len)
+{
+  uint64_t end = off + len;
+
+  if (c->opts->base == NULL) {
+    c->stats->bytes_skipped += len;
+    report_progress (c, end);
+    return 0;
+  }
+  memset (c->buf, 0, CHUNK);
+  while (off < end) {
+    size_t n = (size_t) MIN ((uint64_t) CHUNK, end - off);
+    if (write_chunk (c, c->buf, n, off) == -1)
+      return -1;
+    off += n;
+    report_progress (c, off);
+  }
+  return 0;
+}
+
+static int
+copy_data_run (struct copier *c, uint64_t off, uint64_t len)
+{
+  uint64_t end = off + len;
+
+  while (off < end) {
+    /* Keep chunks aligned so targets see aligned writes. */
+    uint64_t next = (off / CHUNK + 1) * CHUNK;
+    size_t n = (size_t) (MIN (next, end) - off);
+
+    if (read_chunk (c, n, off) == -1)
+      return -1;
+    c->stats->bytes_read += n;
+    if (write_chunk (c, c->buf, n, off) == -1)
+      return -1;
+    off += n;
+    report_progress (c, off);
+  }
+  return 0;
+}
+
+static int
+copy_extent (struct copier *c, const struct extent *e)
+{
+  extent_vector runs = empty_vector;
+  size_t i;
+  int r = 0;
+
+  if (e->type != EXTENT_DATA)
+    return copy_zero_run (c, e->offset, e->length);
+  if (c->opts->mask == NULL)
+    return copy_data_run (c, e->offset, e->length);
+  if (mask_split (c->opts->mask, e->offset, e->length, &runs) == -1)
+    return -1;
+  for (i = 0; r == 0 && i < runs.len; i++)
+    r = runs.ptr[i].type == EXTENT_DATA
+      ? copy_data_run (c, runs.ptr[i].offset, runs.ptr[i].length)
+      : copy_zero_run (c, runs.ptr[i].offset, runs.ptr[i].length);
+  extent_vector_reset (&runs);
+  return r;
+}
+
+static int
+copy_window (struct copier *c, uint64_t off, uint64_t len)
+{
+  extent_vector ext = empty_vector;
+  size_t i;
+  int r;
+
+  r = image_extents (c->src, off, len, &ext);
+  for (i = 0; r == 0 && i < ext.len; i++)
+    r = copy_extent (c, &ext.ptr[i]);
+  extent_vector_reset (&ext);
+  return r;
+}
+
+static int
+copier_init (struct copier *c)
+{
+  if (posix_memalign ((void **) &c->buf, 4096, CHUNK) != 0) {
+    errno = ENOMEM;
+    return error_errno ("copy: buffer");
+  }
+  if (c->opts->base &&
+      posix_memalign ((void **) &c->basebuf, 4096, CHUNK) != 0) {
+    errno = ENOMEM;
+    return error_errno ("copy: buffer");
+  }
+  return 0;
+}
+
+int
+image_copy (struct image *src, struct image *dst,
+            const struct copy_opts *opts, struct copy_stats *stats)
+{
+  struct copier c = { .src = src, .dst = dst, .opts = opts, .stats = stats };
+  double start = monotonic_seconds ();
+  uint64_t off;
+  int r = 0;
+
+  memset (stats, 0, sizeof *stats);
+  if (dst->size < src->size)
+    return error_set ("copy: target '%s' (%llu bytes) is smaller than "
+                      "source '%s' (%llu bytes)", dst->path,
+                      (unsigned long long) dst->size, src->path,
+                      (unsigned long long) src->size);
+  if (copier_init (&c) == -1) {
+    r = -1;
+    goto out;
+  }
+  progress_start (&c.progress, opts->label ? opts->label : src->path,
+                  src->size, opts->quiet);
+  for (off = 0; r == 0 && off < src->size; off += WINDOW)
+    r = copy_window (&c, off, MIN (WINDOW, src->size - off));
+  if (r == 0)
+    progress_finish (&c.progress);
+  else if (c.progress.enabled)
+    fputc ('\n', stderr);
+ out:
+  free (c.buf);
+  free (c.basebuf);
+  stats->seconds = monotonic_seconds () - start;
+  return r;
+}
+
+int
+image_convert (struct image *src, const char *format, const char *path,
+               const struct image_create_opts *create,
+               const struct copy_opts *opts, bool overwrite,
+               struct copy_stats *stats)
+{
+  struct outfile out;
+  struct copy_opts o = *opts;
+  struct image *dst;
+
+  memset (stats, 0, sizeof *stats);
+  if (outfile_begin (&out, path, overwrite) == -1)
+    return -1;
+  dst = image_create (format, out.tmp, src->size, create);
+  if (dst == NULL)
+    goto err;
+  /* An overlay already reads as its backing: write only the differences. */
+  if (dst->backing && o.base == NULL)
+    o.base = dst->backing;
+  if (image_copy (src, dst, &o, stats) == -1) {
+    image_close (dst);
+    goto err;
+  }
+  if (image_close (dst) == -1)
+    goto err;
+  return outfile_commit (&out);
+
+ err:
+  outfile_abort (&out);
+  return -1;
+}

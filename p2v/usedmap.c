@@ -1,0 +1,280 @@
+/* usedmap.c: build the used-range map of a source disk (usedmap.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <parted/parted.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/checked.h"
+#include "common/error.h"
+#include "common/fullrw.h"
+#include "usedmap.h"
+
+#define MiB (1024 * 1024)
+#define MAX_TABLE_PASSES 64   /* EBR chains are followed this deep */
+
+/* A sparse file the size of the source holding only the sectors a
+ * partition table lives in.  libparted opens what it is given read-write,
+ * so it is given this copy, never the source. */
+struct shadow {
+  char path[4096];
+  int fd;
+  struct image *src;
+};
+
+static int
+shadow_copy (struct shadow *sh, uint64_t off, uint64_t len)
+{
+  unsigned char *buf;
+  int r;
+
+  if (off >= sh->src->size)
+    return 0;
+  len = MIN (len, sh->src->size - off);
+  buf = malloc (len ? len : 1);
+  if (buf == NULL)
+    return error_errno ("malloc");
+  r = image_pread (sh->src, buf, len, off);
+  if (r == -1 && errno == EIO)
+    r = 0;                    /* unreadable table sectors: leave zeros */
+  else if (r == 0)
+    r = full_pwrite (sh->fd, buf, len, off, sh->path);
+  free (buf);
+  return r;
+}
+
+static int
+shadow_open (struct shadow *sh, struct image *src)
+{
+  const char *tmpdir = getenv ("TMPDIR");
+
+  if (tmpdir == NULL || *tmpdir == '\0' ||
+      strlen (tmpdir) > sizeof sh->path - 32)
+    tmpdir = "/tmp";
+  snprintf (sh->path, sizeof sh->path, "%s/ferry-ptable-XXXXXX", tmpdir);
+  sh->src = src;
+  sh->fd = mkstemp (sh->path);
+  if (sh->fd == -1)
+    return error_errno ("'%s': create", sh->path);
+  if (ftruncate (sh->fd, (off_t) src->size) == -1)
+    return error_errno ("'%s': truncate", sh->path);
+  /* MBR, GPT header and entries, and the GPT backup at the end. */
+  if (shadow_copy (sh, 0, MiB) == -1)
+    return -1;
+  return src->size > MiB ? shadow_copy (sh, src->size - MiB, MiB) : 0;
+}
+
+static void
+shadow_close (struct shadow *sh)
+{
+  if (sh->fd >= 0) {
+    close (sh->fd);
+    unlink (sh->path);
+  }
+  sh->fd = -1;
+}
+
+/* libparted prints exceptions on its own; make it quiet and let us decide. */
+static PedExceptionOption
+quiet_handler (PedException *ex)
+{
+  (void) ex;
+  return PED_EXCEPTION_CANCEL;
+}
+
+/* Pull in the sectors around extended and logical partitions so that the
+ * next pass can follow the EBR chain.  Returns the partition count. */
+static int
+shadow_follow_ebrs (struct shadow *sh, PedDisk *disk, int *count)
+{
+  PedPartition *p;
+  uint64_t ss = (uint64_t) disk->dev->sector_size;
+
+  *count = 0;
+  for (p = ped_disk_next_partition (disk, NULL); p;
+       p = ped_disk_next_partition (disk, p)) {
+    uint64_t start = (uint64_t) p->geom.start * ss;
+    uint64_t end = ((uint64_t) p->geom.end + 1) * ss;
+
+    if (p->num <= 0)
+      continue;
+    (*count)++;
+    if (p->type & PED_PARTITION_EXTENDED) {
+      if (shadow_copy (sh, start, MiB) == -1)
+        return -1;
+    }
+    else if (p->type & PED_PARTITION_LOGICAL) {
+      if (shadow_copy (sh, start > MiB ? start - MiB : 0, MiB) == -1 ||
+          shadow_copy (sh, end, MiB) == -1)
+        return -1;
+    }
+  }
+  return 0;
+}
+
+static int
+add_part (struct usedmap *map, int num, uint64_t off, uint64_t len)
+{
+  return part_vector_append (&map->parts, (struct part_info) {
+      .number = num, .offset = off, .length = len, .policy = PART_ALL });
+}
+
+static int
+collect_parts (PedDisk *disk, struct usedmap *map)
+{
+  PedPartition *p;
+  uint64_t ss = (uint64_t) disk->dev->sector_size;
+
+  snprintf (map->table, sizeof map->table, "%s", disk->type->name);
+  for (p = ped_disk_next_partition (disk, NULL); p;
+       p = ped_disk_next_partition (disk, p)) {
+    if (p->num <= 0 || (p->type & PED_PARTITION_EXTENDED))
+      continue;
+    if (add_part (map, strcmp (disk->type->name, "loop") == 0 ? 0 : p->num,
+                  (uint64_t) p->geom.start * ss,
+                  (uint64_t) p->geom.length * ss) == -1)
+      return -1;
+  }
+  return 0;
+}
+
+/* Read the partition table, following EBR chains until they stop growing. */
+static int
+read_table (struct image *src, struct usedmap *map)
+{
+  struct shadow sh = { .fd = -1 };
+  PedDevice *dev = NULL;
+  PedDisk *disk = NULL;
+  int pass, count, last = -1, r = -1;
+
+  ped_exception_set_handler (quiet_handler);
+  if (shadow_open (&sh, src) == -1)
+    goto out;
+  for (pass = 0; pass < MAX_TABLE_PASSES; pass++) {
+    if (disk)
+      ped_disk_destroy (disk);
+    if (dev)
+      ped_device_destroy (dev);
+    disk = NULL;
+    dev = ped_device_get (sh.path);
+    if (dev == NULL || ped_disk_probe (dev) == NULL ||
+        (disk = ped_disk_new (dev)) == NULL) {
+      snprintf (map->table, sizeof map->table, "none");
+      r = 0;
+      goto out;
+    }
+    if (shadow_follow_ebrs (&sh, disk, &count) == -1)
+      goto out;
+    if (count == last)
+      break;
+    last = count;
+  }
+  r = collect_parts (disk, map);
+ out:
+  if (disk)
+    ped_disk_destroy (disk);
+  if (dev)
+    ped_device_destroy (dev);
+  shadow_close (&sh);
+  return r;
+}
+
+/* Does the partition start with a swap header?  Returns its page size. */
+static uint64_t
+swap_header_size (struct image *src, const struct part_info *p)
+{
+  static const uint64_t pages[] = { 4096, 8192, 16384, 65536 };
+  char magic[10];
+  size_t i;
+
+  for (i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+    if (p->length < pages[i] ||
+        image_pread (src, magic, 10, p->offset + pages[i] - 10) == -1)
+      continue;
+    if (memcmp (magic, "SWAPSPACE2", 10) == 0 ||
+        memcmp (magic, "SWAP-SPACE", 10) == 0)
+      return pages[i];
+  }
+  return 0;
+}
+
+static uint64_t
+keep_bytes_since (const extent_vector *keep, size_t from)
+{
+  uint64_t n = 0;
+
+  for (; from < keep->len; from++)
+    n += keep->ptr[from].length;
+  return n;
+}
+
+/* Decide the policy of one partition and add its ranges to the map. */
+static int
+map_partition (struct image *src, struct usedmap *map, struct part_info *p)
+{
+  size_t before = map->keep.len;
+  uint64_t swap;
+  int r;
+
+  r = extmap_used (src, p->offset, p->length, &map->keep);
+  if (r == -1)
+    return -1;
+  if (r == 0) {
+    p->policy = PART_EXT;
+    snprintf (p->fstype, sizeof p->fstype, "ext");
+  }
+  else if ((swap = swap_header_size (src, p)) != 0) {
+    p->policy = PART_SWAP;
+    snprintf (p->fstype, sizeof p->fstype, "swap");
+    if (extent_add (&map->keep, p->offset, swap, EXTENT_DATA) == -1)
+      return -1;
+  }
+  else if (extent_add (&map->keep, p->offset, p->length, EXTENT_DATA) == -1)
+    return -1;
+  p->used_bytes = keep_bytes_since (&map->keep, before);
+  return 0;
+}
+
+static int
+compare_parts (const void *a, const void *b)
+{
+  const struct part_info *x = a, *y = b;
+
+  return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+int
+usedmap_build (struct image *src, struct usedmap *map)
+{
+  uint64_t pos = 0;
+  size_t i;
+
+  memset (map, 0, sizeof *map);
+  if (read_table (src, map) == -1)
+    return -1;
+  if (map->parts.len == 0 && add_part (map, 0, 0, src->size) == -1)
+    return -1;
+  qsort (map->parts.ptr, map->parts.len, sizeof *map->parts.ptr,
+         compare_parts);
+  for (i = 0; i < map->parts.len; i++) {
+    struct part_info *p = &map->parts.ptr[i];
+
+    if (p->offset < pos || p->offset + p->length > src->size)
+      continue;               /* overlapping or beyond the disk: keep all */
+    /* The gap before it (MBR, GPT, boot loader) is copied in full. */
+    if (extent_add (&map->keep, pos, p->offset - pos, EXTENT_DATA) == -1 ||
+        map_partition (src, map, p) == -1)
+      return -1;
+    pos = p->offset + p->length;
+  }
+  return extent_add (&map->keep, pos, src->size - pos, EXTENT_DATA);
+}
+
+void
+usedmap_free (struct usedmap *map)
+{
+  part_vector_reset (&map->parts);
+  extent_vector_reset (&map->keep);
+}

@@ -1,0 +1,50 @@
+/* usedmap.h: which byte ranges of a source disk hold something worth
+ * copying.  Partition tables are read with libparted (from a shadow copy of
+ * the table sectors, so the source is never opened for writing); ext2/3/4
+ * partitions contribute only the blocks their bitmaps mark in use (free
+ * blocks — deleted data — are captured as zeros); swap partitions only
+ * their header page; everything else is copied (the copy engine still skips
+ * all-zero blocks).
+ */
+#ifndef FERRY_USEDMAP_H
+#define FERRY_USEDMAP_H
+
+#include <stdint.h>
+
+#include "common/vector.h"
+#include "image/image.h"
+
+enum part_policy {
+  PART_ALL,               /* unknown contents: copy (zero-skip only) */
+  PART_EXT,               /* ext2/3/4: used blocks only */
+  PART_SWAP,              /* swap: header only */
+};
+
+struct part_info {
+  int number;             /* partition number, 0 for a whole-disk fs */
+  uint64_t offset, length;
+  enum part_policy policy;
+  char fstype[16];        /* "ext4", "swap", "" */
+  uint64_t used_bytes;    /* bytes the map keeps for this partition */
+};
+DEFINE_VECTOR_TYPE (part_vector, struct part_info);
+
+struct usedmap {
+  char table[16];         /* "msdos", "gpt", "loop" (whole-disk fs), "none" */
+  part_vector parts;
+  extent_vector keep;     /* sorted ranges to read; the rest is zeros */
+};
+
+/* Analyse src.  Never fails on an unrecognised or damaged layout: it
+ * falls back to copying the region in full. Returns -1 only on I/O or
+ * memory errors. */
+int usedmap_build (struct image *src, struct usedmap *map);
+void usedmap_free (struct usedmap *map);
+
+/* ext2/3/4 at [offset, offset+length) of src: append its used byte ranges
+ * (absolute disk offsets) to *keep.  Returns 1 if not an ext filesystem,
+ * 0 on success, -1 on error. (extmap.c) */
+int extmap_used (struct image *src, uint64_t offset, uint64_t length,
+                 extent_vector *keep);
+
+#endif

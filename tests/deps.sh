@@ -1,0 +1,30 @@
+#!/bin/bash
+# deps.sh: install every build and test dependency from Debian's archive,
+# only when something is missing (so `make check` stays fast once set up).
+set -euo pipefail
+
+PACKAGES=(
+    # build
+    build-essential pkg-config clang libclang-rt-14-dev
+    zlib1g-dev libssl-dev libxxhash-dev libnbd-dev libext2fs-dev
+    libparted-dev libguestfs-dev libarchive-dev libxml2-dev libncurses-dev
+    libcmocka-dev
+    # test peers and tools
+    qemu-utils qemu-system-x86 nbdkit libnbd-bin e2fsprogs fdisk
+    guestfish libguestfs-tools linux-image-amd64 debootstrap python3
+    util-linux procps time
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}"
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -22,7 +22,7 @@ capture_one (const char *source, const char *output,
     return error_prefix ("capture: ");
   res->source_size = src->size;
   if (!opts->all_blocks) {
-    if (usedmap_build (src, &res->map) == -1) {
+    if (usedmap_build (src, opts->retries, &res->map) == -1) {
       error_prefix ("capture: '%s': ", source);
       goto out;
     }

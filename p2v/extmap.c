@@ -9,12 +9,14 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "image/copy.h"
 #include "usedmap.h"
 
 /* The channel's private data: which image, and where the fs starts. */
 struct imgio {
   struct image *img;
   uint64_t offset, length;
+  unsigned retries;
 };
 
 /* libext2fs opens channels by name; the name carries the pointer to a
@@ -49,7 +51,8 @@ imgio_read_blk64 (io_channel chan, unsigned long long block, int count,
 
   if (off > io->length || len > io->length - off)
     return EXT2_ET_SHORT_READ;
-  if (image_pread (io->img, data, len, io->offset + off) == -1)
+  if (image_pread_retry (io->img, data, len, io->offset + off,
+                         io->retries) == -1)
     return errno ? (errcode_t) errno : EXT2_ET_SHORT_READ;
   return 0;
 }
@@ -142,6 +145,7 @@ add_used_runs (ext2_filsys fs, const struct imgio *io, extent_vector *keep)
    * block filesystem) are not in the bitmap but belong to the disk. */
   if (extent_add (keep, io->offset, (start + 1) * bs, EXTENT_DATA) == -1)
     return -1;
+  start++;
   while (start <= end) {
     blk64_t first, last;
 
@@ -161,9 +165,10 @@ add_used_runs (ext2_filsys fs, const struct imgio *io, extent_vector *keep)
 
 int
 extmap_used (struct image *src, uint64_t offset, uint64_t length,
-             extent_vector *keep)
+             unsigned retries, extent_vector *keep)
 {
-  struct imgio io = { .img = src, .offset = offset, .length = length };
+  struct imgio io = { .img = src, .offset = offset, .length = length,
+                      .retries = retries };
   char name[64];
   ext2_filsys fs = NULL;
   errcode_t err;

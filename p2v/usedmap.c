@@ -10,6 +10,7 @@
 #include "common/checked.h"
 #include "common/error.h"
 #include "common/fullrw.h"
+#include "image/copy.h"
 #include "usedmap.h"
 
 #define MiB (1024 * 1024)
@@ -22,6 +23,7 @@ struct shadow {
   char path[4096];
   int fd;
   struct image *src;
+  unsigned retries;
 };
 
 static int
@@ -36,8 +38,8 @@ shadow_copy (struct shadow *sh, uint64_t off, uint64_t len)
   buf = malloc (len ? len : 1);
   if (buf == NULL)
     return error_errno ("malloc");
-  r = image_pread (sh->src, buf, len, off);
-  if (r == -1 && errno == EIO)
+  r = image_pread_retry (sh->src, buf, len, off, sh->retries);
+  if (r == -1 && is_media_error (errno))
     r = 0;                    /* unreadable table sectors: leave zeros */
   else if (r == 0)
     r = full_pwrite (sh->fd, buf, len, off, sh->path);
@@ -142,9 +144,9 @@ collect_parts (PedDisk *disk, struct usedmap *map)
 
 /* Read the partition table, following EBR chains until they stop growing. */
 static int
-read_table (struct image *src, struct usedmap *map)
+read_table (struct image *src, unsigned retries, struct usedmap *map)
 {
-  struct shadow sh = { .fd = -1 };
+  struct shadow sh = { .fd = -1, .retries = retries };
   PedDevice *dev = NULL;
   PedDisk *disk = NULL;
   int pass, count, last = -1, r = -1;
@@ -183,7 +185,8 @@ read_table (struct image *src, struct usedmap *map)
 
 /* Does the partition start with a swap header?  Returns its page size. */
 static uint64_t
-swap_header_size (struct image *src, const struct part_info *p)
+swap_header_size (struct image *src, unsigned retries,
+                  const struct part_info *p)
 {
   static const uint64_t pages[] = { 4096, 8192, 16384, 65536 };
   char magic[10];
@@ -191,7 +194,8 @@ swap_header_size (struct image *src, const struct part_info *p)
 
   for (i = 0; i < sizeof pages / sizeof pages[0]; i++) {
     if (p->length < pages[i] ||
-        image_pread (src, magic, 10, p->offset + pages[i] - 10) == -1)
+        image_pread_retry (src, magic, 10, p->offset + pages[i] - 10,
+                           retries) == -1)
       continue;
     if (memcmp (magic, "SWAPSPACE2", 10) == 0 ||
         memcmp (magic, "SWAP-SPACE", 10) == 0)
@@ -200,32 +204,35 @@ swap_header_size (struct image *src, const struct part_info *p)
   return 0;
 }
 
+/* Total bytes in the map (ranges merge, so count totals, not entries). */
 static uint64_t
-keep_bytes_since (const extent_vector *keep, size_t from)
+keep_bytes (const extent_vector *keep)
 {
   uint64_t n = 0;
+  size_t i;
 
-  for (; from < keep->len; from++)
-    n += keep->ptr[from].length;
+  for (i = 0; i < keep->len; i++)
+    n += keep->ptr[i].length;
   return n;
 }
 
 /* Decide the policy of one partition and add its ranges to the map. */
 static int
-map_partition (struct image *src, struct usedmap *map, struct part_info *p)
+map_partition (struct image *src, unsigned retries, struct usedmap *map,
+               struct part_info *p)
 {
-  size_t before = map->keep.len;
+  uint64_t before = keep_bytes (&map->keep);
   uint64_t swap;
   int r;
 
-  r = extmap_used (src, p->offset, p->length, &map->keep);
+  r = extmap_used (src, p->offset, p->length, retries, &map->keep);
   if (r == -1)
     return -1;
   if (r == 0) {
     p->policy = PART_EXT;
     snprintf (p->fstype, sizeof p->fstype, "ext");
   }
-  else if ((swap = swap_header_size (src, p)) != 0) {
+  else if ((swap = swap_header_size (src, retries, p)) != 0) {
     p->policy = PART_SWAP;
     snprintf (p->fstype, sizeof p->fstype, "swap");
     if (extent_add (&map->keep, p->offset, swap, EXTENT_DATA) == -1)
@@ -233,7 +240,7 @@ map_partition (struct image *src, struct usedmap *map, struct part_info *p)
   }
   else if (extent_add (&map->keep, p->offset, p->length, EXTENT_DATA) == -1)
     return -1;
-  p->used_bytes = keep_bytes_since (&map->keep, before);
+  p->used_bytes = keep_bytes (&map->keep) - before;
   return 0;
 }
 
@@ -246,13 +253,13 @@ compare_parts (const void *a, const void *b)
 }
 
 int
-usedmap_build (struct image *src, struct usedmap *map)
+usedmap_build (struct image *src, unsigned retries, struct usedmap *map)
 {
   uint64_t pos = 0;
   size_t i;
 
   memset (map, 0, sizeof *map);
-  if (read_table (src, map) == -1)
+  if (read_table (src, retries, map) == -1)
     return -1;
   if (map->parts.len == 0 && add_part (map, 0, 0, src->size) == -1)
     return -1;
@@ -265,7 +272,7 @@ usedmap_build (struct image *src, struct usedmap *map)
       continue;               /* overlapping or beyond the disk: keep all */
     /* The gap before it (MBR, GPT, boot loader) is copied in full. */
     if (extent_add (&map->keep, pos, p->offset - pos, EXTENT_DATA) == -1 ||
-        map_partition (src, map, p) == -1)
+        map_partition (src, retries, map, p) == -1)
       return -1;
     pos = p->offset + p->length;
   }

@@ -36,15 +36,15 @@ struct usedmap {
 };
 
 /* Analyse src.  Never fails on an unrecognised or damaged layout: it
- * falls back to copying the region in full. Returns -1 only on I/O or
- * memory errors. */
-int usedmap_build (struct image *src, struct usedmap *map);
+ * falls back to copying the region in full. Metadata reads are retried
+ * `retries` times. Returns -1 only on memory errors. */
+int usedmap_build (struct image *src, unsigned retries, struct usedmap *map);
 void usedmap_free (struct usedmap *map);
 
 /* ext2/3/4 at [offset, offset+length) of src: append its used byte ranges
  * (absolute disk offsets) to *keep.  Returns 1 if not an ext filesystem,
  * 0 on success, -1 on error. (extmap.c) */
 int extmap_used (struct image *src, uint64_t offset, uint64_t length,
-                 extent_vector *keep);
+                 unsigned retries, extent_vector *keep);
 
 #endif

@@ -57,11 +57,25 @@ mask_split (const extent_vector *mask, uint64_t offset, uint64_t length,
 
 /* Errors that mean "this part of the medium is unreadable", as opposed to
  * a broken connection or a bug, which stay fatal. */
-static bool
+bool
 is_media_error (int e)
 {
   return e == EIO || e == ENODATA || e == EILSEQ || e == EBADMSG ||
     e == ENXIO || e == ETIMEDOUT;
+}
+
+int
+image_pread_retry (struct image *img, void *buf, size_t count,
+                   uint64_t offset, unsigned retries)
+{
+  unsigned attempt;
+
+  for (attempt = 0; ; attempt++) {
+    if (image_pread (img, buf, count, offset) == 0)
+      return 0;
+    if (!is_media_error (errno) || attempt >= retries)
+      return -1;
+  }
 }
 
 static int

@@ -50,6 +50,12 @@ int mask_split (const extent_vector *mask, uint64_t offset, uint64_t length,
                 extent_vector *out);
 
 
+/* image_pread, retried up to `retries` more times on media errors (EIO and
+ * kin) — for metadata reads from dying disks. */
+int image_pread_retry (struct image *img, void *buf, size_t count,
+                       uint64_t offset, unsigned retries);
+bool is_media_error (int err);
+
 /* Create `path` as a new `format` image the size of src and copy src into
  * it, atomically: the data goes to a temporary name, is fsynced and renamed
  * into place only on success; on any failure (including ENOSPC) nothing is

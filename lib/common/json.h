@@ -10,7 +10,9 @@
  * Commas and string escaping (quotes, backslash, control characters as
  * \u00XX; invalid UTF-8 bytes replaced by U+FFFD) are handled here.
  * Output is compact, one document per line.  Errors writing the stream are
- * reported by json_finish (returns -1 with the error set).
+ * reported by json_finish (returns -1 with the error set).  So is misuse:
+ * nesting deeper than JSON_MAX_DEPTH (the too-deep value is written as null
+ * and everything inside it ignored), unbalanced begin/end.
  */
 #ifndef FERRY_JSON_H
 #define FERRY_JSON_H
@@ -26,6 +28,8 @@ struct json {
   int depth;
   bool need_comma[JSON_MAX_DEPTH];
   bool after_key;
+  int skip;               /* levels opened beyond JSON_MAX_DEPTH: ignored */
+  const char *misuse;     /* first misuse seen; json_finish reports it */
 };
 
 void json_init (struct json *j, FILE *fp);

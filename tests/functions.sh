@@ -33,12 +33,11 @@ requires () {
     done
 }
 
-mktmpdir () {
-    local d
-    d=$(mktemp -d "${TMPDIR:-/var/tmp}/ferry-test.XXXXXX")
-    cleanup_fn "rm -rf '$d'"
-    echo "$d"
-}
+# One scratch directory per test, made here in the main shell so that its
+# removal is registered (mktmpdir runs in $(...) subshells).
+_TEST_TMP=$(mktemp -d "${TMPDIR:-/var/tmp}/ferry-test.XXXXXX")
+cleanup_fn "rm -rf '$_TEST_TMP'"
+mktmpdir () { mktemp -d "$_TEST_TMP/d.XXXXXX"; }
 
 fail () { echo "FAIL: $*" >&2; exit 1; }
 

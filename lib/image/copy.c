@@ -8,6 +8,7 @@
 #include "common/fullrw.h"
 #include "common/outfile.h"
 #include "common/progress.h"
+#include "common/strbuf.h"
 #include "copy.h"
 
 #define CHUNK (4u * 1024 * 1024)      /* read size */
@@ -334,6 +335,24 @@ image_copy (struct image *src, struct image *dst,
   return r;
 }
 
+/* Users know the name they typed, not our temporary one: say that. */
+static void
+name_final_in_error (const struct outfile *out)
+{
+  const char *msg = error_get ();
+  const char *at = strstr (msg, out->tmp);
+  char *copy;
+
+  if (at == NULL)
+    return;
+  copy = xasprintf ("%.*s%s%s", (int) (at - msg), msg, out->final,
+                    at + strlen (out->tmp));
+  if (copy) {
+    error_set ("%s", copy);
+    free (copy);
+  }
+}
+
 int
 image_convert (struct image *src, const char *format, const char *path,
                const struct image_create_opts *create,
@@ -362,6 +381,7 @@ image_convert (struct image *src, const char *format, const char *path,
   return outfile_commit (&out);
 
  err:
+  name_final_in_error (&out);
   outfile_abort (&out);
   return -1;
 }

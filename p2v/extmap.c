@@ -2,6 +2,7 @@
  * libext2fs with an I/O manager over Ferry's image layer, so the same code
  * serves block devices, files and NBD sources and can never write. */
 #include <errno.h>
+#include <stdbool.h>
 #include <ext2fs/ext2_fs.h>
 #include <ext2fs/ext2fs.h>
 #include <stdio.h>
@@ -163,6 +164,65 @@ add_used_runs (ext2_filsys fs, const struct imgio *io, extent_vector *keep)
   return 0;
 }
 
+/* A clean journal (s_start == 0 in its big-endian superblock) is never
+ * read at mount: only its first block matters.  Drop the rest from the
+ * in-memory bitmap (the filesystem is open read-only; nothing is written).
+ * Up to the journal's size (often 64-128 MiB) of stale transactions then
+ * stays behind, which no peer tool manages. */
+#define JBD2_MAGIC 0xc03b3998u
+
+struct journal_walk {
+  int64_t kept;               /* journal data blocks left marked (block 0) */
+};
+
+static int
+unmark_journal_block (ext2_filsys fs, blk64_t *blocknr, e2_blkcnt_t blockcnt,
+                      blk64_t ref_blk, int ref_offset, void *priv)
+{
+  struct journal_walk *w = priv;
+
+  (void) ref_blk; (void) ref_offset;
+  if (blockcnt == 0)
+    w->kept++;                /* the journal superblock */
+  else if (blockcnt > 0)
+    ext2fs_unmark_block_bitmap2 (fs->block_map, *blocknr);
+  return 0;
+}
+
+static uint32_t
+be32_at (const unsigned char *p)
+{
+  return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8
+    | p[3];
+}
+
+static bool
+journal_is_clean (ext2_filsys fs, ext2_ino_t ino)
+{
+  unsigned char *buf = malloc (fs->blocksize);
+  blk64_t first = 0;
+  bool clean = false;
+
+  if (buf && ext2fs_bmap2 (fs, ino, NULL, NULL, 0, 0, NULL, &first) == 0 &&
+      first != 0 && io_channel_read_blk64 (fs->io, first, 1, buf) == 0)
+    clean = be32_at (buf) == JBD2_MAGIC && be32_at (buf + 28) == 0;
+  free (buf);
+  return clean;
+}
+
+static void
+drop_clean_journal (ext2_filsys fs)
+{
+  ext2_ino_t ino = fs->super->s_journal_inum;
+  struct journal_walk w = { 0 };
+
+  if (!ext2fs_has_feature_journal (fs->super) || ino == 0 ||
+      !journal_is_clean (fs, ino))
+    return;
+  ext2fs_block_iterate3 (fs, ino, BLOCK_FLAG_DATA_ONLY | BLOCK_FLAG_READ_ONLY,
+                         NULL, unmark_journal_block, &w);
+}
+
 int
 extmap_used (struct image *src, uint64_t offset, uint64_t length,
              unsigned retries, extent_vector *keep)
@@ -194,6 +254,7 @@ extmap_used (struct image *src, uint64_t offset, uint64_t length,
     ext2fs_close_free (&fs);
     return 1;
   }
+  drop_clean_journal (fs);
   r = add_used_runs (fs, &io, keep);
   ext2fs_close_free (&fs);
   return r;

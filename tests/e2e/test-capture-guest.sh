@@ -22,7 +22,7 @@ files="/root/ferry-test/SHA256SUMS /etc/passwd /etc/fstab /usr/bin/bash /boot/gr
 for f in $(cut -c67- "${src%.img}.sha256"); do files="$files /$f"; done
 script=$t/gf
 {
-    echo "add-ro $src format:raw"
+    echo "add $src format:raw readonly:true"
     echo "add $t/ref.vhd format:vpc readonly:true"
     echo "run"
     for dev in /dev/sda1 /dev/sdb1; do

@@ -9,7 +9,7 @@ truncate -s 64M "$t/disk.img"
 head -c 24M /dev/urandom | dd of="$t/disk.img" conv=notrunc status=none
 
 # A slow disk so the capture is still running when the signal arrives.
-nbdkit -U "$t/slow.sock" -P "$t/slow.pid" --filter=delay file "$t/disk.img" rdelay=0.5
+nbdkit -U "$t/slow.sock" -P "$t/slow.pid" --filter=delay file "$t/disk.img" rdelay=500ms
 cleanup_fn "kill \$(cat '$t/slow.pid') 2>/dev/null"
 for _ in $(seq 50); do [ -S "$t/slow.sock" ] && break; sleep 0.1; done
 

@@ -34,8 +34,10 @@ count_allocation (struct image *img, struct alloc *a)
     uint64_t len = img->size - off < window ? img->size - off : window;
     size_t i;
 
-    if (image_extents (img, off, len, &v) == -1)
+    if (image_extents (img, off, len, &v) == -1) {
+      extent_vector_reset (&v);
       return -1;
+    }
     for (i = 0; i < v.len; i++)
       *(v.ptr[i].type == EXTENT_DATA ? &a->data
         : v.ptr[i].type == EXTENT_ZERO ? &a->zero : &a->hole) += v.ptr[i].length;

@@ -373,7 +373,13 @@ image_convert (struct image *src, const char *format, const char *path,
   if (dst->backing && o.base == NULL)
     o.base = dst->backing;
   if (image_copy (src, dst, &o, stats) == -1) {
+    /* Closing a half-written image fails too; the first error is the one
+     * that explains it (ENOSPC, a bad sector...). */
+    char *first = xstrdup (error_get ());
     image_close (dst);
+    if (first)
+      error_set ("%s", first);
+    free (first);
     goto err;
   }
   if (image_close (dst) == -1)

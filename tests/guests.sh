@@ -1,0 +1,303 @@
+#!/bin/bash
+# guests.sh: reference guests for the end-to-end tests, built once and cached.
+#
+#   tests/guests.sh BUILDDIR debian12-ahci     # prints the image path
+#
+# debian12-ahci -- the reference "physical machine": a Debian 12 (bookworm)
+# raw disk whose initramfs holds ONLY the AHCI/SATA drivers (MODULES=list), so
+# it boots in qemu on an AHCI disk and fails ("Gave up waiting for root file
+# system device") on virtio-blk.  Nothing in it is virtio.
+#
+#   disk      1.5 GiB raw, sparse, MBR (DOS) partition table
+#   sda1      ext4, label "ferry-root", bootable, UUID in $name.info
+#   sda2      linux swap (128 MiB), label "ferry-swap", UUID in $name.info
+#   fstab     by UUID
+#   boot      GRUB (i386-pc) in the MBR + post-MBR gap; serial terminal;
+#             kernel "console=tty0 console=ttyS0,115200n8"
+#   login     hostname "ferry-ref", root password "ferry", getty on ttyS0
+#   network   systemd-networkd, DHCP on every en*/eth* NIC (no MAC pins)
+#   data      /root/ferry-test/*.bin + SHA256SUMS (copy: $name.sha256 next to
+#             the image, paths relative to the guest root);
+#             ~200 MiB of random data written to the root fs, synced, deleted:
+#             free blocks hold junk that a capture must not copy.
+#
+# Files in BUILDDIR/guests/ (or $FERRY_GUESTS_DIR, to share one cache between
+# build trees, e.g. build/ and build-asan/):
+#   debian12-rootfs.tar        debootstrap output (cache; rebuilt when the
+#                              package list changes)
+#   debian12-ahci.img          the image (rebuilt when this script changes)
+#   debian12-ahci.info         KEY=VALUE facts (UUIDs, labels, hostname...)
+#   debian12-ahci.sha256       checksums of the known files
+#   debian12-ahci.build.log    the last build's log
+#
+# Requires root (debootstrap), debootstrap, guestfish (libguestfs-tools),
+# qemu-img, flock (util-linux), network access to a Debian mirror (the first
+# URIs: line of /etc/apt/sources.list.d/debian.sources, or $FERRY_DEBIAN_MIRROR).
+#
+# Bootloader choice: GRUB, installed from inside the libguestfs appliance
+# (guestfish `sh`, which chroots into the mounted guest and bind-mounts /dev,
+# /proc and /sys) with `grub-install --target=i386-pc /dev/sda` and
+# `update-grub`.  The appliance sees the disk as /dev/sda, as the AHCI guest
+# does; grub.cfg finds the root by UUID anyway (search --fs-uuid,
+# root=UUID=...).  This is how a real Debian machine boots, which is what the
+# conversion code must handle (update-grub after an initramfs rebuild).
+#
+# Stdout: only the image path.  Progress goes to stderr.
+
+set -euo pipefail
+
+usage () { echo "usage: $0 BUILDDIR debian12-ahci" >&2; exit 2; }
+[ $# -eq 2 ] || usage
+builddir=$1 name=$2
+case "$name" in
+    debian12-ahci) ;;
+    *) echo "guests.sh: unknown guest '$name'" >&2; usage ;;
+esac
+
+export LIBGUESTFS_BACKEND_SETTINGS="${LIBGUESTFS_BACKEND_SETTINGS:-force_tcg}"
+export LC_ALL=C
+
+dir=${FERRY_GUESTS_DIR:-$builddir/guests}
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+img=$dir/$name.img
+tarball=$dir/debian12-rootfs.tar
+self=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
+
+# --- Recipe ---------------------------------------------------------------
+
+suite=bookworm
+# Everything beyond minbase that the guest needs to boot from its own disk.
+# No ifupdown/dhcp client: systemd-networkd (part of systemd) does DHCP.
+include=linux-image-amd64,grub-pc,initramfs-tools,systemd-sysv,udev,e2fsprogs,kmod
+# The drivers in the initramfs: AHCI/SATA, SCSI disk, ext4 and what ext4
+# loads through the crypto API (crc32c: metadata checksums).  Dependencies
+# (libahci, libata, scsi_mod, jbd2, mbcache, crc16...) come along.
+initramfs_modules="ahci libahci libata scsi_mod sd_mod ext4 crc32c_generic crc32c_intel"
+disk_mib=1536
+swap_mib=128
+junk_mib=200
+hostname=ferry-ref
+root_password=ferry
+
+rootfs_key="$suite minbase $include"
+image_key="$(sha256sum "$self" | cut -d' ' -f1)"
+
+log () { echo "guests.sh: $*" >&2; }
+
+mirror () {
+    if [ -n "${FERRY_DEBIAN_MIRROR:-}" ]; then echo "$FERRY_DEBIAN_MIRROR"; return; fi
+    local m
+    m=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+    echo "${m:-http://deb.debian.org/debian}"
+}
+
+fresh () {   # fresh FILE KEY: FILE exists and was built from recipe KEY
+    [ -s "$1" ] && [ -f "$1.key" ] && [ "$(cat "$1.key")" = "$2" ]
+}
+
+# Fast path: no lock needed to read a finished image (images appear by rename).
+if fresh "$img" "$image_key"; then echo "$img"; exit 0; fi
+
+exec 9>"$dir/.lock"
+flock 9
+if fresh "$img" "$image_key"; then echo "$img"; exit 0; fi
+
+# Never rm -rf a tree that still has /proc or /sys mounted in it (a killed
+# debootstrap leaves them behind).
+remove_tree () {
+    local m
+    awk -v w="$1/" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r |
+        while read -r m; do umount -l "$m" 2>/dev/null || true; done
+    rm -rf --one-file-system "$1"
+}
+# We hold the lock: leftovers of killed builds can go.
+for old in "$dir"/.build.*; do if [ -e "$old" ]; then remove_tree "$old"; fi; done
+
+buildlog=$dir/$name.build.log
+: >"$buildlog"
+work=$(mktemp -d "$dir/.build.XXXXXX")
+on_exit () {
+    local rc=$?
+    remove_tree "$work"
+    if [ "$rc" -ne 0 ]; then
+        log "build of $name FAILED; last lines of $buildlog:"
+        tail -n 40 "$buildlog" >&2
+    fi
+}
+trap on_exit EXIT
+t0=$(date +%s)
+
+# --- Stage 1: debootstrap -> debian12-rootfs.tar (cached) -----------------
+
+build_rootfs () {
+    [ "$(id -u)" -eq 0 ] || { log "building the guest needs root (debootstrap)"; return 1; }
+    command -v debootstrap >/dev/null || { log "debootstrap is not installed"; return 1; }
+    local root=$work/root m s
+    m=$(mirror)
+    s=$(date +%s)
+    log "debootstrap $suite from $m (a few minutes; cached in $tarball)"
+    DEBIAN_FRONTEND=noninteractive debootstrap --variant=minbase \
+        --include="$include" "$suite" "$root" "$m" >>"$buildlog" 2>&1
+    # Not needed in the image; keeps it small.
+    rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*_Packages \
+        "$root"/var/log/bootstrap.log
+    tar -C "$root" --numeric-owner --xattrs --xattrs-include='*' \
+        -cf "$work/rootfs.tar" .
+    remove_tree "$root"
+    mv "$work/rootfs.tar" "$tarball"
+    echo "$rootfs_key" >"$tarball.key"
+    log "rootfs tarball: $(du -m "$tarball" | cut -f1) MiB in $(( $(date +%s) - s )) s"
+}
+
+if ! fresh "$tarball" "$rootfs_key"; then
+    build_rootfs
+fi
+
+# --- Stage 2: assemble the disk with guestfish -----------------------------
+
+s=$(date +%s)
+log "assembling $img (guestfish under TCG, ~2-4 minutes)"
+
+root_uuid=$(cat /proc/sys/kernel/random/uuid)
+swap_uuid=$(cat /proc/sys/kernel/random/uuid)
+sector=512
+p1_start=2048
+p2_start=$(( (disk_mib - swap_mib) * 1048576 / sector ))
+p1_end=$(( p2_start - 1 ))
+p2_end=$(( disk_mib * 1048576 / sector - 1 ))
+
+# Files laid over the rootfs (a tar of files only: directory modes in the
+# guest stay as Debian made them).
+ovl=$work/overlay
+mkdir -p "$ovl/etc/default" "$ovl/etc/initramfs-tools" "$ovl/etc/systemd/network" \
+    "$ovl/root/ferry-test"
+cat >"$ovl/etc/fstab" <<EOF
+# <file system> <mount point> <type> <options> <dump> <pass>
+UUID=$root_uuid / ext4 errors=remount-ro 0 1
+UUID=$swap_uuid none swap sw 0 0
+EOF
+echo "$hostname" >"$ovl/etc/hostname"
+cat >"$ovl/etc/hosts" <<EOF
+127.0.0.1	localhost
+127.0.1.1	$hostname
+
+::1	localhost ip6-localhost ip6-loopback
+ff02::1	ip6-allnodes
+ff02::2	ip6-allrouters
+EOF
+cat >"$ovl/etc/default/grub" <<'EOF'
+# Written by Ferry's tests/guests.sh: serial console, short timeout.
+GRUB_DEFAULT=0
+GRUB_TIMEOUT=1
+GRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`
+GRUB_CMDLINE_LINUX_DEFAULT=""
+GRUB_CMDLINE_LINUX="console=tty0 console=ttyS0,115200n8"
+GRUB_TERMINAL="serial console"
+GRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"
+GRUB_DISABLE_OS_PROBER=true
+EOF
+{
+    echo "# Only the AHCI/SATA disk path: this machine has no virtio drivers in"
+    echo "# its initramfs (initramfs.conf: MODULES=list)."
+    for m in $initramfs_modules; do echo "$m"; done
+} >"$ovl/etc/initramfs-tools/modules"
+cat >"$ovl/etc/systemd/network/20-wired.network" <<'EOF'
+[Match]
+Name=en* eth*
+
+[Network]
+DHCP=yes
+EOF
+# Known files with known content (sizes chosen to straddle block boundaries).
+head -c 1048576 /dev/urandom >"$ovl/root/ferry-test/a.bin"
+head -c 3145745 /dev/urandom >"$ovl/root/ferry-test/b.bin"
+head -c 4097 /dev/urandom >"$ovl/root/ferry-test/c.bin"
+printf 'ferry reference guest %s\n' "$root_uuid" >"$ovl/root/ferry-test/hello.txt"
+(cd "$ovl" && sha256sum root/ferry-test/*.bin root/ferry-test/hello.txt) >"$work/sha256"
+cp "$work/sha256" "$ovl/root/ferry-test/SHA256SUMS"
+(cd "$ovl" && find . -type f -printf '%P\n' | sort) >"$work/ovl.list"
+tar -C "$ovl" --numeric-owner --owner=0 --group=0 --no-recursion \
+    -T "$work/ovl.list" -cf "$work/overlay.tar"
+
+tmpimg=$work/$name.img
+truncate -s "${disk_mib}M" "$tmpimg"
+
+# Runs inside the guest (guestfish `command`: chroot + /dev, /proc, /sys).
+cat >"$work/setup.sh" <<EOF
+set -e
+exec 2>&1
+echo "== initramfs: MODULES=list"
+sed -i -e 's/^MODULES=.*/MODULES=list/' -e 's/^COMPRESS=.*/COMPRESS=gzip/' \\
+    /etc/initramfs-tools/initramfs.conf
+grep -E '^(MODULES|COMPRESS)=' /etc/initramfs-tools/initramfs.conf
+echo "root:$root_password" | chpasswd
+systemctl enable systemd-networkd.service >/dev/null 2>&1
+systemctl is-enabled systemd-networkd.service
+update-initramfs -u -k all
+echo "== grub"
+grub-install --target=i386-pc /dev/sda
+update-grub
+grep -q 'root=UUID=$root_uuid' /boot/grub/grub.cfg || { echo "grub.cfg: no root=UUID=$root_uuid"; exit 1; }
+grep -q 'console=ttyS0' /boot/grub/grub.cfg || { echo "grub.cfg: no console=ttyS0"; exit 1; }
+echo "== check the initramfs: AHCI yes, virtio no"
+for i in /boot/initrd.img-*; do
+    echo "\$i"
+    lsinitramfs "\$i" >/tmp/initrd.list
+    grep -E '/(ahci|libahci|libata|sd_mod|ext4|crc32c_generic)[.]ko' /tmp/initrd.list
+    if grep -iE 'virtio' /tmp/initrd.list; then echo "virtio in \$i"; exit 1; fi
+    [ "\$(grep -cE '/(ahci|sd_mod|ext4)[.]ko' /tmp/initrd.list)" -eq 3 ] ||
+        { echo "AHCI/ext4 drivers missing in \$i"; exit 1; }
+done
+rm -f /tmp/initrd.list
+dpkg-query -W -f '\${Package} \${Version}\\n' linux-image-amd64 grub-pc systemd
+cd / && sha256sum -c root/ferry-test/SHA256SUMS
+EOF
+
+cat >"$work/build.gf" <<EOF
+run
+part-init /dev/sda mbr
+part-add /dev/sda p $p1_start $p1_end
+part-add /dev/sda p $p2_start $p2_end
+part-set-bootable /dev/sda 1 true
+part-set-mbr-id /dev/sda 2 0x82
+mkfs ext4 /dev/sda1 label:ferry-root
+set-uuid /dev/sda1 $root_uuid
+mkswap /dev/sda2 label:ferry-swap uuid:$swap_uuid
+mount /dev/sda1 /
+tar-in $tarball / xattrs:true
+tar-in $work/overlay.tar /
+upload $work/setup.sh /tmp/ferry-setup.sh
+command "/bin/sh -e /tmp/ferry-setup.sh"
+rm /tmp/ferry-setup.sh
+sh "dd if=/dev/urandom of=/var/tmp/ferry-junk bs=1M count=$junk_mib conv=fsync status=none && sync && rm -f /var/tmp/ferry-junk && sync"
+df-h
+umount-all
+fsck ext4 /dev/sda1
+EOF
+
+guestfish --rw --format=raw -a "$tmpimg" -x -f "$work/build.gf" >>"$buildlog" 2>&1
+
+kver=$(sed -n 's/^linux-image-amd64 //p' "$buildlog" | tail -n 1)
+cat >"$work/info" <<EOF
+NAME=$name
+HOSTNAME=$hostname
+ROOT_PASSWORD=$root_password
+ROOT_DEV=/dev/sda1
+ROOT_UUID=$root_uuid
+ROOT_LABEL=ferry-root
+SWAP_DEV=/dev/sda2
+SWAP_UUID=$swap_uuid
+SWAP_LABEL=ferry-swap
+DISK_MIB=$disk_mib
+JUNK_MIB=$junk_mib
+INITRAMFS_MODULES="$initramfs_modules"
+LINUX_IMAGE_AMD64=$kver
+EOF
+
+mv "$work/info" "$dir/$name.info"
+mv "$work/sha256" "$dir/$name.sha256"
+mv "$tmpimg" "$img"
+echo "$image_key" >"$img.key"
+log "image assembled in $(( $(date +%s) - s )) s (total $(( $(date +%s) - t0 )) s)"
+echo "$img"

@@ -32,7 +32,7 @@ for fmt in vhd vmdk qcow2 raw; do
     grep -q '"policy":"used-blocks"' "$t/report.json" || fail "$fmt: ext4 not captured by used blocks"
     grep -q '"policy":"swap-header"' "$t/report.json" || fail "$fmt: swap not recognised"
     qfmt=$fmt; [ "$fmt" = vhd ] && qfmt=vpc
-    [ "$(qemu-img info -f "$qfmt" --output=json "$out" | grep -o '"virtual-size": [0-9]*')" = \
+    [ "$(qemu-img info -f "$qfmt" --output=json "$out" | grep -o '"virtual-size": [0-9]*' | head -1)" = \
       '"virtual-size": 67108864' ] || fail "$fmt: virtual size differs"
     case $fmt in qcow2|vmdk) qemu-img check -q -f "$qfmt" "$out" || fail "$fmt: qemu-img check" ;; esac
     "$FERRY" check "$out" >/dev/null || fail "$fmt: ferry check"
@@ -46,11 +46,16 @@ for fmt in vhd vmdk qcow2 raw; do
     rm -f "$t/back.raw" "$t/p1.img"
 done
 
-# Output size tracks the used data (12 MiB used of 64 MiB; 24 MiB deleted).
+# Output size tracks the used data (~5 MiB of 64 MiB; 24 MiB deleted).  On a
+# disk this small the VHD's 2 MiB blocks dominate the apparent size, so
+# measure the space the files take (the reference-guest test checks the
+# apparent size against the filesystem's used bytes).
 used=$(grep -o '"bytes_written":[0-9]*' "$t/report.json" | cut -d: -f2)
-vhd_bytes=$(stat -c %s "$t/cap.vhd")
-[ "$vhd_bytes" -le $(( used * 11 / 10 + 4 * 1048576 )) ] ||
-    fail "vhd is $vhd_bytes bytes for $used bytes of used data"
+for fmt in vhd vmdk qcow2; do
+    bytes=$(( $(du -k "$t/cap.$fmt" | cut -f1) * 1024 ))
+    [ "$bytes" -le $(( used * 11 / 10 + 1048576 )) ] ||
+        fail "$fmt takes $bytes bytes for $used bytes of used data"
+done
 
 # --all-blocks keeps every non-zero block: identical to the source.
 "$FERRY" capture -q --all-blocks "$t/disk.img" -o "$t/all.qcow2"

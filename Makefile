@@ -16,7 +16,8 @@ SANITIZE   ?=
 FUZZ_TIME  ?= 20
 
 CC         ?= cc
-PKGS       := zlib libcrypto libxxhash libnbd ext2fs libparted
+PKGS       := zlib libcrypto libxxhash libnbd ext2fs libparted libxml-2.0 \
+              libarchive libguestfs
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 
@@ -32,7 +33,8 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
               -DFERRY_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) $(PKG_CFLAGS) \
               -Ilib -I.
 
-LIB_SRCS   := $(wildcard lib/common/*.c lib/image/*.c p2v/*.c)
+LIB_SRCS   := $(wildcard lib/common/*.c lib/image/*.c lib/guest/*.c ova/*.c \
+                p2v/*.c)
 CMD_SRCS   := ferry.c $(wildcard cmd/*.c)
 LIB_OBJS   := $(LIB_SRCS:%.c=$(B)/%.o)
 CMD_OBJS   := $(CMD_SRCS:%.c=$(B)/%.o)
@@ -45,7 +47,7 @@ FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz-*.c)
 
 all: $(B)/ferry
 
-$(B)/%.o: %.c $(wildcard lib/*/*.h p2v/*.h cmd/*.h)
+$(B)/%.o: %.c $(wildcard lib/*/*.h p2v/*.h cmd/*.h ova/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<

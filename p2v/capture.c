@@ -36,6 +36,8 @@ capture_one (const char *source, const char *output,
   r = 0;
  out:
   image_close (src);
+  if (r == -1)
+    capture_result_free (res);
   return r;
 }
 

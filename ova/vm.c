@@ -1,0 +1,238 @@
+/* vm.c: the virtual machine model shared by the package codecs (vm.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/strbuf.h"
+#include "vm.h"
+
+static const char *const bus_names[] = {
+  [VM_BUS_IDE] = "ide", [VM_BUS_SATA] = "sata", [VM_BUS_SCSI] = "scsi",
+  [VM_BUS_VIRTIO] = "virtio", [VM_BUS_XEN] = "xen", [VM_BUS_NVME] = "nvme",
+};
+
+static const char *const os_names[] = {
+  [VM_OS_OTHER] = "other", [VM_OS_LINUX] = "linux",
+  [VM_OS_LINUX64] = "linux64", [VM_OS_DEBIAN64] = "debian64",
+  [VM_OS_UBUNTU64] = "ubuntu64", [VM_OS_RHEL64] = "rhel64",
+  [VM_OS_SLES64] = "sles64", [VM_OS_WINDOWS64] = "windows64",
+};
+
+#define NELEMS(a) (sizeof (a) / sizeof (a)[0])
+
+void
+vm_init (struct vm *vm)
+{
+  memset (vm, 0, sizeof *vm);
+  vm->cpus = 1;
+  vm->memory_mib = 1024;
+}
+
+static void
+disk_free (struct vm_disk *d)
+{
+  free (d->file);
+  free (d->format);
+  free (d->target_dev);
+}
+
+static void
+nic_free (struct vm_nic *n)
+{
+  free (n->network);
+  free (n->model);
+}
+
+void
+vm_free (struct vm *vm)
+{
+  size_t i;
+
+  if (vm == NULL)
+    return;
+  free (vm->name);
+  free (vm->description);
+  for (i = 0; i < vm->disks.len; i++)
+    disk_free (&vm->disks.ptr[i]);
+  for (i = 0; i < vm->nics.len; i++)
+    nic_free (&vm->nics.ptr[i]);
+  vm_disk_vector_reset (&vm->disks);
+  vm_nic_vector_reset (&vm->nics);
+  memset (vm, 0, sizeof *vm);
+}
+
+/* strdup that keeps NULL as NULL; *ok cleared on ENOMEM. */
+static char *
+dup_or_null (const char *s, int *ok)
+{
+  char *r;
+
+  if (s == NULL)
+    return NULL;
+  r = xstrdup (s);
+  if (r == NULL)
+    *ok = 0;
+  return r;
+}
+
+int
+vm_add_disk (struct vm *vm, const char *file, const char *format,
+             uint64_t capacity, enum vm_bus bus)
+{
+  struct vm_disk d = { .capacity = capacity, .bus = bus };
+  unsigned unit = 0;
+  size_t i;
+  int ok = 1;
+
+  for (i = 0; i < vm->disks.len; i++)
+    if (vm->disks.ptr[i].bus == bus)
+      unit++;
+  d.unit = unit;
+  d.file = dup_or_null (file, &ok);
+  d.format = dup_or_null (format, &ok);
+  if (!ok || vm_disk_vector_append (&vm->disks, d) == -1) {
+    disk_free (&d);
+    return -1;
+  }
+  return 0;
+}
+
+int
+vm_add_nic (struct vm *vm, const uint8_t *mac, const char *network,
+            const char *model)
+{
+  struct vm_nic n = { .has_mac = mac != NULL };
+  int ok = 1;
+
+  if (mac)
+    memcpy (n.mac, mac, 6);
+  n.network = dup_or_null (network, &ok);
+  n.model = dup_or_null (model, &ok);
+  if (!ok || vm_nic_vector_append (&vm->nics, n) == -1) {
+    nic_free (&n);
+    return -1;
+  }
+  return 0;
+}
+
+int
+vm_copy (struct vm *dst, const struct vm *src)
+{
+  size_t i;
+  int ok = 1;
+
+  memset (dst, 0, sizeof *dst);
+  memcpy (dst->uuid, src->uuid, 16);
+  dst->has_uuid = src->has_uuid;
+  dst->cpus = src->cpus;
+  dst->memory_mib = src->memory_mib;
+  dst->firmware = src->firmware;
+  dst->os = src->os;
+  dst->name = dup_or_null (src->name, &ok);
+  dst->description = dup_or_null (src->description, &ok);
+  for (i = 0; ok && i < src->disks.len; i++) {
+    const struct vm_disk *d = &src->disks.ptr[i];
+    if (vm_add_disk (dst, d->file, d->format, d->capacity, d->bus) == -1)
+      ok = 0;
+    else {
+      struct vm_disk *n = &dst->disks.ptr[dst->disks.len - 1];
+      n->unit = d->unit;
+      n->file_size = d->file_size;
+      n->target_dev = dup_or_null (d->target_dev, &ok);
+    }
+  }
+  for (i = 0; ok && i < src->nics.len; i++) {
+    const struct vm_nic *n = &src->nics.ptr[i];
+    if (vm_add_nic (dst, n->has_mac ? n->mac : NULL, n->network,
+                    n->model) == -1)
+      ok = 0;
+  }
+  if (!ok) {
+    vm_free (dst);
+    return -1;
+  }
+  return 0;
+}
+
+static int
+validate_nics (const struct vm *vm, const char *what)
+{
+  size_t i, j;
+
+  for (i = 0; i < vm->nics.len; i++) {
+    const struct vm_nic *a = &vm->nics.ptr[i];
+    if (a->has_mac && (a->mac[0] & 1))
+      return error_set ("%s: NIC %zu has a multicast MAC address", what, i);
+    for (j = i + 1; a->has_mac && j < vm->nics.len; j++)
+      if (vm->nics.ptr[j].has_mac &&
+          memcmp (a->mac, vm->nics.ptr[j].mac, 6) == 0)
+        return error_set ("%s: NICs %zu and %zu share a MAC address",
+                          what, i, j);
+  }
+  return 0;
+}
+
+int
+vm_validate (const struct vm *vm, const char *what)
+{
+  size_t i;
+
+  if (vm->name == NULL || vm->name[0] == '\0')
+    return error_set ("%s: the VM has no name", what);
+  if (strlen (vm->name) > VM_MAX_NAME)
+    return error_set ("%s: VM name longer than %d bytes", what, VM_MAX_NAME);
+  if (vm->cpus < 1 || vm->cpus > VM_MAX_CPUS)
+    return error_set ("%s: %u CPUs is out of range (1-%d)", what, vm->cpus,
+                      VM_MAX_CPUS);
+  if (vm->memory_mib < 1 || vm->memory_mib > VM_MAX_MEMORY_MIB)
+    return error_set ("%s: %llu MiB of memory is out of range", what,
+                      (unsigned long long) vm->memory_mib);
+  if (vm->disks.len > VM_MAX_DISKS || vm->nics.len > VM_MAX_NICS)
+    return error_set ("%s: too many disks or NICs (limit %d each)", what,
+                      VM_MAX_DISKS);
+  for (i = 0; i < vm->disks.len; i++)
+    if (vm->disks.ptr[i].capacity == 0 ||
+        vm->disks.ptr[i].capacity > VM_MAX_CAPACITY)
+      return error_set ("%s: disk %zu has an absurd capacity (%llu bytes)",
+                        what, i,
+                        (unsigned long long) vm->disks.ptr[i].capacity);
+  return validate_nics (vm, what);
+}
+
+const char *
+vm_bus_name (enum vm_bus bus)
+{
+  return (size_t) bus < NELEMS (bus_names) ? bus_names[bus] : "ide";
+}
+
+int
+vm_bus_parse (const char *s, enum vm_bus *bus)
+{
+  size_t i;
+
+  for (i = 0; i < NELEMS (bus_names); i++)
+    if (strcmp (s, bus_names[i]) == 0) {
+      *bus = (enum vm_bus) i;
+      return 0;
+    }
+  return error_set ("unknown disk bus '%s'", s);
+}
+
+const char *
+vm_os_name (enum vm_os os)
+{
+  return (size_t) os < NELEMS (os_names) ? os_names[os] : "other";
+}
+
+int
+vm_os_parse (const char *s, enum vm_os *os)
+{
+  size_t i;
+
+  for (i = 0; i < NELEMS (os_names); i++)
+    if (strcmp (s, os_names[i]) == 0) {
+      *os = (enum vm_os) i;
+      return 0;
+    }
+  return error_set ("unknown OS type '%s'", s);
+}

@@ -1,0 +1,90 @@
+/* vm.h: the virtual machine model that every package format is read into
+ * and written from — OVF (ovf.c), XenServer XVA ova.xml (xva-xml.c) and
+ * libvirt domain XML (libvirt.c).
+ *
+ * Ownership: a struct vm owns every string and vector in it; vm_free()
+ * releases them (NULL-safe) and vm_init() zeroes a new one.
+ */
+#ifndef FERRY_VM_H
+#define FERRY_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/vector.h"
+
+enum vm_firmware { VM_FW_BIOS = 0, VM_FW_UEFI };
+
+enum vm_bus {
+  VM_BUS_IDE = 0, VM_BUS_SATA, VM_BUS_SCSI, VM_BUS_VIRTIO, VM_BUS_XEN,
+  VM_BUS_NVME,
+};
+
+/* Guest OS family, mapped to each format's own ids (OVF CIM OS ids,
+ * libosinfo ids, XenServer templates) by the codecs. */
+enum vm_os {
+  VM_OS_OTHER = 0, VM_OS_LINUX, VM_OS_LINUX64, VM_OS_DEBIAN64,
+  VM_OS_UBUNTU64, VM_OS_RHEL64, VM_OS_SLES64, VM_OS_WINDOWS64,
+};
+
+struct vm_disk {
+  char *file;            /* file name inside the package, or host path */
+  char *format;          /* "vmdk", "vhd", "qcow2", "raw" */
+  uint64_t capacity;     /* virtual size in bytes */
+  uint64_t file_size;    /* bytes of `file` as stored; 0 = unknown */
+  enum vm_bus bus;
+  unsigned unit;         /* position on its bus/controller */
+  char *target_dev;      /* libvirt target ("vda", "xvda"); may be NULL */
+};
+DEFINE_VECTOR_TYPE (vm_disk_vector, struct vm_disk);
+
+struct vm_nic {
+  uint8_t mac[6];
+  bool has_mac;
+  char *network;         /* network/bridge name; may be NULL */
+  char *model;           /* "e1000", "virtio", "vmxnet3", "rtl8139",
+                            "netfront"; may be NULL */
+};
+DEFINE_VECTOR_TYPE (vm_nic_vector, struct vm_nic);
+
+struct vm {
+  char *name;
+  char *description;     /* may be NULL */
+  uint8_t uuid[16];
+  bool has_uuid;
+  unsigned cpus;         /* >= 1 */
+  uint64_t memory_mib;   /* >= 1 */
+  enum vm_firmware firmware;
+  enum vm_os os;
+  vm_disk_vector disks;
+  vm_nic_vector nics;
+};
+
+/* Hard limits every reader enforces before allocating (hostile input). */
+#define VM_MAX_DISKS 64
+#define VM_MAX_NICS 64
+#define VM_MAX_CPUS 4096
+#define VM_MAX_MEMORY_MIB (64ull * 1024 * 1024)    /* 64 TiB */
+#define VM_MAX_CAPACITY (64ull << 40)               /* 64 TiB */
+#define VM_MAX_NAME 255
+
+void vm_init (struct vm *vm);
+void vm_free (struct vm *vm);
+/* Deep copy; -1 + error on ENOMEM. */
+int vm_copy (struct vm *dst, const struct vm *src);
+/* Add a disk/NIC (strings are copied; NULL allowed where documented). */
+int vm_add_disk (struct vm *vm, const char *file, const char *format,
+                 uint64_t capacity, enum vm_bus bus);
+int vm_add_nic (struct vm *vm, const uint8_t *mac, const char *network,
+                const char *model);
+/* Check the limits above and basic sanity (name set, cpus/memory >= 1,
+ * capacities > 0, no duplicate MACs).  `what` names the source in the
+ * error ("ovf: 'x.ovf'"). */
+int vm_validate (const struct vm *vm, const char *what);
+
+const char *vm_bus_name (enum vm_bus bus);          /* "ide", "sata", ... */
+int vm_bus_parse (const char *s, enum vm_bus *bus);
+const char *vm_os_name (enum vm_os os);             /* "debian64", ... */
+int vm_os_parse (const char *s, enum vm_os *os);
+
+#endif

@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
     # build
     build-essential pkg-config clang libclang-rt-14-dev
-    zlib1g-dev libssl-dev libxxhash-dev libnbd-dev libext2fs-dev
+    zlib1g-dev libdeflate-dev libssl-dev libxxhash-dev libnbd-dev libext2fs-dev
     libparted-dev libguestfs-dev libarchive-dev libxml2-dev libncurses-dev
     libcmocka-dev
     # test peers and tools

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 B=${B:-build/fuzz}
 FUZZ_TIME=${FUZZ_TIME:-20}
 mkdir -p "$B"
-pkgs="zlib libcrypto libxxhash libnbd libxml-2.0 libarchive"
+pkgs="zlib libdeflate libcrypto libxxhash libnbd libxml-2.0 libarchive"
 srcs=$(ls lib/common/*.c lib/image/*.c ova/*.c 2>/dev/null)
 failed=0
 for h in "$@"; do

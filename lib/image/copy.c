@@ -240,6 +240,8 @@ copy_data_run (struct copier *c, uint64_t off, uint64_t len)
     uint64_t next = (off / CHUNK + 1) * CHUNK;
     size_t n = (size_t) (MIN (next, end) - off);
 
+    if (next < end)
+      image_prefetch (c->src, next, MIN ((uint64_t) CHUNK, end - next));
     if (read_chunk (c, n, off) == -1)
       return -1;
     c->stats->bytes_read += n;

@@ -108,6 +108,10 @@ struct image_ops {
    * beyond open). */
   int (*check) (struct image *img, struct strbuf *report);
 
+  /* Hint that [offset, offset+length) will be read soon, so the kernel
+   * can read it while the caller writes the previous chunk.  May be NULL. */
+  void (*prefetch) (struct image *img, uint64_t offset, uint64_t length);
+
   /* Extra format-specific facts for `ferry info` as "key\tvalue\n" lines
    * appended to *out (e.g. "subformat\tdynamic\nblock_size\t2097152\n").
    * May be NULL. */
@@ -132,6 +136,7 @@ int image_pwrite (struct image *img, const void *buf, size_t count,
 int image_extents (struct image *img, uint64_t offset, uint64_t length,
                    extent_vector *out);
 int image_flush (struct image *img);
+void image_prefetch (struct image *img, uint64_t offset, uint64_t length);
 int image_close (struct image *img);   /* NULL ok */
 const char *image_format (const struct image *img);
 

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/checked.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/fullrw.h"
@@ -199,6 +200,13 @@ image_flush (struct image *img)
   if (!img->writable || img->ops->flush == NULL)
     return 0;
   return img->ops->flush (img);
+}
+
+void
+image_prefetch (struct image *img, uint64_t offset, uint64_t length)
+{
+  if (img->ops->prefetch && offset < img->size)
+    img->ops->prefetch (img, offset, MIN (length, img->size - offset));
 }
 
 int

@@ -9,20 +9,7 @@
 #include "common/outfile.h"
 #include "common/progress.h"
 #include "common/strbuf.h"
-#include "copy.h"
-
-#define CHUNK (4u * 1024 * 1024)      /* read size */
-#define BLOCK (64u * 1024)            /* zero-detection / write unit */
-#define SECTOR 512u
-#define WINDOW (1ull << 30)           /* extents asked per call */
-
-struct copier {
-  struct image *src, *dst;
-  const struct copy_opts *opts;
-  struct copy_stats *stats;
-  struct progress progress;
-  unsigned char *buf, *basebuf;
-};
+#include "copy-int.h"
 
 int
 mask_split (const extent_vector *mask, uint64_t offset, uint64_t length,
@@ -77,67 +64,6 @@ image_pread_retry (struct image *img, void *buf, size_t count,
     if (!is_media_error (errno) || attempt >= retries)
       return -1;
   }
-}
-
-static int
-try_read (struct copier *c, void *buf, size_t len, uint64_t off)
-{
-  unsigned attempt;
-
-  for (attempt = 0; ; attempt++) {
-    if (image_pread (c->src, buf, len, off) == 0)
-      return 0;
-    if (!is_media_error (errno))
-      return -1;
-    if (attempt >= c->opts->retries)
-      return 1;
-  }
-}
-
-static int
-record_bad (struct copier *c, void *buf, size_t len, uint64_t off)
-{
-  memset (buf, 0, len);
-  c->stats->bytes_bad += len;
-  return extent_add (&c->stats->bad, off, len, EXTENT_DATA);
-}
-
-/* Read a range that failed as a whole: narrow down to sectors, zero-fill
- * the ones that stay unreadable. */
-static int
-read_salvage (struct copier *c, unsigned char *buf, size_t len, uint64_t off,
-              size_t unit)
-{
-  size_t i;
-
-  for (i = 0; i < len; i += unit) {
-    size_t n = MIN (unit, len - i);
-    int r = try_read (c, buf + i, n, off + i);
-
-    if (r == -1)
-      return -1;
-    if (r == 0)
-      continue;
-    if (unit > SECTOR && n > SECTOR) {
-      if (read_salvage (c, buf + i, n, off + i, SECTOR) == -1)
-        return -1;
-    }
-    else if (record_bad (c, buf + i, n, off + i) == -1)
-      return -1;
-  }
-  return 0;
-}
-
-static int
-read_chunk (struct copier *c, size_t len, uint64_t off)
-{
-  int r = try_read (c, c->buf, len, off);
-
-  if (r <= 0)
-    return r;
-  if (c->opts->strict)
-    return error_prefix ("unreadable source (--strict): ");
-  return read_salvage (c, c->buf, len, off, BLOCK);
 }
 
 /* Does the target already read as `want` (or zeros if NULL) here? */
@@ -219,10 +145,9 @@ copy_zero_run (struct copier *c, uint64_t off, uint64_t len)
     report_progress (c, end);
     return 0;
   }
-  memset (c->buf, 0, CHUNK);
   while (off < end) {
     size_t n = (size_t) MIN ((uint64_t) CHUNK, end - off);
-    if (write_chunk (c, c->buf, n, off) == -1)
+    if (write_chunk (c, c->zerobuf, n, off) == -1)
       return -1;
     off += n;
     report_progress (c, off);
@@ -230,77 +155,106 @@ copy_zero_run (struct copier *c, uint64_t off, uint64_t len)
   return 0;
 }
 
-static int
-copy_data_run (struct copier *c, uint64_t off, uint64_t len)
+/* Take the next item the reader published (waits). */
+static struct item *
+ring_take (struct ring *r)
 {
-  uint64_t end = off + len;
+  struct item *it;
 
-  while (off < end) {
-    /* Keep chunks aligned so targets see aligned writes. */
-    uint64_t next = (off / CHUNK + 1) * CHUNK;
-    size_t n = (size_t) (MIN (next, end) - off);
+  pthread_mutex_lock (&r->lock);
+  while (r->head == r->tail)
+    pthread_cond_wait (&r->cond, &r->lock);
+  it = &r->items[r->head % RING];
+  pthread_mutex_unlock (&r->lock);
+  return it;
+}
 
-    if (next < end)
-      image_prefetch (c->src, next, MIN ((uint64_t) CHUNK, end - next));
-    if (read_chunk (c, n, off) == -1)
+static void
+ring_release (struct ring *r, bool stop)
+{
+  pthread_mutex_lock (&r->lock);
+  r->head++;
+  r->stop |= stop;
+  pthread_cond_broadcast (&r->cond);
+  pthread_mutex_unlock (&r->lock);
+}
+
+/* Write what the reader publishes, in order, until the end or an error. */
+static int
+consume (struct copier *c)
+{
+  for (;;) {
+    struct item *it = ring_take (&c->ring);
+    enum item_kind kind = it->kind;
+    int r = 0;
+
+    if (kind == ITEM_DATA) {
+      r = write_chunk (c, it->buf, it->len, it->off);
+      report_progress (c, it->off + it->len);
+    }
+    else if (kind == ITEM_ZERO)
+      r = copy_zero_run (c, it->off, it->len);
+    else if (kind == ITEM_ERROR) {
+      error_set ("%s", it->err ? it->err : "copy: read failed");
+      free (it->err);
+      it->err = NULL;
+      r = -1;
+    }
+    ring_release (&c->ring, r == -1);
+    if (r == -1)
       return -1;
-    c->stats->bytes_read += n;
-    if (write_chunk (c, c->buf, n, off) == -1)
-      return -1;
-    off += n;
-    report_progress (c, off);
+    if (kind == ITEM_END)
+      return 0;
   }
-  return 0;
-}
-
-static int
-copy_extent (struct copier *c, const struct extent *e)
-{
-  extent_vector runs = empty_vector;
-  size_t i;
-  int r = 0;
-
-  if (e->type != EXTENT_DATA)
-    return copy_zero_run (c, e->offset, e->length);
-  if (c->opts->mask == NULL)
-    return copy_data_run (c, e->offset, e->length);
-  if (mask_split (c->opts->mask, e->offset, e->length, &runs) == -1)
-    return -1;
-  for (i = 0; r == 0 && i < runs.len; i++)
-    r = runs.ptr[i].type == EXTENT_DATA
-      ? copy_data_run (c, runs.ptr[i].offset, runs.ptr[i].length)
-      : copy_zero_run (c, runs.ptr[i].offset, runs.ptr[i].length);
-  extent_vector_reset (&runs);
-  return r;
-}
-
-static int
-copy_window (struct copier *c, uint64_t off, uint64_t len)
-{
-  extent_vector ext = empty_vector;
-  size_t i;
-  int r;
-
-  r = image_extents (c->src, off, len, &ext);
-  for (i = 0; r == 0 && i < ext.len; i++)
-    r = copy_extent (c, &ext.ptr[i]);
-  extent_vector_reset (&ext);
-  return r;
 }
 
 static int
 copier_init (struct copier *c)
 {
-  if (posix_memalign ((void **) &c->buf, 4096, CHUNK) != 0) {
-    errno = ENOMEM;
-    return error_errno ("copy: buffer");
-  }
+  size_t i;
+
+  pthread_mutex_init (&c->ring.lock, NULL);
+  pthread_cond_init (&c->ring.cond, NULL);
+  for (i = 0; i < RING; i++)
+    if (posix_memalign ((void **) &c->ring.items[i].buf, 4096, CHUNK) != 0)
+      goto nomem;
   if (c->opts->base &&
-      posix_memalign ((void **) &c->basebuf, 4096, CHUNK) != 0) {
-    errno = ENOMEM;
-    return error_errno ("copy: buffer");
-  }
+      (posix_memalign ((void **) &c->basebuf, 4096, CHUNK) != 0 ||
+       (c->zerobuf = calloc (1, CHUNK)) == NULL))
+    goto nomem;
   return 0;
+ nomem:
+  errno = ENOMEM;
+  return error_errno ("copy: buffers");
+}
+
+static void
+copier_fini (struct copier *c)
+{
+  size_t i;
+
+  for (i = 0; i < RING; i++)
+    free (c->ring.items[i].buf);
+  free (c->basebuf);
+  free (c->zerobuf);
+  pthread_cond_destroy (&c->ring.cond);
+  pthread_mutex_destroy (&c->ring.lock);
+}
+
+static int
+run_pipeline (struct copier *c)
+{
+  pthread_t reader;
+  int r, e;
+
+  e = pthread_create (&reader, NULL, copy_reader_run, c);
+  if (e != 0) {
+    errno = e;
+    return error_errno ("copy: starting the reader thread");
+  }
+  r = consume (c);
+  pthread_join (reader, NULL);
+  return r;
 }
 
 int
@@ -309,8 +263,7 @@ image_copy (struct image *src, struct image *dst,
 {
   struct copier c = { .src = src, .dst = dst, .opts = opts, .stats = stats };
   double start = monotonic_seconds ();
-  uint64_t off;
-  int r = 0;
+  int r = -1;
 
   memset (stats, 0, sizeof *stats);
   if (dst->size < src->size)
@@ -318,21 +271,16 @@ image_copy (struct image *src, struct image *dst,
                       "source '%s' (%llu bytes)", dst->path,
                       (unsigned long long) dst->size, src->path,
                       (unsigned long long) src->size);
-  if (copier_init (&c) == -1) {
-    r = -1;
-    goto out;
+  if (copier_init (&c) == 0) {
+    progress_start (&c.progress, opts->label ? opts->label : src->path,
+                    src->size, opts->quiet);
+    r = run_pipeline (&c);
+    if (r == 0)
+      progress_finish (&c.progress);
+    else if (c.progress.enabled)
+      fputc ('\n', stderr);
   }
-  progress_start (&c.progress, opts->label ? opts->label : src->path,
-                  src->size, opts->quiet);
-  for (off = 0; r == 0 && off < src->size; off += WINDOW)
-    r = copy_window (&c, off, MIN (WINDOW, src->size - off));
-  if (r == 0)
-    progress_finish (&c.progress);
-  else if (c.progress.enabled)
-    fputc ('\n', stderr);
- out:
-  free (c.buf);
-  free (c.basebuf);
+  copier_fini (&c);
   stats->seconds = monotonic_seconds () - start;
   return r;
 }

@@ -1,0 +1,40 @@
+/* libvirt.h: libvirt domain XML read into and written from a struct vm,
+ * for KVM/QEMU and for Xen (libxl).
+ *
+ * The input is what `virsh dumpxml` prints, and is treated as hostile: it
+ * is capped at LIBVIRT_MAX_XML bytes, parsed without network access or
+ * entity substitution, and any DOCTYPE is refused outright.
+ */
+#ifndef FERRY_LIBVIRT_H
+#define FERRY_LIBVIRT_H
+
+#include <stddef.h>
+
+#include "common/strbuf.h"
+#include "vm.h"
+
+#define LIBVIRT_MAX_XML (16u << 20)
+
+enum libvirt_flavour {
+  LIBVIRT_KVM,   /* <domain type='kvm'>, q35 (pc-i440fx when IDE is used) */
+  LIBVIRT_XEN,   /* <domain type='xen'>, PV guest booted by pygrub */
+};
+
+/* Append the domain XML of `vm` to `out`.  disk_paths[i] is the host path
+ * of disk i (NULL array or NULL entry = vm->disks.ptr[i].file).  Target
+ * devices are renamed in order per bus family (vda, vdb, sda, hda, xvda...)
+ * so they never collide.  Xen PV has no firmware choice: UEFI is not kept.
+ * Returns 0, or -1 with the error set (a string unfit for XML, ENOMEM). */
+int libvirt_write (const struct vm *vm, enum libvirt_flavour f,
+                   const char *const *disk_paths, struct strbuf *out);
+
+/* Parse `len` bytes of domain XML into `vm` (which must be vm_init()ed;
+ * on error it is left for the caller to vm_free()).  `what` names the
+ * source in errors: "libvirt: 'WHAT': ...".  Only <disk device='disk'>
+ * elements become disks; their capacity is 0 because the XML does not
+ * record it: the caller fills it from the image itself.  Everything else
+ * is checked with vm_validate(). */
+int libvirt_parse (const char *xml, size_t len, const char *what,
+                   struct vm *vm);
+
+#endif

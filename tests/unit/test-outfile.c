@@ -80,14 +80,6 @@ main (void)
     cmocka_unit_test (test_abort),
     cmocka_unit_test (test_commit_missing_tmp),
   };
-  char cmd[300];
-  int r;
 
-  if (mkdtemp (dir) == NULL)
-    return 1;
-  r = cmocka_run_group_tests (tests, NULL, NULL);
-  snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
-  if (system (cmd) != 0)
-    return 1;
-  return r;
+  return UNIT_RUN_IN_TMPDIR (tests, dir);
 }

@@ -1,7 +1,5 @@
 /* libvirt.c: libvirt domain XML (KVM and Xen/libxl) to and from struct vm
  * (libvirt.h). */
-#include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,85 +13,10 @@
 #include "common/ids.h"
 #include "common/strbuf.h"
 #include "libvirt.h"
+#include "xml.h"
 #include "common/banned.h"
 
 #define MiB (1ull << 20)
-
-/* ------------------------------------------------------------------ */
-/* Writing.  Every append goes through the writer so that one ENOMEM or
- * bad string is remembered and reported once at the end. */
-
-struct writer {
-  struct strbuf *sb;
-  int failed;
-};
-
-static void
-w_add (struct writer *w, const char *fmt, ...)
-  __attribute__ ((format (printf, 2, 3)));
-
-static void
-w_add (struct writer *w, const char *fmt, ...)
-{
-  char small[256], *buf = small;
-  va_list ap;
-  int n;
-
-  if (w->failed)
-    return;
-  va_start (ap, fmt);
-  n = vsnprintf (small, sizeof small, fmt, ap);
-  va_end (ap);
-  if (n >= (int) sizeof small) {
-    if ((buf = malloc ((size_t) n + 1)) == NULL) {
-      w->failed = error_errno ("libvirt: writing the domain XML");
-      return;
-    }
-    va_start (ap, fmt);
-    vsnprintf (buf, (size_t) n + 1, fmt, ap);
-    va_end (ap);
-  }
-  if (n < 0 || strbuf_add (w->sb, buf, (size_t) n) == -1)
-    w->failed = -1;
-  if (buf != small)
-    free (buf);
-}
-
-/* XML-escaped text or attribute value.  Control characters cannot be
- * written in XML 1.0 at all, so such a string is refused. */
-static void
-w_text (struct writer *w, const char *s)
-{
-  const unsigned char *p;
-
-  for (p = (const unsigned char *) s; !w->failed && *p; p++) {
-    switch (*p) {
-    case '&': w_add (w, "&amp;"); break;
-    case '<': w_add (w, "&lt;"); break;
-    case '>': w_add (w, "&gt;"); break;
-    case '\'': w_add (w, "&apos;"); break;
-    case '"': w_add (w, "&quot;"); break;
-    /* Parsers normalise raw blanks in attributes and raw CRs anywhere;
-     * character references come back unchanged. */
-    case '\t': case '\n': case '\r': w_add (w, "&#%d;", *p); break;
-    default:
-      if (*p < 0x20)
-        w->failed = error_set ("libvirt: '%.40s' contains a control "
-                               "character that XML cannot hold", s);
-      else
-        w_add (w, "%c", *p);
-    }
-  }
-}
-
-/* <tag>escaped</tag> on its own line. */
-static void
-w_elem (struct writer *w, const char *indent, const char *tag, const char *s)
-{
-  w_add (w, "%s<%s>", indent, tag);
-  w_text (w, s);
-  w_add (w, "</%s>\n", tag);
-}
 
 /* "a".."z", "aa".. : the suffix libvirt and Linux give the n-th disk. */
 static void
@@ -163,8 +86,8 @@ disk_target (enum libvirt_flavour f, enum vm_bus bus, unsigned counters[4],
 }
 
 static void
-write_disks (struct writer *w, const struct vm *vm, enum libvirt_flavour f,
-             const char *const *disk_paths)
+write_disks (struct xml_writer *w, const struct vm *vm,
+             enum libvirt_flavour f, const char *const *disk_paths)
 {
   unsigned counters[4] = { 0 };
   char dev[16];
@@ -180,16 +103,17 @@ write_disks (struct writer *w, const struct vm *vm, enum libvirt_flavour f,
       w->failed = error_set ("libvirt: disk %zu has no path", i);
       return;
     }
-    w_add (w, "    <disk type='file' device='disk'>\n"
-           "      <driver name='qemu' type='");
-    w_text (w, driver_type (d->format));
-    w_add (w, "'/>\n      <source file='");
-    w_text (w, path);
-    w_add (w, "'/>\n      <target dev='%s' bus='%s'/>\n    </disk>\n",
-           dev, bus);
+    xml_add (w, "    <disk type='file' device='disk'>\n"
+             "      <driver name='qemu' type='");
+    xml_add_attr (w, driver_type (d->format));
+    xml_add (w, "'/>\n      <source file='");
+    xml_add_attr (w, path);
+    xml_add (w, "'/>\n      <target dev='%s' bus='%s'/>\n    </disk>\n",
+             dev, bus);
   }
   if (f == LIBVIRT_KVM && vm_uses_bus (vm, VM_BUS_SCSI))
-    w_add (w, "    <controller type='scsi' index='0' model='virtio-scsi'/>\n");
+    xml_add (w, "    <controller type='scsi' index='0' "
+             "model='virtio-scsi'/>\n");
 }
 
 static bool
@@ -217,7 +141,8 @@ kvm_model (const char *model)
 }
 
 static void
-write_nic (struct writer *w, const struct vm_nic *n, enum libvirt_flavour f)
+write_nic (struct xml_writer *w, const struct vm_nic *n,
+           enum libvirt_flavour f)
 {
   const char *net = n->network;
   bool bridge = f == LIBVIRT_XEN || looks_like_bridge (net);
@@ -227,15 +152,15 @@ write_nic (struct writer *w, const struct vm_nic *n, enum libvirt_flavour f)
     net = "xenbr0";
   else if (net == NULL)
     net = "default";
-  w_add (w, "    <interface type='%s'>\n", bridge ? "bridge" : "network");
+  xml_add (w, "    <interface type='%s'>\n", bridge ? "bridge" : "network");
   if (n->has_mac) {
     mac_format (n->mac, mac);
-    w_add (w, "      <mac address='%s'/>\n", mac);
+    xml_add (w, "      <mac address='%s'/>\n", mac);
   }
-  w_add (w, "      <source %s='", bridge ? "bridge" : "network");
-  w_text (w, net);
-  w_add (w, "'/>\n      <model type='%s'/>\n    </interface>\n",
-         f == LIBVIRT_XEN ? "netfront" : kvm_model (n->model));
+  xml_add (w, "      <source %s='", bridge ? "bridge" : "network");
+  xml_add_attr (w, net);
+  xml_add (w, "'/>\n      <model type='%s'/>\n    </interface>\n",
+           f == LIBVIRT_XEN ? "netfront" : kvm_model (n->model));
 }
 
 /* libosinfo ids: virt-manager and virt-install read them to pick devices. */
@@ -255,180 +180,101 @@ osinfo_id (enum vm_os os)
 }
 
 static void
-write_header (struct writer *w, const struct vm *vm, enum libvirt_flavour f)
+write_header (struct xml_writer *w, const struct vm *vm,
+              enum libvirt_flavour f)
 {
   char uuid[37];
   const char *os = osinfo_id (vm->os);
 
-  w_add (w, "<domain type='%s'>\n", f == LIBVIRT_XEN ? "xen" : "kvm");
-  w_elem (w, "  ", "name", vm->name ? vm->name : "");
+  xml_add (w, "<domain type='%s'>\n", f == LIBVIRT_XEN ? "xen" : "kvm");
+  xml_add_elem (w, "  ", "name", vm->name ? vm->name : "");
   if (vm->has_uuid) {
     uuid_format (vm->uuid, uuid);
-    w_add (w, "  <uuid>%s</uuid>\n", uuid);
+    xml_add (w, "  <uuid>%s</uuid>\n", uuid);
   }
   if (vm->description)
-    w_elem (w, "  ", "description", vm->description);
+    xml_add_elem (w, "  ", "description", vm->description);
   if (os)
-    w_add (w, "  <metadata>\n    <libosinfo:libosinfo xmlns:libosinfo="
-           "'http://libosinfo.org/xmlns/libvirt/domain/1.0'>\n"
-           "      <libosinfo:os id='%s'/>\n    </libosinfo:libosinfo>\n"
-           "  </metadata>\n", os);
-  w_add (w, "  <memory unit='MiB'>%llu</memory>\n"
-         "  <currentMemory unit='MiB'>%llu</currentMemory>\n"
-         "  <vcpu placement='static'>%u</vcpu>\n",
-         (unsigned long long) vm->memory_mib,
-         (unsigned long long) vm->memory_mib, vm->cpus);
+    xml_add (w, "  <metadata>\n    <libosinfo:libosinfo xmlns:libosinfo="
+             "'http://libosinfo.org/xmlns/libvirt/domain/1.0'>\n"
+             "      <libosinfo:os id='%s'/>\n    </libosinfo:libosinfo>\n"
+             "  </metadata>\n", os);
+  xml_add (w, "  <memory unit='MiB'>%llu</memory>\n"
+           "  <currentMemory unit='MiB'>%llu</currentMemory>\n"
+           "  <vcpu placement='static'>%u</vcpu>\n",
+           (unsigned long long) vm->memory_mib,
+           (unsigned long long) vm->memory_mib, vm->cpus);
 }
 
 static void
-write_os (struct writer *w, const struct vm *vm, enum libvirt_flavour f)
+write_os (struct xml_writer *w, const struct vm *vm,
+          enum libvirt_flavour f)
 {
   if (f == LIBVIRT_XEN) {
-    w_add (w, "  <bootloader>pygrub</bootloader>\n"
-           "  <os>\n    <type arch='x86_64' machine='xenpv'>linux</type>\n"
-           "  </os>\n");
+    xml_add (w, "  <bootloader>pygrub</bootloader>\n"
+             "  <os>\n    <type arch='x86_64' machine='xenpv'>linux</type>\n"
+             "  </os>\n");
     return;
   }
   /* q35 has no IDE controller: IDE disks need the i440fx machine. */
-  w_add (w, "  <os%s>\n    <type arch='x86_64' machine='%s'>hvm</type>\n"
-         "    <boot dev='hd'/>\n  </os>\n"
-         "  <features>\n    <acpi/>\n    <apic/>\n  </features>\n",
-         vm->firmware == VM_FW_UEFI ? " firmware='efi'" : "",
-         vm_uses_bus (vm, VM_BUS_IDE) ? "pc" : "q35");
+  xml_add (w, "  <os%s>\n    <type arch='x86_64' machine='%s'>hvm</type>\n"
+           "    <boot dev='hd'/>\n  </os>\n"
+           "  <features>\n    <acpi/>\n    <apic/>\n  </features>\n",
+           vm->firmware == VM_FW_UEFI ? " firmware='efi'" : "",
+           vm_uses_bus (vm, VM_BUS_IDE) ? "pc" : "q35");
 }
 
 static void
-write_consoles (struct writer *w, enum libvirt_flavour f)
+write_consoles (struct xml_writer *w, enum libvirt_flavour f)
 {
   if (f == LIBVIRT_XEN) {
-    w_add (w, "    <console type='pty'>\n      <target type='xen' port='0'/>\n"
-           "    </console>\n");
+    xml_add (w, "    <console type='pty'>\n"
+             "      <target type='xen' port='0'/>\n    </console>\n");
     return;
   }
-  w_add (w, "    <serial type='pty'>\n      <target port='0'/>\n    </serial>\n"
-         "    <console type='pty'>\n      <target type='serial' port='0'/>\n"
-         "    </console>\n"
-         "    <graphics type='vnc' port='-1' autoport='yes'>\n"
-         "      <listen type='address' address='127.0.0.1'/>\n"
-         "    </graphics>\n");
+  xml_add (w, "    <serial type='pty'>\n      <target port='0'/>\n"
+           "    </serial>\n    <console type='pty'>\n"
+           "      <target type='serial' port='0'/>\n    </console>\n"
+           "    <graphics type='vnc' port='-1' autoport='yes'>\n"
+           "      <listen type='address' address='127.0.0.1'/>\n"
+           "    </graphics>\n");
 }
 
 int
 libvirt_write (const struct vm *vm, enum libvirt_flavour f,
                const char *const *disk_paths, struct strbuf *out)
 {
-  struct writer w = { .sb = out };
+  struct xml_writer w = {
+    .sb = out, .who = "libvirt", .doing = "writing the domain XML",
+  };
   size_t i;
 
   if (f != LIBVIRT_KVM && f != LIBVIRT_XEN)
     return error_set ("libvirt: unknown flavour %d", (int) f);
   write_header (&w, vm, f);
   write_os (&w, vm, f);
-  w_add (&w, "  <clock offset='utc'/>\n  <on_poweroff>destroy</on_poweroff>\n"
-         "  <on_reboot>restart</on_reboot>\n  <on_crash>destroy</on_crash>\n"
-         "  <devices>\n");
+  xml_add (&w, "  <clock offset='utc'/>\n  <on_poweroff>destroy</on_poweroff>\n"
+           "  <on_reboot>restart</on_reboot>\n  <on_crash>destroy</on_crash>\n"
+           "  <devices>\n");
   write_disks (&w, vm, f, disk_paths);
   for (i = 0; i < vm->nics.len; i++)
     write_nic (&w, &vm->nics.ptr[i], f);
   write_consoles (&w, f);
-  w_add (&w, "  </devices>\n</domain>\n");
+  xml_add (&w, "  </devices>\n</domain>\n");
   return w.failed ? -1 : 0;
 }
 
 /* ------------------------------------------------------------------ */
-/* Reading hostile XML. */
+/* Reading. */
 
-struct xml_guard {
-  bool doctype;
-  bool have_msg;
-  int line;
-  char msg[160];
+static const struct xml_rules rules = {
+  .max_size = LIBVIRT_MAX_XML,
+  .too_large = "%zu bytes is too large for a domain XML (limit %zu)",
+  .doctype = "DOCTYPE declarations are refused (entities, external DTDs)",
+  .malformed = "malformed XML (%s)",
 };
 
-/* Keep libxml2's first message for our one-line error; never print. */
-static void
-xml_on_error (void *data, xmlErrorPtr e)
-{
-  xmlParserCtxtPtr ctxt = data;
-  struct xml_guard *g = ctxt->_private;
-  size_t n;
-
-  if (g->have_msg || e == NULL || e->message == NULL)
-    return;
-  snprintf (g->msg, sizeof g->msg, "%s", e->message);
-  n = strlen (g->msg);
-  while (n > 0 && (g->msg[n - 1] == '\n' || g->msg[n - 1] == ' '))
-    g->msg[--n] = '\0';
-  g->line = e->line;
-  g->have_msg = true;
-}
-
-/* A DOCTYPE is the only door to entities (XXE, billion laughs): stop the
- * parser before it reads a single declaration. */
-static void
-xml_on_doctype (void *data, const xmlChar *name, const xmlChar *ext_id,
-                const xmlChar *sys_id)
-{
-  xmlParserCtxtPtr ctxt = data;
-
-  (void) name; (void) ext_id; (void) sys_id;
-  ((struct xml_guard *) ctxt->_private)->doctype = true;
-  xmlStopParser (ctxt);
-}
-
-static xmlDocPtr
-xml_read_hostile (const char *xml, size_t len, const char *pfx)
-{
-  struct xml_guard g = { 0 };
-  xmlParserCtxtPtr ctxt;
-  xmlDocPtr doc;
-
-  if (len > LIBVIRT_MAX_XML)
-    return error_set ("%s: %zu bytes is too large for a domain XML "
-                      "(limit %u)", pfx, len, LIBVIRT_MAX_XML), NULL;
-  xmlInitParser ();
-  if ((ctxt = xmlNewParserCtxt ()) == NULL)
-    return error_set ("%s: out of memory", pfx), NULL;
-  ctxt->_private = &g;
-  ctxt->sax->internalSubset = xml_on_doctype;
-  ctxt->sax->serror = xml_on_error;
-  doc = xmlCtxtReadMemory (ctxt, xml, (int) len, NULL, NULL,
-                           XML_PARSE_NONET | XML_PARSE_NOERROR |
-                           XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
-  if (doc && !g.doctype && ctxt->wellFormed && doc->intSubset == NULL &&
-      doc->extSubset == NULL) {
-    xmlFreeParserCtxt (ctxt);
-    return doc;
-  }
-  xmlFreeDoc (doc);
-  xmlFreeParserCtxt (ctxt);
-  if (g.doctype)
-    return error_set ("%s: DOCTYPE declarations are refused (entities, "
-                      "external DTDs)", pfx), NULL;
-  return error_set ("%s: malformed XML (line %d: %s)", pfx, g.line,
-                    g.have_msg ? g.msg : "unknown error"), NULL;
-}
-
-static void
-xfree_p (xmlChar **p)
-{
-  xmlFree (*p);
-}
-#define CLEANUP_XFREE __attribute__ ((cleanup (xfree_p)))
-
-/* First element child named `name` (local name: namespaces ignored). */
-static xmlNode *
-child (const xmlNode *parent, const char *name)
-{
-  xmlNode *c;
-
-  for (c = parent ? parent->children : NULL; c; c = c->next)
-    if (c->type == XML_ELEMENT_NODE && strcmp ((const char *) c->name,
-                                               name) == 0)
-      return c;
-  return NULL;
-}
-
+/* An attribute (any namespace) as an xmlFree()d copy, or NULL. */
 static char *
 prop (const xmlNode *n, const char *name)
 {
@@ -438,32 +284,9 @@ prop (const xmlNode *n, const char *name)
 static char *
 child_text (const xmlNode *parent, const char *name)
 {
-  xmlNode *c = child (parent, name);
+  xmlNode *c = xml_child (parent, name);
 
   return c ? (char *) xmlNodeGetContent (c) : NULL;
-}
-
-/* Decimal digits only (surrounding blanks allowed), no sign, no overflow. */
-static int
-parse_u64 (const char *s, uint64_t *out)
-{
-  unsigned long long v;
-  char *end;
-
-  while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-    s++;
-  if (*s < '0' || *s > '9')
-    return -1;
-  errno = 0;
-  v = strtoull (s, &end, 10);
-  if (errno == ERANGE)
-    return -1;
-  while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
-    end++;
-  if (*end != '\0')
-    return -1;
-  *out = v;
-  return 0;
 }
 
 /* libvirt's scaled units (virScaleInteger): KiB when absent. */
@@ -497,7 +320,7 @@ unit_scale (const char *unit, uint64_t *scale)
 static int
 parse_memory (const xmlNode *dom, const char *pfx, struct vm *vm)
 {
-  xmlNode *m = child (dom, "memory");
+  xmlNode *m = xml_child (dom, "memory");
   CLEANUP_XFREE xmlChar *text = m ? xmlNodeGetContent (m) : NULL;
   CLEANUP_XFREE xmlChar *unit = (xmlChar *) prop (m, "unit");
   uint64_t v, scale, bytes;
@@ -506,7 +329,7 @@ parse_memory (const xmlNode *dom, const char *pfx, struct vm *vm)
     return error_set ("%s: no <memory> element", pfx);
   if (unit_scale ((char *) unit, &scale) == -1)
     return error_set ("%s: unknown memory unit '%.32s'", pfx, (char *) unit);
-  if (text == NULL || parse_u64 ((char *) text, &v) == -1 ||
+  if (text == NULL || xml_parse_u64 ((char *) text, &v) == -1 ||
       __builtin_mul_overflow (v, scale, &bytes))
     return error_set ("%s: invalid memory size '%.32s'", pfx,
                       text ? (char *) text : "");
@@ -519,14 +342,12 @@ static int
 parse_vcpu (const xmlNode *dom, const char *pfx, struct vm *vm)
 {
   CLEANUP_XFREE xmlChar *text = (xmlChar *) child_text (dom, "vcpu");
-  uint64_t v;
 
   if (text == NULL)
     return 0;                   /* libvirt's default: one vCPU */
-  if (parse_u64 ((char *) text, &v) == -1 || v < 1 || v > VM_MAX_CPUS)
+  if (xml_parse_range ((char *) text, 1, VM_MAX_CPUS, &vm->cpus) == -1)
     return error_set ("%s: invalid vcpu count '%.32s' (1-%d)", pfx,
                       (char *) text, VM_MAX_CPUS);
-  vm->cpus = (unsigned) v;
   return 0;
 }
 
@@ -556,10 +377,10 @@ parse_identity (const xmlNode *dom, const char *pfx, struct vm *vm)
 static void
 parse_firmware (const xmlNode *dom, struct vm *vm)
 {
-  xmlNode *os = child (dom, "os");
+  xmlNode *os = xml_child (dom, "os");
   CLEANUP_XFREE xmlChar *fw = (xmlChar *) prop (os, "firmware");
-  CLEANUP_XFREE xmlChar *loader = (xmlChar *) prop (child (os, "loader"),
-                                                    "type");
+  CLEANUP_XFREE xmlChar *loader =
+    (xmlChar *) prop (xml_child (os, "loader"), "type");
 
   if ((fw && strcmp ((char *) fw, "efi") == 0) ||
       (loader && strcmp ((char *) loader, "pflash") == 0))
@@ -577,7 +398,8 @@ parse_os_type (const xmlNode *dom, struct vm *vm)
     { "almalinux", VM_OS_RHEL64 }, { "suse.com/sles", VM_OS_SLES64 },
     { "libosinfo.org/linux", VM_OS_LINUX64 }, { "fedora", VM_OS_LINUX64 },
   };
-  xmlNode *osi = child (child (child (dom, "metadata"), "libosinfo"), "os");
+  xmlNode *meta = xml_child (dom, "metadata");
+  xmlNode *osi = xml_child (xml_child (meta, "libosinfo"), "os");
   CLEANUP_XFREE xmlChar *id = (xmlChar *) prop (osi, "id");
   size_t i;
 
@@ -689,14 +511,14 @@ check_unique_target (const struct vm *vm, const char *pfx, const char *dev)
 static int
 parse_disk (const xmlNode *disk, const char *pfx, struct vm *vm)
 {
-  xmlNode *target = child (disk, "target");
+  xmlNode *target = xml_child (disk, "target");
   CLEANUP_XFREE xmlChar *src = NULL;
-  CLEANUP_XFREE xmlChar *type = (xmlChar *) prop (child (disk, "driver"),
-                                                  "type");
+  CLEANUP_XFREE xmlChar *type =
+    (xmlChar *) prop (xml_child (disk, "driver"), "type");
   CLEANUP_XFREE xmlChar *dev = (xmlChar *) prop (target, "dev");
   CLEANUP_XFREE xmlChar *busname = (xmlChar *) prop (target, "bus");
   size_t idx = vm->disks.len;
-  const char *file = disk_source (child (disk, "source"), (char **) &src);
+  const char *file = disk_source (xml_child (disk, "source"), (char **) &src);
   const char *format = format_of_driver ((char *) type);
   struct vm_disk *d;
   enum vm_bus bus = VM_BUS_VIRTIO;
@@ -723,11 +545,11 @@ parse_disk (const xmlNode *disk, const char *pfx, struct vm *vm)
 static int
 parse_nic (const xmlNode *nic, const char *pfx, struct vm *vm)
 {
-  xmlNode *src = child (nic, "source");
-  CLEANUP_XFREE xmlChar *mac = (xmlChar *) prop (child (nic, "mac"),
-                                                 "address");
-  CLEANUP_XFREE xmlChar *model = (xmlChar *) prop (child (nic, "model"),
-                                                   "type");
+  xmlNode *src = xml_child (nic, "source");
+  CLEANUP_XFREE xmlChar *mac =
+    (xmlChar *) prop (xml_child (nic, "mac"), "address");
+  CLEANUP_XFREE xmlChar *model =
+    (xmlChar *) prop (xml_child (nic, "model"), "type");
   CLEANUP_XFREE xmlChar *net = (xmlChar *) prop (src, "network");
   CLEANUP_XFREE xmlChar *bridge = (xmlChar *) prop (src, "bridge");
   CLEANUP_XFREE xmlChar *dev = (xmlChar *) prop (src, "dev");
@@ -747,18 +569,17 @@ parse_nic (const xmlNode *nic, const char *pfx, struct vm *vm)
 static int
 parse_devices (const xmlNode *dom, const char *pfx, struct vm *vm)
 {
-  xmlNode *devs = child (dom, "devices"), *c;
+  xmlNode *c;
 
-  for (c = devs ? devs->children : NULL; c; c = c->next) {
-    if (c->type != XML_ELEMENT_NODE)
-      continue;
-    if (strcmp ((const char *) c->name, "disk") == 0) {
+  for (c = xml_first_elem (xml_child (dom, "devices")); c;
+       c = xml_next_elem (c)) {
+    if (xml_is_elem (c, "disk")) {
       CLEANUP_XFREE xmlChar *device = (xmlChar *) prop (c, "device");
       if ((device == NULL || strcmp ((char *) device, "disk") == 0) &&
           parse_disk (c, pfx, vm) == -1)
         return -1;
     }
-    else if (strcmp ((const char *) c->name, "interface") == 0 &&
+    else if (xml_is_elem (c, "interface") &&
              parse_nic (c, pfx, vm) == -1)
       return -1;
   }
@@ -785,7 +606,7 @@ libvirt_parse (const char *xml, size_t len, const char *what, struct vm *vm)
   int r = -1;
 
   snprintf (pfx, sizeof pfx, "libvirt: '%s'", what);
-  if ((doc = xml_read_hostile (xml, len, pfx)) == NULL)
+  if ((doc = xml_read_hostile (xml, len, &rules, pfx)) == NULL)
     return -1;
   dom = xmlDocGetRootElement (doc);
   if (dom == NULL || strcmp ((const char *) dom->name, "domain") != 0)

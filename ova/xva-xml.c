@@ -1,7 +1,5 @@
 /* xva-xml.c: the XVA ova.xml (XML-RPC database export of xapi) to and from
  * struct vm (xva-xml.h). */
-#include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +15,7 @@
 #include "common/ids.h"
 #include "common/strbuf.h"
 #include "xva-xml.h"
+#include "xml.h"
 #include "common/banned.h"
 
 #define MiB (1ull << 20)
@@ -25,123 +24,61 @@
 #define MAX_VM_DEVICES 256
 
 /* ------------------------------------------------------------------ */
-/* Writing.  Every append goes through the writer so that one ENOMEM or
- * bad string is remembered and reported once at the end. */
-
-struct writer {
-  struct strbuf *sb;
-  int failed;
-};
-
-static void
-w_add (struct writer *w, const char *fmt, ...)
-  __attribute__ ((format (printf, 2, 3)));
-
-static void
-w_add (struct writer *w, const char *fmt, ...)
-{
-  char small[256], *buf = small;
-  va_list ap;
-  int n;
-
-  if (w->failed)
-    return;
-  va_start (ap, fmt);
-  n = vsnprintf (small, sizeof small, fmt, ap);
-  va_end (ap);
-  if (n >= (int) sizeof small) {
-    if ((buf = malloc ((size_t) n + 1)) == NULL) {
-      w->failed = error_errno ("xva: writing ova.xml");
-      return;
-    }
-    va_start (ap, fmt);
-    vsnprintf (buf, (size_t) n + 1, fmt, ap);
-    va_end (ap);
-  }
-  if (n < 0 || strbuf_add (w->sb, buf, (size_t) n) == -1)
-    w->failed = -1;
-  if (buf != small)
-    free (buf);
-}
-
-/* XML-escaped text.  Control characters cannot be written in XML 1.0 at
- * all, so such a string is refused. */
-static void
-w_text (struct writer *w, const char *s)
-{
-  const unsigned char *p;
-
-  for (p = (const unsigned char *) s; !w->failed && *p; p++) {
-    switch (*p) {
-    case '&': w_add (w, "&amp;"); break;
-    case '<': w_add (w, "&lt;"); break;
-    case '>': w_add (w, "&gt;"); break;
-    /* Parsers normalise raw blanks in attributes and raw CRs anywhere;
-     * character references come back unchanged. */
-    case '\t': case '\n': case '\r': w_add (w, "&#%d;", *p); break;
-    default:
-      if (*p < 0x20)
-        w->failed = error_set ("xva: '%.40s' contains a control character "
-                               "that XML cannot hold", s);
-      else
-        w_add (w, "%c", *p);
-    }
-  }
-}
+/* Writing. */
 
 /* XML-RPC members, written without whitespace as xapi does. */
 static void
-m_begin (struct writer *w, const char *name)
+m_begin (struct xml_writer *w, const char *name)
 {
-  w_add (w, "<member><name>%s</name><value>", name);
+  xml_add (w, "<member><name>%s</name><value>", name);
 }
 
 static void
-m_end (struct writer *w)
+m_end (struct xml_writer *w)
 {
-  w_add (w, "</value></member>");
+  xml_add (w, "</value></member>");
 }
 
 static void
-m_str (struct writer *w, const char *name, const char *value)
+m_str (struct xml_writer *w, const char *name, const char *value)
 {
   m_begin (w, name);
-  w_text (w, value);
+  xml_add_text (w, value);
   m_end (w);
 }
 
 static void
-m_u64 (struct writer *w, const char *name, uint64_t v)
+m_u64 (struct xml_writer *w, const char *name, uint64_t v)
 {
   /* xapi sends int64 fields as strings: XML-RPC <int> is 32-bit. */
-  w_add (w, "<member><name>%s</name><value>%llu</value></member>", name,
-         (unsigned long long) v);
+  xml_add (w, "<member><name>%s</name><value>%llu</value></member>", name,
+           (unsigned long long) v);
 }
 
 static void
-m_bool (struct writer *w, const char *name, bool v)
+m_bool (struct xml_writer *w, const char *name, bool v)
 {
-  w_add (w, "<member><name>%s</name><value><boolean>%d</boolean></value>"
-         "</member>", name, v);
+  xml_add (w, "<member><name>%s</name><value><boolean>%d</boolean></value>"
+           "</member>", name, v);
 }
 
 static void
-m_ref (struct writer *w, const char *name, size_t ref)
+m_ref (struct xml_writer *w, const char *name, size_t ref)
 {
-  w_add (w, "<member><name>%s</name><value>Ref:%zu</value></member>", name,
-         ref);
+  xml_add (w, "<member><name>%s</name><value>Ref:%zu</value></member>", name,
+           ref);
 }
 
 static void
-m_empty (struct writer *w, const char *name, bool array)
+m_empty (struct xml_writer *w, const char *name, bool array)
 {
-  w_add (w, "<member><name>%s</name><value>%s</value></member>", name,
-         array ? "<array><data/></array>" : "<struct/>");
+  xml_add (w, "<member><name>%s</name><value>%s</value></member>", name,
+           array ? "<array><data/></array>" : "<struct/>");
 }
 
 /* Empty sets and maps that every record carries. */
 static void
-m_empties (struct writer *w, const char *const *arrays,
+m_empties (struct xml_writer *w, const char *const *arrays,
            const char *const *maps)
 {
   for (; arrays && *arrays; arrays++)
@@ -151,7 +88,7 @@ m_empties (struct writer *w, const char *const *arrays,
 }
 
 static void
-m_refs (struct writer *w, const char *name, size_t first, size_t n)
+m_refs (struct xml_writer *w, const char *name, size_t first, size_t n)
 {
   size_t i;
 
@@ -159,31 +96,31 @@ m_refs (struct writer *w, const char *name, size_t first, size_t n)
     m_empty (w, name, true);
     return;
   }
-  w_add (w, "<member><name>%s</name><value><array><data>", name);
+  xml_add (w, "<member><name>%s</name><value><array><data>", name);
   for (i = 0; i < n; i++)
-    w_add (w, "<value>Ref:%zu</value>", first + i);
-  w_add (w, "</data></array></value></member>");
+    xml_add (w, "<value>Ref:%zu</value>", first + i);
+  xml_add (w, "</data></array></value></member>");
 }
 
 /* A map of string pairs; `kv` is NULL-terminated key, value, key, ... */
 static void
-m_map (struct writer *w, const char *name, const char *const *kv)
+m_map (struct xml_writer *w, const char *name, const char *const *kv)
 {
-  w_add (w, "<member><name>%s</name><value><struct>", name);
+  xml_add (w, "<member><name>%s</name><value><struct>", name);
   for (; kv[0]; kv += 2)
     m_str (w, kv[0], kv[1]);
-  w_add (w, "</struct></value></member>");
+  xml_add (w, "</struct></value></member>");
 }
 
 static void
-m_epoch (struct writer *w, const char *name)
+m_epoch (struct xml_writer *w, const char *name)
 {
-  w_add (w, "<member><name>%s</name><value><dateTime.iso8601>"
-         "19700101T00:00:00Z</dateTime.iso8601></value></member>", name);
+  xml_add (w, "<member><name>%s</name><value><dateTime.iso8601>"
+           "19700101T00:00:00Z</dateTime.iso8601></value></member>", name);
 }
 
 static void
-m_uuid (struct writer *w, const uint8_t *given)
+m_uuid (struct xml_writer *w, const uint8_t *given)
 {
   uint8_t u[16];
   char s[37];
@@ -199,17 +136,17 @@ m_uuid (struct writer *w, const uint8_t *given)
 }
 
 static void
-obj_begin (struct writer *w, const char *cls, size_t ref)
+obj_begin (struct xml_writer *w, const char *cls, size_t ref)
 {
-  w_add (w, "<value><struct><member><name>class</name><value>%s</value>"
-         "</member><member><name>id</name><value>Ref:%zu</value></member>"
-         "<member><name>snapshot</name><value><struct>", cls, ref);
+  xml_add (w, "<value><struct><member><name>class</name><value>%s</value>"
+           "</member><member><name>id</name><value>Ref:%zu</value></member>"
+           "<member><name>snapshot</name><value><struct>", cls, ref);
 }
 
 static void
-obj_end (struct writer *w)
+obj_end (struct xml_writer *w)
 {
-  w_add (w, "</struct></value></member></struct></value>");
+  xml_add (w, "</struct></value></member></struct></value>");
 }
 
 /* Where each object lives: VM Ref:0, then VBDs, VDIs, VIFs, the SR and
@@ -260,7 +197,7 @@ xva_xml_vdi_ref (size_t i, size_t n_disks, char *out, size_t outlen)
 }
 
 static void
-write_version (struct writer *w)
+write_version (struct xml_writer *w)
 {
   char host[256] = "ferry", date[16] = "1970-01-01";
   time_t now = time (NULL);
@@ -271,7 +208,7 @@ write_version (struct writer *w)
   host[sizeof host - 1] = '\0';
   if (gmtime_r (&now, &tm))
     strftime (date, sizeof date, "%Y-%m-%d", &tm);
-  w_add (w, "<member><name>version</name><value><struct>");
+  xml_add (w, "<member><name>version</name><value><struct>");
   m_str (w, "hostname", host);
   m_str (w, "date", date);
   m_str (w, "product_version", "8.2.1");
@@ -280,11 +217,11 @@ write_version (struct writer *w)
   m_str (w, "xapi_major", "1");
   m_str (w, "xapi_minor", "20");
   m_str (w, "export_vsn", "2");
-  w_add (w, "</struct></value></member>");
+  xml_add (w, "</struct></value></member>");
 }
 
 static void
-write_vm_memory (struct writer *w, const struct vm *vm)
+write_vm_memory (struct xml_writer *w, const struct vm *vm)
 {
   /* Static and dynamic ranges collapse to one size: the VM gets exactly
    * what it had, and xapi's constraint min <= ... <= max holds. */
@@ -302,7 +239,7 @@ write_vm_memory (struct writer *w, const struct vm *vm)
 }
 
 static void
-write_vm_boot (struct writer *w, const struct vm *vm)
+write_vm_boot (struct xml_writer *w, const struct vm *vm)
 {
   bool uefi = vm->firmware == VM_FW_UEFI;
   bool windows = vm->os == VM_OS_WINDOWS64;
@@ -324,14 +261,14 @@ write_vm_boot (struct writer *w, const struct vm *vm)
     m_str (w, pv[i], "");
   m_str (w, "HVM_boot_policy", "BIOS order");
   m_map (w, "HVM_boot_params", uefi ? efi : bios);
-  w_add (w, "<member><name>HVM_shadow_multiplier</name><value><double>1"
-         "</double></value></member>");
+  xml_add (w, "<member><name>HVM_shadow_multiplier</name><value><double>1"
+           "</double></value></member>");
   m_map (w, "platform", platform);
   m_str (w, "domain_type", "hvm");
 }
 
 static void
-write_vm_other (struct writer *w, const struct vm *vm)
+write_vm_other (struct xml_writer *w, const struct vm *vm)
 {
   uint8_t seed[16];
   char seed_s[37];
@@ -349,7 +286,7 @@ write_vm_other (struct writer *w, const struct vm *vm)
 
 /* Fields of no consequence for a halted VM, with the values xapi exports. */
 static void
-write_vm_defaults (struct writer *w)
+write_vm_defaults (struct xml_writer *w)
 {
   static const char *const null_refs[] = {
     "suspend_VDI", "resident_on", "affinity", "metrics", "guest_metrics",
@@ -399,7 +336,7 @@ write_vm_defaults (struct writer *w)
 }
 
 static void
-write_vm (struct writer *w, const struct vm *vm, const struct layout *l)
+write_vm (struct xml_writer *w, const struct vm *vm, const struct layout *l)
 {
   obj_begin (w, "VM", 0);
   m_uuid (w, vm->has_uuid ? vm->uuid : NULL);
@@ -416,7 +353,7 @@ write_vm (struct writer *w, const struct vm *vm, const struct layout *l)
 
 /* Members VBDs and VIFs share. */
 static void
-write_device_defaults (struct writer *w)
+write_device_defaults (struct xml_writer *w)
 {
   static const char *const arrays[] = {
     "allowed_operations", "qos_supported_algorithms", NULL,
@@ -434,7 +371,7 @@ write_device_defaults (struct writer *w)
 }
 
 static void
-write_vbd (struct writer *w, const struct layout *l, size_t i)
+write_vbd (struct xml_writer *w, const struct layout *l, size_t i)
 {
   static const char *const owner[] = { "owner", "true", NULL };
 
@@ -457,7 +394,7 @@ write_vbd (struct writer *w, const struct layout *l, size_t i)
 }
 
 static void
-write_vdi (struct writer *w, const struct vm *vm, const struct layout *l,
+write_vdi (struct xml_writer *w, const struct vm *vm, const struct layout *l,
            size_t i, uint64_t size)
 {
   static const char *const arrays[] = {
@@ -499,7 +436,7 @@ write_vdi (struct writer *w, const struct vm *vm, const struct layout *l,
 }
 
 static void
-write_vif (struct writer *w, const struct vm *vm, const struct layout *l,
+write_vif (struct xml_writer *w, const struct vm *vm, const struct layout *l,
            size_t i)
 {
   static const char *const arrays[] = {
@@ -531,7 +468,7 @@ write_vif (struct writer *w, const struct vm *vm, const struct layout *l,
 }
 
 static void
-write_sr (struct writer *w, const struct layout *l, const uint64_t *sizes)
+write_sr (struct xml_writer *w, const struct layout *l, const uint64_t *sizes)
 {
   static const char *const arrays[] = {
     "allowed_operations", "PBDs", "tags", NULL,
@@ -574,7 +511,7 @@ looks_like_bridge (const char *name)
 }
 
 static void
-write_network (struct writer *w, const struct layout *l, size_t k)
+write_network (struct xml_writer *w, const struct layout *l, size_t k)
 {
   static const char *const arrays[] = { "allowed_operations", "PIFs",
                                         "tags", "purpose", NULL };
@@ -592,11 +529,11 @@ write_network (struct writer *w, const struct layout *l, size_t k)
          name ? name : "Pool-wide network associated with eth0");
   m_str (w, "name_description", "");
   /* The VIFs of one network are not always consecutive: list them all. */
-  w_add (w, "<member><name>VIFs</name><value><array><data>");
+  xml_add (w, "<member><name>VIFs</name><value><array><data>");
   for (i = first; i < l->n_nics; i++)
     if (l->nic_net[i] == k)
-      w_add (w, "<value>Ref:%zu</value>", l->vif + i);
-  w_add (w, "</data></array></value></member>");
+      xml_add (w, "<value>Ref:%zu</value>", l->vif + i);
+  xml_add (w, "</data></array></value></member>");
   m_str (w, "MTU", "1500");
   m_str (w, "bridge", looks_like_bridge (name) ? name : "xenbr0");
   m_bool (w, "managed", true);
@@ -609,15 +546,17 @@ int
 xva_xml_write (const struct vm *vm, const uint64_t *vdi_sizes,
                struct strbuf *out)
 {
-  struct writer w = { .sb = out };
+  struct xml_writer w = {
+    .sb = out, .who = "xva", .doing = "writing ova.xml",
+  };
   struct layout l = { 0 };
   size_t i;
 
   if (make_layout (vm, &l) == -1)
     return -1;
-  w_add (&w, "<value><struct>");
+  xml_add (&w, "<value><struct>");
   write_version (&w);
-  w_add (&w, "<member><name>objects</name><value><array><data>");
+  xml_add (&w, "<member><name>objects</name><value><array><data>");
   write_vm (&w, vm, &l);
   for (i = 0; i < l.n_disks; i++)
     write_vbd (&w, &l, i);
@@ -628,138 +567,22 @@ xva_xml_write (const struct vm *vm, const uint64_t *vdi_sizes,
   write_sr (&w, &l, vdi_sizes);
   for (i = 0; i < l.n_nets; i++)
     write_network (&w, &l, i);
-  w_add (&w, "</data></array></value></member></struct></value>\n");
+  xml_add (&w, "</data></array></value></member></struct></value>\n");
   return w.failed ? -1 : 0;
 }
 
 /* ------------------------------------------------------------------ */
-/* Reading hostile XML. */
+/* Reading. */
 
-struct xml_guard {
-  bool doctype;
-  bool have_msg;
-  int line;
-  char msg[160];
+static const struct xml_rules rules = {
+  .max_size = XVA_MAX_XML,
+  .too_large = "%zu bytes is too large for an ova.xml (limit %zu)",
+  .doctype = "DOCTYPE declarations are refused (entities, external DTDs)",
+  .malformed = "malformed XML (%s)",
 };
-
-/* Keep libxml2's first message for our one-line error; never print. */
-static void
-xml_on_error (void *data, xmlErrorPtr e)
-{
-  xmlParserCtxtPtr ctxt = data;
-  struct xml_guard *g = ctxt->_private;
-  size_t n;
-
-  if (g->have_msg || e == NULL || e->message == NULL)
-    return;
-  snprintf (g->msg, sizeof g->msg, "%s", e->message);
-  n = strlen (g->msg);
-  while (n > 0 && (g->msg[n - 1] == '\n' || g->msg[n - 1] == ' '))
-    g->msg[--n] = '\0';
-  g->line = e->line;
-  g->have_msg = true;
-}
-
-/* A DOCTYPE is the only door to entities (XXE, billion laughs): stop the
- * parser before it reads a single declaration. */
-static void
-xml_on_doctype (void *data, const xmlChar *name, const xmlChar *ext_id,
-                const xmlChar *sys_id)
-{
-  xmlParserCtxtPtr ctxt = data;
-
-  (void) name; (void) ext_id; (void) sys_id;
-  ((struct xml_guard *) ctxt->_private)->doctype = true;
-  xmlStopParser (ctxt);
-}
-
-static xmlDocPtr
-xml_read_hostile (const char *xml, size_t len, const char *pfx)
-{
-  struct xml_guard g = { 0 };
-  xmlParserCtxtPtr ctxt;
-  xmlDocPtr doc;
-
-  if (len > XVA_MAX_XML)
-    return error_set ("%s: %zu bytes is too large for an ova.xml "
-                      "(limit %u)", pfx, len, XVA_MAX_XML), NULL;
-  xmlInitParser ();
-  if ((ctxt = xmlNewParserCtxt ()) == NULL)
-    return error_set ("%s: out of memory", pfx), NULL;
-  ctxt->_private = &g;
-  ctxt->sax->internalSubset = xml_on_doctype;
-  ctxt->sax->serror = xml_on_error;
-  doc = xmlCtxtReadMemory (ctxt, xml, (int) len, NULL, NULL,
-                           XML_PARSE_NONET | XML_PARSE_NOERROR |
-                           XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
-  if (doc && !g.doctype && ctxt->wellFormed && doc->intSubset == NULL &&
-      doc->extSubset == NULL) {
-    xmlFreeParserCtxt (ctxt);
-    return doc;
-  }
-  xmlFreeDoc (doc);
-  xmlFreeParserCtxt (ctxt);
-  if (g.doctype)
-    return error_set ("%s: DOCTYPE declarations are refused (entities, "
-                      "external DTDs)", pfx), NULL;
-  return error_set ("%s: malformed XML (line %d: %s)", pfx, g.line,
-                    g.have_msg ? g.msg : "unknown error"), NULL;
-}
-
-/* Decimal digits only (surrounding blanks allowed), no sign, no overflow. */
-static int
-parse_u64 (const char *s, uint64_t *out)
-{
-  unsigned long long v;
-  char *end;
-
-  if (s == NULL)
-    return -1;
-  while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-    s++;
-  if (*s < '0' || *s > '9')
-    return -1;
-  errno = 0;
-  v = strtoull (s, &end, 10);
-  if (errno == ERANGE)
-    return -1;
-  while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
-    end++;
-  if (*end != '\0')
-    return -1;
-  *out = v;
-  return 0;
-}
 
 /* ------------------------------------------------------------------ */
 /* XML-RPC values, read in place from the document. */
-
-static bool
-is_elem (const xmlNode *n, const char *name)
-{
-  return n && n->type == XML_ELEMENT_NODE &&
-    strcmp ((const char *) n->name, name) == 0;
-}
-
-static xmlNode *
-first_elem (const xmlNode *parent)
-{
-  xmlNode *c;
-
-  for (c = parent ? parent->children : NULL; c; c = c->next)
-    if (c->type == XML_ELEMENT_NODE)
-      return c;
-  return NULL;
-}
-
-static xmlNode *
-next_elem (const xmlNode *n)
-{
-  for (n = n->next; n; n = n->next)
-    if (n->type == XML_ELEMENT_NODE)
-      return (xmlNode *) n;
-  return NULL;
-}
 
 /* Text of a node holding nothing but text ("" when empty); NULL when it
  * holds anything else (elements, comments): such values are refused. */
@@ -779,13 +602,13 @@ node_text (const xmlNode *n)
 static const char *
 vstr (const xmlNode *value)
 {
-  xmlNode *e = first_elem (value);
+  xmlNode *e = xml_first_elem (value);
 
   if (value == NULL)
     return NULL;
   if (e == NULL)
     return node_text (value);
-  if (is_elem (e, "struct") || is_elem (e, "array"))
+  if (xml_is_elem (e, "struct") || xml_is_elem (e, "array"))
     return NULL;
   return node_text (e);
 }
@@ -802,20 +625,21 @@ vbool (const xmlNode *value)
 static xmlNode *
 vstruct (const xmlNode *value)
 {
-  xmlNode *e = first_elem (value);
+  xmlNode *e = xml_first_elem (value);
 
-  return is_elem (e, "struct") ? e : NULL;
+  return xml_is_elem (e, "struct") ? e : NULL;
 }
 
 /* The first <value> of the array inside a <value>; iterate with
- * next_elem(). */
+ * xml_next_elem(). */
 static xmlNode *
 varray (const xmlNode *value, bool *ok)
 {
-  xmlNode *a = first_elem (value), *data = first_elem (a);
+  xmlNode *a = xml_first_elem (value), *data = xml_first_elem (a);
 
-  *ok = is_elem (a, "array") && (data == NULL || is_elem (data, "data"));
-  return *ok ? first_elem (data) : NULL;
+  *ok = xml_is_elem (a, "array") &&
+    (data == NULL || xml_is_elem (data, "data"));
+  return *ok ? xml_first_elem (data) : NULL;
 }
 
 /* The <value> of member `name` of a <struct>. */
@@ -825,12 +649,12 @@ member (const xmlNode *st, const char *name)
   xmlNode *m, *n;
   const char *s;
 
-  for (m = first_elem (st); m; m = next_elem (m)) {
-    n = first_elem (m);
-    if (is_elem (m, "member") && is_elem (n, "name") &&
+  for (m = xml_first_elem (st); m; m = xml_next_elem (m)) {
+    n = xml_first_elem (m);
+    if (xml_is_elem (m, "member") && xml_is_elem (n, "name") &&
         (s = node_text (n)) != NULL && strcmp (s, name) == 0) {
-      n = next_elem (n);
-      return is_elem (n, "value") ? n : NULL;
+      n = xml_next_elem (n);
+      return xml_is_elem (n, "value") ? n : NULL;
     }
   }
   return NULL;
@@ -849,7 +673,7 @@ check_depth (const xmlNode *n, unsigned structs, const char *pfx)
 {
   const xmlNode *c;
 
-  if (is_elem (n, "struct") && ++structs > XVA_MAX_DEPTH)
+  if (xml_is_elem (n, "struct") && ++structs > XVA_MAX_DEPTH)
     return error_set ("%s: structs nested deeper than %d", pfx,
                       XVA_MAX_DEPTH);
   for (c = n->children; c; c = c->next)
@@ -906,7 +730,7 @@ read_objects (struct xctx *x, const xmlNode *root)
 
   if (objects == NULL)
     return error_set ("%s: not an XVA ova.xml (no objects member)", x->pfx);
-  for (v = varray (objects, &ok); v; v = next_elem (v))
+  for (v = varray (objects, &ok); v; v = xml_next_elem (v))
     if (++n > XVA_MAX_OBJECTS)
       return error_set ("%s: more than %d objects", x->pfx,
                         XVA_MAX_OBJECTS);
@@ -914,7 +738,7 @@ read_objects (struct xctx *x, const xmlNode *root)
     return error_set ("%s: objects is not an array", x->pfx);
   if ((x->objs = calloc (n ? n : 1, sizeof *x->objs)) == NULL)
     return error_errno ("%s", x->pfx);
-  for (v = varray (objects, &ok), i = 0; v; v = next_elem (v), i++)
+  for (v = varray (objects, &ok), i = 0; v; v = xml_next_elem (v), i++)
     if (read_object (x, v, i) == -1)
       return -1;
   x->n = n;
@@ -974,17 +798,16 @@ read_vm_memory (const struct xctx *x, const xmlNode *s, struct vm *vm)
 {
   const char *mem = mstr (s, "memory_static_max");
   const char *cpus = mstr (s, "VCPUs_at_startup");
-  uint64_t bytes, n;
+  uint64_t bytes;
 
   if (cpus == NULL)
     cpus = mstr (s, "VCPUs_max");
-  if (parse_u64 (mem, &bytes) == -1)
+  if (xml_parse_u64 (mem, &bytes) == -1)
     return error_set ("%s: VM has no valid memory_static_max", x->pfx);
   vm->memory_mib = bytes / MiB + (bytes % MiB != 0);
-  if (parse_u64 (cpus, &n) == -1 || n < 1 || n > VM_MAX_CPUS)
+  if (xml_parse_range (cpus, 1, VM_MAX_CPUS, &vm->cpus) == -1)
     return error_set ("%s: VM has an invalid VCPU count '%.32s'", x->pfx,
                       cpus ? cpus : "");
-  vm->cpus = (unsigned) n;
   return 0;
 }
 
@@ -1080,11 +903,11 @@ read_vbd (const struct xctx *x, const char *ref, struct xdisk *d)
   vdi_ref = mstr (vbd, "VDI");
   if ((vdi = lookup (x, vdi_ref, "VDI", "a VBD")) == NULL)
     return -1;
-  if (parse_u64 (mstr (vbd, "userdevice"), &d->userdevice) == -1)
+  if (xml_parse_u64 (mstr (vbd, "userdevice"), &d->userdevice) == -1)
     return error_set ("%s: VBD '%.64s' has an invalid userdevice", x->pfx,
                       ref);
   size = mstr (vdi, "virtual_size");
-  if (parse_u64 (size, &d->size) == -1 || d->size == 0 ||
+  if (xml_parse_u64 (size, &d->size) == -1 || d->size == 0 ||
       d->size > VM_MAX_CAPACITY)
     return error_set ("%s: VDI '%.64s' has an absurd virtual_size '%.32s'",
                       x->pfx, vdi_ref, size ? size : "");
@@ -1136,7 +959,7 @@ read_disks (const struct xctx *x, const xmlNode *s, struct vm *vm)
   xmlNode *v;
   bool ok;
 
-  for (v = varray (member (s, "VBDs"), &ok); v; v = next_elem (v)) {
+  for (v = varray (member (s, "VBDs"), &ok); v; v = xml_next_elem (v)) {
     if (++seen > MAX_VM_DEVICES)
       return error_set ("%s: VM has more than %d VBDs", x->pfx,
                         MAX_VM_DEVICES);
@@ -1196,13 +1019,13 @@ read_nics (const struct xctx *x, const xmlNode *s, struct vm *vm)
   xmlNode *v;
   bool ok;
 
-  for (v = varray (member (s, "VIFs"), &ok); v; v = next_elem (v)) {
+  for (v = varray (member (s, "VIFs"), &ok); v; v = xml_next_elem (v)) {
     if (n == VM_MAX_NICS)
       return error_set ("%s: more than %d VIFs", x->pfx, VM_MAX_NICS);
     nics[n].ref = vstr (v);
     if ((nics[n].vif = lookup (x, nics[n].ref, "VIF", "the VM")) == NULL)
       return -1;
-    if (parse_u64 (mstr (nics[n].vif, "device"), &nics[n].device) == -1)
+    if (xml_parse_u64 (mstr (nics[n].vif, "device"), &nics[n].device) == -1)
       return error_set ("%s: VIF '%.64s' has an invalid device", x->pfx,
                         nics[n].ref);
     n++;
@@ -1238,7 +1061,7 @@ read_vm (struct xctx *x, const xmlNode *root, struct vm *vm)
 {
   const xmlNode *s;
 
-  if (!is_elem (root, "value") || vstruct (root) == NULL)
+  if (!xml_is_elem (root, "value") || vstruct (root) == NULL)
     return error_set ("%s: not an XVA ova.xml (no <value><struct>)", x->pfx);
   if (check_depth (root, 0, x->pfx) == -1 ||
       read_objects (x, root) == -1 ||
@@ -1263,7 +1086,7 @@ xva_xml_parse (const char *xml, size_t len, const char *what,
 
   *vdi_refs = NULL;
   snprintf (pfx, sizeof pfx, "xva: '%s'", what);
-  if ((doc = xml_read_hostile (xml, len, pfx)) == NULL)
+  if ((doc = xml_read_hostile (xml, len, &rules, pfx)) == NULL)
     return -1;
   r = read_vm (&x, xmlDocGetRootElement (doc), vm);
   if (r == 0)

@@ -16,6 +16,7 @@ static const struct command commands[] = {
     "image physical disks (or files standing in for them), used blocks only" },
   { "check", cmd_check, "validate an image's structure (exit 1 if corrupt)" },
   { "copy", cmd_copy, "copy an image into another format" },
+  { "export", cmd_export, "package images and a VM as an OVA or XVA" },
   { "info", cmd_info, "show an image's format, sizes and allocation" },
 };
 

@@ -12,7 +12,7 @@ PACKAGES=(
     # test peers and tools
     qemu-utils qemu-system-x86 nbdkit libnbd-bin e2fsprogs fdisk
     guestfish libguestfs-tools linux-image-amd64 debootstrap python3
-    util-linux procps time libvirt-clients
+    util-linux procps time libvirt-clients virt-v2v xxhash libxml2-utils
 )
 
 missing=()

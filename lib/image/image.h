@@ -19,6 +19,7 @@
 
 struct strbuf;
 struct json;
+struct hash;
 
 /* A run of the virtual disk.  Extents returned by ->extents are sorted,
  * contiguous and cover exactly the range asked for. */
@@ -44,6 +45,23 @@ struct image_create_opts {
   const char *adapter_type;   /* vmdk ddb.adapterType: "lsilogic" (default),
                                  "ide", "buslogic", "pvscsi" */
   unsigned threads;           /* worker threads for compression; 0 = nproc */
+  /* Sink (the OVA writer): with use_fd, create the image inside the
+   * already-open, seekable `fd` from byte `fd_offset` on instead of
+   * creating `path`, which then only names the image in messages (and in
+   * a VMDK's descriptor).  The driver never closes the fd nor removes
+   * anything on failure; fd = 0 is a valid descriptor, which is why
+   * use_fd and not fd says whether the sink is used.  Supported by vmdk
+   * (streamOptimized) and vhd (dynamic, no backing); others ignore it. */
+  bool use_fd;
+  int fd;
+  uint64_t fd_offset;
+  /* If not NULL, a successful close stores the image file's final length
+   * in bytes (vmdk, vhd). */
+  uint64_t *out_length;
+  /* If not NULL, every byte of the image file is fed to it in file order
+   * as it is written.  Only append-only writers can do that (vmdk); vhd
+   * rewrites its header and BAT at close and refuses it. */
+  struct hash *hash;
 };
 
 /* Flags for image_open. */

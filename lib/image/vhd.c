@@ -93,6 +93,9 @@ _Static_assert (sizeof (struct vhd_header) == 1024, "VHD header is 1024 bytes");
 struct vhd {
   struct image img;
   int fd;
+  bool borrowed_fd;                   /* opts->use_fd: never closed here */
+  uint64_t base;                      /* file offset of the image's byte 0 */
+  uint64_t *out_length;               /* set at a successful close */
   uint32_t type;
   struct vhd_footer footer;           /* on-disk byte order */
   struct vhd_header header;           /* on-disk byte order; not fixed */
@@ -145,7 +148,7 @@ header_checksum (const struct vhd_header *h)
 static int
 vpread (struct vhd *v, void *buf, size_t count, uint64_t offset)
 {
-  if (full_pread (v->fd, buf, count, offset, v->img.path) == -1)
+  if (full_pread (v->fd, buf, count, v->base + offset, v->img.path) == -1)
     return error_prefix ("vhd: ");
   return 0;
 }
@@ -153,7 +156,7 @@ vpread (struct vhd *v, void *buf, size_t count, uint64_t offset)
 static int
 vpwrite (struct vhd *v, const void *buf, size_t count, uint64_t offset)
 {
-  if (full_pwrite (v->fd, buf, count, offset, v->img.path) == -1)
+  if (full_pwrite (v->fd, buf, count, v->base + offset, v->img.path) == -1)
     return error_prefix ("vhd: ");
   return 0;
 }
@@ -433,7 +436,7 @@ vhd_alloc (const char *path)
 static void
 vhd_free (struct vhd *v)
 {
-  if (v->fd >= 0)
+  if (v->fd >= 0 && !v->borrowed_fd)
     close (v->fd);
   free (v->bat);
   free (v->bitmap);
@@ -1135,9 +1138,13 @@ vhd_close (struct image *img)
 
   if (img->writable && vhd_flush (img) == -1)
     ret = -1;
-  if (close (v->fd) == -1 && ret == 0)
+  if (!v->borrowed_fd && close (v->fd) == -1 && ret == 0)
     ret = error_errno ("vhd: '%s': close", img->path);
   v->fd = -1;
+  /* The footer copy at next_free is the last thing in a dynamic file. */
+  if (ret == 0 && v->out_length)
+    *v->out_length = v->type == VHD_FIXED ? img->size + 512
+      : v->next_free + 512;
   vhd_free (v);
   return ret;
 }
@@ -1357,6 +1364,40 @@ create_body (struct vhd *v, uint32_t type, const char *parent)
   return create_dynamic (v, parent);
 }
 
+/* The sink (opts->use_fd) shares a file with other data, so it takes
+ * only the layout that stays inside [fd_offset, end): no ftruncate (fixed)
+ * and no locators naming a parent's directory.  A hash of the bytes as
+ * written would be wrong: the BAT and header are rewritten at close. */
+static int
+create_sink_ok (const char *path, uint32_t type,
+                const struct image_create_opts *opts)
+{
+  if (opts->hash)
+    return error_set ("vhd: '%s': cannot hash while writing (the header "
+                      "and BAT are rewritten at close)", path);
+  if (opts->use_fd && type != VHD_DYNAMIC)
+    return error_set ("vhd: '%s': only a dynamic VHD without a parent can "
+                      "be written into an open file", path);
+  return 0;
+}
+
+static int
+create_open (struct vhd *v, const char *path,
+             const struct image_create_opts *opts)
+{
+  v->out_length = opts->out_length;
+  if (opts->use_fd) {
+    v->fd = opts->fd;
+    v->borrowed_fd = true;
+    v->base = opts->fd_offset;
+    return 0;
+  }
+  v->fd = open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (v->fd == -1)
+    return error_errno ("vhd: '%s'", path);
+  return 0;
+}
+
 static struct image *
 vhd_create (const char *path, uint64_t size,
             const struct image_create_opts *opts)
@@ -1365,6 +1406,7 @@ vhd_create (const char *path, uint64_t size,
   struct vhd *v;
 
   if (create_type (path, opts, &type) == -1 ||
+      create_sink_ok (path, type, opts) == -1 ||
       create_size_ok (path, size) == -1 || (v = vhd_alloc (path)) == NULL)
     return NULL;
   v->img.size = size;
@@ -1372,13 +1414,11 @@ vhd_create (const char *path, uint64_t size,
   if (opts->backing &&
       create_parent (v, opts->backing, &v->parent_path) == -1)
     goto err;
-  v->fd = open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (v->fd == -1) {
-    error_errno ("vhd: '%s'", path);
+  if (create_open (v, path, opts) == -1)
     goto err;
-  }
   if (create_body (v, type, v->parent_path) == -1) {
-    unlink (path);
+    if (!v->borrowed_fd)
+      unlink (path);
     goto err;
   }
   v->img.writable = true;

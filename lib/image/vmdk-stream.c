@@ -21,6 +21,7 @@
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/fullrw.h"
+#include "common/hash.h"
 #include "common/strbuf.h"
 #include "vmdk.h"
 #include "common/banned.h"
@@ -69,6 +70,10 @@ struct worker {
 
 struct vmdk_stream {
   int fd;
+  bool borrowed_fd;             /* opts->use_fd: the caller's, never closed */
+  uint64_t base;                /* file offset of the image's byte 0 */
+  struct hash *hash;            /* fed every appended byte; may be NULL */
+  uint64_t *out_length;         /* receives pos at a successful finish */
   const char *path;             /* borrowed from the image */
   uint64_t pos;                 /* bytes written so far: we only append */
   uint64_t disk_bytes;          /* capacity in bytes */
@@ -99,13 +104,17 @@ fail (struct vmdk_stream *s)
   return -1;
 }
 
+/* Positioned writes rather than write(): the image may start at `base`
+ * inside a file shared with other members (an OVA being written). */
 static int
 append (struct vmdk_stream *s, const void *buf, size_t len)
 {
   const uint8_t *p = buf;
 
+  if (s->hash && hash_update (s->hash, buf, len) == -1)
+    return fail (s);
   while (len > 0) {
-    ssize_t r = write (s->fd, p, len);
+    ssize_t r = pwrite (s->fd, p, len, (off_t) (s->base + s->pos));
     if (r == -1) {
       if (errno == EINTR)
         continue;
@@ -504,7 +513,7 @@ stream_free (struct vmdk_stream *s)
   free (s->workers);
   free (s->partial);
   free (s->gd);
-  if (s->fd >= 0)
+  if (s->fd >= 0 && !s->borrowed_fd)
     close (s->fd);
   free (s);
 }
@@ -520,9 +529,11 @@ vmdk_stream_finish (struct vmdk *v)
                "incomplete", s->path);
   else
     r = write_tail (s);
-  if (close (s->fd) == -1 && r == 0)
+  if (!s->borrowed_fd && close (s->fd) == -1 && r == 0)
     r = error_errno ("vmdk: '%s': close", s->path);
   s->fd = -1;
+  if (r == 0 && s->out_length)
+    *s->out_length = s->pos;
   stream_free (s);
   v->w = NULL;
   return r;
@@ -680,7 +691,12 @@ stream_open (struct vmdk *v, uint64_t size,
     return error_errno ("malloc");
   v->w = s;
   s->path = v->img.path;
-  s->fd = open (s->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  s->hash = opts->hash;
+  s->out_length = opts->out_length;
+  s->borrowed_fd = opts->use_fd;
+  s->base = opts->use_fd ? opts->fd_offset : 0;
+  s->fd = opts->use_fd ? opts->fd
+    : open (s->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (s->fd == -1)
     return error_errno ("vmdk: '%s'", s->path);
   init_header (&s->hdr, DIV_ROUND_UP (size, VMDK_SECTOR));
@@ -688,7 +704,8 @@ stream_open (struct vmdk *v, uint64_t size,
   if (init_workers (s, opts->threads) == -1 ||
       init_buffers (s, s->hdr.capacity) == -1 ||
       write_head (s, opts->adapter_type) == -1) {
-    unlink (s->path);
+    if (!s->borrowed_fd)
+      unlink (s->path);
     return -1;
   }
   return 0;

@@ -107,7 +107,8 @@ fuzz: deps
 	@B=$(B)/fuzz FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/run.sh $(FUZZ_SRCS)
 
 bench: deps $(B)/ferry
-	@FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath $(B)) bench/capture.sh
+	@FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath build) bench/capture.sh
+	@FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath build) bench/export.sh
 
 install: $(B)/ferry
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

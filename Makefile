@@ -94,7 +94,7 @@ check-asan: export UBSAN_OPTIONS = print_stacktrace=1
 check-asan: deps
 	@$(MAKE) --no-print-directory B=build-asan SANITIZE=1 check-unit
 	@FERRY_NO_BOOT=1 $(MAKE) --no-print-directory B=build-asan SANITIZE=1 check-e2e \
-	  E2E="$(wildcard tests/e2e/test-image-*.sh tests/e2e/test-capture-*.sh tests/e2e/test-export-ova.sh tests/e2e/test-export-xva.sh)"
+	  E2E="$(wildcard tests/e2e/test-image-*.sh tests/e2e/test-capture-*.sh tests/e2e/test-export-ova.sh tests/e2e/test-export-xva.sh tests/e2e/test-import-ova.sh)"
 
 lint:
 	@tests/lint.sh

@@ -17,6 +17,7 @@ static const struct command commands[] = {
   { "check", cmd_check, "validate an image's structure (exit 1 if corrupt)" },
   { "copy", cmd_copy, "copy an image into another format" },
   { "export", cmd_export, "package images and a VM as an OVA or XVA" },
+  { "import", cmd_import, "verify an OVA and restore its VM for libvirt" },
   { "info", cmd_info, "show an image's format, sizes and allocation" },
 };
 

@@ -16,6 +16,7 @@ int cmd_capture (int argc, char **argv);
 int cmd_check (int argc, char **argv);
 int cmd_copy (int argc, char **argv);
 int cmd_export (int argc, char **argv);
+int cmd_import (int argc, char **argv);
 int cmd_info (int argc, char **argv);
 
 /* Print "ferry: <current error>" on stderr; returns EXIT_FAIL. */

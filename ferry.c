@@ -15,6 +15,7 @@ static const struct command commands[] = {
   { "capture", cmd_capture,
     "image physical disks (or files standing in for them), used blocks only" },
   { "check", cmd_check, "validate an image's structure (exit 1 if corrupt)" },
+  { "convert", cmd_convert, "convert a guest for kvm, xen or native hardware" },
   { "copy", cmd_copy, "copy an image into another format" },
   { "export", cmd_export, "package images and a VM as an OVA or XVA" },
   { "import", cmd_import, "verify an OVA and restore its VM for libvirt" },

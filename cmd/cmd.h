@@ -14,6 +14,7 @@
 /* int cmd_capture: see p2v */
 int cmd_capture (int argc, char **argv);
 int cmd_check (int argc, char **argv);
+int cmd_convert (int argc, char **argv);
 int cmd_copy (int argc, char **argv);
 int cmd_export (int argc, char **argv);
 int cmd_import (int argc, char **argv);

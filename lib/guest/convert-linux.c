@@ -1,0 +1,349 @@
+/* convert-linux.c: convert a mounted Linux root for kvm, xen or native:
+ * checks first (free space, a kernel with the drivers), then edits. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/strbuf.h"
+#include "guest/convert-linux.h"
+#include "guest/initrd.h"
+#include "guest/linux-text.h"
+#include "guest/session.h"
+#include "common/banned.h"
+
+#define MIN_FREE_MIB 64
+
+/* What a kernel must have for the target to boot at all. */
+static const char *const need_kvm[] = { "virtio_pci", "virtio_blk",
+                                        "virtio_scsi", "virtio_net", NULL };
+static const char *const need_xen[] = { "xen-blkfront", "xen-netfront", NULL };
+static const char *const need_native[] = { "ahci", "sd_mod", NULL };
+
+/* What goes into the initramfs when the kernel has it as a module. */
+static const char *const add_kvm[] = { "virtio_pci", "virtio_blk",
+                                       "virtio_scsi", "virtio_net", "sd_mod",
+                                       NULL };
+static const char *const add_xen[] = { "xen-blkfront", "xen-netfront", NULL };
+static const char *const add_native[] = { "ahci", "nvme", "sd_mod",
+                                          "ata_piix", "e1000", "e1000e",
+                                          "igb", "r8169", NULL };
+
+static const struct initrd_ops *const initrd_table[] = {
+  &initrd_dracut_ops, &initrd_tools_ops,
+};
+
+int
+convert_target_check (const char *target)
+{
+  if (strcmp (target, "kvm") && strcmp (target, "xen") &&
+      strcmp (target, "native"))
+    return error_set ("unknown target '%s' (kvm, xen or native)", target);
+  return 0;
+}
+
+static const char *const *
+target_list (const char *target, bool add)
+{
+  if (strcmp (target, "kvm") == 0)
+    return add ? add_kvm : need_kvm;
+  if (strcmp (target, "xen") == 0)
+    return add ? add_xen : need_xen;
+  return add ? add_native : need_native;
+}
+
+static int
+check_free (guestfs_h *g, const char *dir)
+{
+  struct guestfs_statvfs *st;
+  unsigned long long mib;
+
+  if (guestfs_is_dir (g, dir) <= 0)
+    return 0;
+  if ((st = guestfs_statvfs (g, dir)) == NULL)
+    return guest_error (g, dir);
+  mib = (unsigned long long) st->bavail * (unsigned long long) st->bsize >> 20;
+  guestfs_free_statvfs (st);
+  if (mib < MIN_FREE_MIB)
+    return error_set ("not enough free space in the guest: '%s' has %llu MiB "
+                      "free, %d MiB needed to rebuild the initramfs", dir,
+                      mib, MIN_FREE_MIB);
+  return 0;
+}
+
+static void
+free_strings (char **v)
+{
+  size_t i;
+
+  for (i = 0; v && v[i]; i++)
+    free (v[i]);
+  free (v);
+}
+
+static size_t
+count_strings (char **v)
+{
+  size_t n = 0;
+
+  while (v && v[n])
+    n++;
+  return n;
+}
+
+/* One installed kernel and its module files. */
+struct kernel {
+  char *kver;
+  char **modules;             /* paths under /lib/modules/KVER */
+  char *builtin;              /* modules.builtin text, or NULL */
+};
+
+static int
+kernel_load (guestfs_h *g, const char *kver, struct kernel *k)
+{
+  char *dir = xasprintf ("/lib/modules/%s", kver), *bi;
+  size_t size;
+
+  k->kver = xstrdup (kver);
+  if (dir == NULL || k->kver == NULL)
+    goto fail;
+  if ((k->modules = guestfs_find (g, dir)) == NULL) {
+    guest_error (g, dir);
+    goto fail;
+  }
+  bi = xasprintf ("%s/modules.builtin", dir);
+  if (bi && guestfs_is_file (g, bi) > 0)
+    k->builtin = guestfs_read_file (g, bi, &size);
+  free (bi);
+  free (dir);
+  return 0;
+fail:
+  free (dir);
+  return -1;
+}
+
+static void
+kernel_free (struct kernel *k)
+{
+  free (k->kver);
+  free_strings (k->modules);
+  free (k->builtin);
+  memset (k, 0, sizeof *k);
+}
+
+static int
+missing (const struct kernel *k, const char *const *drivers,
+         struct strbuf *sb)
+{
+  return kernel_missing_drivers ((const char *const *) k->modules,
+                                 count_strings (k->modules), k->builtin,
+                                 drivers, sb);
+}
+
+static int
+by_version_desc (const void *a, const void *b)
+{
+  return -kernel_version_cmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* Installed kernels (with a /boot/vmlinuz-KVER), newest first. */
+static char **
+list_kernels (guestfs_h *g)
+{
+  char **dirs = guestfs_ls (g, "/lib/modules");
+  size_t i, n = 0;
+
+  if (dirs == NULL) {
+    guest_error (g, "/lib/modules");
+    return NULL;
+  }
+  for (i = 0; dirs[i]; i++) {
+    char *vm = xasprintf ("/boot/vmlinuz-%s", dirs[i]);
+    if (vm && guestfs_is_file_opts (g, vm, GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS,
+                                    1, -1) > 0)
+      dirs[n++] = dirs[i];
+    else
+      free (dirs[i]);
+    free (vm);
+  }
+  dirs[n] = NULL;
+  qsort (dirs, n, sizeof *dirs, by_version_desc);
+  return dirs;
+}
+
+static const char *
+kernel_package_hint (const struct guest_root *root)
+{
+  const char *d = root->distro;
+
+  if (strcmp (d, "debian") == 0)
+    return "install linux-image-amd64";
+  if (strcmp (d, "ubuntu") == 0)
+    return "install linux-image-generic";
+  if (strcmp (d, "sles") == 0 || strcmp (d, "opensuse") == 0)
+    return "install kernel-default";
+  if (strcmp (root->package_format, "rpm") == 0)
+    return "install kernel-core and kernel-modules";
+  return "install a kernel built with them";
+}
+
+static int
+no_kernel_error (const struct guest_root *root, const char *target,
+                 char **kvers, struct strbuf *why)
+{
+  const char *const *need = target_list (target, false);
+  struct strbuf list = STRBUF_INIT;
+  size_t i;
+
+  for (i = 0; need[i]; i++)
+    strbuf_addf (&list, "%s%s", i ? ", " : "", need[i]);
+  error_set ("no installed kernel has the %s drivers (%s)%s%s: %s", target,
+             list.buf, kvers[0] ? "; " : "; no kernel found",
+             why->buf ? why->buf : "", kernel_package_hint (root));
+  strbuf_release (&list);
+  return -1;
+}
+
+/* Pick the newest kernel with the target's drivers into *k. */
+static int
+choose_kernel (guestfs_h *g, const struct guest_root *root,
+               const char *target, struct kernel *k, bool *newest)
+{
+  char **kvers = list_kernels (g);
+  struct strbuf why = STRBUF_INIT;
+  size_t i;
+  int r = -1;
+
+  if (kvers == NULL)
+    return -1;
+  for (i = 0; kvers[i]; i++) {
+    if (kernel_load (g, kvers[i], k) == -1) {
+      kernel_free (k);
+      goto out;
+    }
+    strbuf_addf (&why, "%s%s lacks ", i ? ", " : "", kvers[i]);
+    if (missing (k, target_list (target, false), &why) == 0) {
+      *newest = i == 0;
+      r = 0;
+      goto out;
+    }
+    kernel_free (k);
+  }
+  no_kernel_error (root, target, kvers, &why);
+out:
+  strbuf_release (&why);
+  free_strings (kvers);
+  return r;
+}
+
+/* The target's initramfs modules this kernel has as loadable modules. */
+static const char **
+modules_to_add (const struct kernel *k, const char *target)
+{
+  const char *const *want = target_list (target, true);
+  const char **out;
+  size_t i, n = 0;
+  struct strbuf sb = STRBUF_INIT;
+
+  out = calloc (16, sizeof *out);
+  if (out == NULL)
+    return NULL;
+  for (i = 0; want[i] && n < 15; i++) {
+    const char *one[] = { want[i], NULL };
+    struct kernel mods_only = { .modules = k->modules };
+    if (missing (&mods_only, one, &sb) == 0)
+      out[n++] = want[i];
+  }
+  strbuf_release (&sb);
+  return out;
+}
+
+static const struct initrd_ops *
+detect_initrd (guestfs_h *g)
+{
+  size_t i;
+
+  for (i = 0; i < sizeof initrd_table / sizeof initrd_table[0]; i++)
+    if (initrd_table[i]->detect (g))
+      return initrd_table[i];
+  error_set ("no supported initramfs builder in the guest "
+             "(initramfs-tools or dracut)");
+  return NULL;
+}
+
+static int
+backup_initrd (guestfs_h *g, const char *path, struct convert_report *rep)
+{
+  char *bak = xasprintf ("%s.pre-ferry", path);
+  int r = 0;
+
+  if (bak == NULL)
+    return -1;
+  if (guestfs_is_file (g, path) > 0 && guestfs_exists (g, bak) == 0) {
+    if (guestfs_cp (g, path, bak) == -1)
+      r = guest_error (g, bak);
+    else
+      r = convert_report_add (rep, "initramfs", bak, "previous initramfs "
+                              "kept");
+  }
+  free (bak);
+  return r;
+}
+
+static int
+rebuild_initrd (guestfs_h *g, const struct guest_root *root,
+                const struct initrd_ops *ops, const struct kernel *k,
+                const char *target, struct convert_report *rep)
+{
+  const char **mods = modules_to_add (k, target);
+  char *path = NULL, *list = NULL;
+  struct strbuf sb = STRBUF_INIT;
+  size_t i;
+  int r = -1;
+
+  if (mods == NULL || (path = ops->path (g, root, k->kver)) == NULL)
+    goto out;
+  for (i = 0; mods[i]; i++)
+    strbuf_addf (&sb, "%s%s", i ? " " : "", mods[i]);
+  list = strbuf_detach (&sb);
+  if (ops->configure (g, target, mods, rep) == -1 ||
+      backup_initrd (g, path, rep) == -1 ||
+      ops->rebuild (g, k->kver, path, target, mods) == -1)
+    goto out;
+  r = convert_report_add (rep, "initramfs", path, "rebuilt by %s for %s "
+                          "with %s", ops->name, k->kver, list);
+out:
+  free (mods);
+  free (path);
+  free (list);
+  return r;
+}
+
+int
+convert_linux (guestfs_h *g, const struct guest_root *root,
+               const char *target, struct convert_report *rep)
+{
+  const struct initrd_ops *ops;
+  struct kernel k = { 0 };
+  bool newest = true;
+  int r = -1;
+
+  if (convert_target_check (target) == -1 ||
+      check_free (g, "/") == -1 || check_free (g, "/boot") == -1 ||
+      (ops = detect_initrd (g)) == NULL ||
+      choose_kernel (g, root, target, &k, &newest) == -1)
+    return -1;
+  rep->initrd_tool = ops->name;
+  if ((rep->kernel = xstrdup (k.kver)) == NULL)
+    goto out;
+  if (linux_remove_foreign_tools (g, root, target, rep) == -1 ||
+      linux_edit_devices (g, target, rep) == -1 ||
+      linux_edit_network (g, target, rep) == -1 ||
+      rebuild_initrd (g, root, ops, &k, target, rep) == -1 ||
+      linux_update_bootloader (g, root, k.kver, newest, rep) == -1)
+    goto out;
+  r = 0;
+out:
+  kernel_free (&k);
+  return r;
+}

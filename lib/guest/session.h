@@ -1,0 +1,61 @@
+/* session.h: a libguestfs session over one or many disks (one appliance
+ * for a batch), launched on KVM with a fallback to TCG.
+ *
+ *   struct guest_disk disks[] = { { "a.qcow2", "qcow2", false } };
+ *   struct guest_session *s = guest_session_open (disks, 1);
+ *   if (s == NULL || guest_session_launch (s) == -1) ...
+ *   ... guest_session_handle (s) ...     // the guestfs_h, owned by s
+ *   guest_session_close (s);             // NULL is accepted
+ *
+ * Guest filesystems are only ever mounted inside the appliance, never on
+ * the host.  libguestfs never prints: its errors become Ferry's error
+ * (error.h) with the libguestfs message.
+ */
+#ifndef FERRY_GUEST_SESSION_H
+#define FERRY_GUEST_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <guestfs.h>
+
+struct guest_disk {
+  const char *path;
+  const char *format;         /* "raw", "qcow2", ... never probed */
+  bool readonly;
+};
+
+struct guest_session;
+
+/* Prepare a handle with the disks added (nothing is started yet). */
+struct guest_session *guest_session_open (const struct guest_disk *disks,
+                                          size_t n);
+
+/* Start the appliance: KVM first (libguestfs' default), and when that
+ * launch fails, or its kernel prints nothing within FERRY_KVM_TIMEOUT
+ * seconds (default 10; nested KVM may hang in the firmware rather than
+ * fail), a fresh handle with backend setting force_tcg. */
+int guest_session_launch (struct guest_session *s);
+
+/* "kvm" or "tcg" after a successful launch, else NULL. */
+const char *guest_session_accel (const struct guest_session *s);
+
+/* Why the first attempt was abandoned ("" if it was not). */
+const char *guest_session_fallback_reason (const struct guest_session *s);
+
+/* Seconds the successful launch took. */
+double guest_session_launch_seconds (const struct guest_session *s);
+
+guestfs_h *guest_session_handle (struct guest_session *s);
+
+/* Set Ferry's error to "WHAT: <libguestfs's last error>"; returns -1. */
+int guest_error (guestfs_h *g, const char *what);
+
+/* Unmount everything, sync and shut the appliance down.  Returns -1 when
+ * the shutdown reported an error (writes may be lost): callers that wrote
+ * must check it. */
+int guest_session_shutdown (struct guest_session *s);
+
+void guest_session_close (struct guest_session *s);
+
+#endif

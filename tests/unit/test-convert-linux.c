@@ -1,0 +1,308 @@
+/* test-convert-linux.c: the pure text transforms of Linux conversion. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "unit.h"
+#include "common/strbuf.h"
+#include "guest/linux-text.h"
+
+#define U1 "11111111-1111-1111-1111-111111111111"
+#define U2 "22222222-2222-2222-2222-222222222222"
+
+static devmap
+make_map (void)
+{
+  devmap m = empty_vector;
+
+  assert_int_equal (devmap_append (&m, (struct devmap_entry) {
+        0, 1, strdup (U1) }), 0);
+  assert_int_equal (devmap_append (&m, (struct devmap_entry) {
+        0, 2, strdup (U2) }), 0);
+  return m;
+}
+
+static void
+test_devname_parse (void **state)
+{
+  unsigned d, p;
+
+  (void) state;
+  assert_int_equal (devname_parse ("/dev/sda1", &d, &p), 0);
+  assert_int_equal (d, 0); assert_int_equal (p, 1);
+  assert_int_equal (devname_parse ("/dev/xvdb", &d, &p), 0);
+  assert_int_equal (d, 1); assert_int_equal (p, 0);
+  assert_int_equal (devname_parse ("/dev/hdc12", &d, &p), 0);
+  assert_int_equal (d, 2); assert_int_equal (p, 12);
+  assert_int_equal (devname_parse ("/dev/sdaa3", &d, &p), 0);
+  assert_int_equal (d, 26); assert_int_equal (p, 3);
+  assert_int_equal (devname_parse ("/dev/nvme0n1p2", &d, &p), 0);
+  assert_int_equal (d, 0); assert_int_equal (p, 2);
+  assert_int_equal (devname_parse ("/dev/nvme1n1", &d, &p), 0);
+  assert_int_equal (d, 1); assert_int_equal (p, 0);
+  assert_int_equal (devname_parse ("/dev/mapper/vg-root", &d, &p), -1);
+  assert_int_equal (devname_parse ("UUID=abc", &d, &p), -1);
+  assert_int_equal (devname_parse ("/dev/sda1x", &d, &p), -1);
+  assert_int_equal (devname_parse ("/dev/nvme0n1px", &d, &p), -1);
+}
+
+static void
+test_fstab (void **state)
+{
+  devmap m = make_map ();
+  int n = 0;
+  char *r = table_rewrite_devices (
+    "# /dev/sda1 stays in comments\n"
+    "/dev/sda1\t/ ext4 defaults 0 1\n"
+    "/dev/vda2 none swap sw 0 0\n"
+    "/dev/mapper/vg-home /home ext4 defaults 0 2\n"
+    "/dev/sdb1 /data ext4 defaults 0 2\n", 0, &m, &n);
+
+  (void) state;
+  assert_string_equal (r,
+    "# /dev/sda1 stays in comments\n"
+    "UUID=" U1 "\t/ ext4 defaults 0 1\n"
+    "UUID=" U2 " none swap sw 0 0\n"
+    "/dev/mapper/vg-home /home ext4 defaults 0 2\n"
+    "/dev/sdb1 /data ext4 defaults 0 2\n");
+  assert_int_equal (n, 2);
+  free (r);
+  devmap_free (&m);
+}
+
+static void
+test_crypttab (void **state)
+{
+  devmap m = make_map ();
+  int n = 0;
+  char *r = table_rewrite_devices ("cr_root /dev/nvme0n1p2 none luks\n",
+                                   1, &m, &n);
+
+  (void) state;
+  assert_string_equal (r, "cr_root UUID=" U2 " none luks\n");
+  assert_int_equal (n, 1);
+  free (r);
+  devmap_free (&m);
+}
+
+static void
+test_console (void **state)
+{
+  int n = 0;
+  char *r;
+
+  (void) state;
+  r = cmdline_set_console ("quiet console=hvc0", "kvm", &n);
+  assert_string_equal (r, "quiet console=ttyS0,115200n8");
+  free (r);
+  r = cmdline_set_console ("console=tty0 console=ttyS0,115200n8", "xen", &n);
+  assert_string_equal (r, "console=tty0 console=ttyS0,115200n8 console=hvc0");
+  free (r);
+  n = 0;
+  r = cmdline_set_console ("console=ttyS0,115200n8 console=hvc0", "xen", &n);
+  assert_string_equal (r, "console=ttyS0,115200n8 console=hvc0");
+  assert_int_equal (n, 0);
+  free (r);
+  r = cmdline_set_console ("console=ttyS1,9600", "native", &n);
+  assert_string_equal (r, "console=ttyS1,9600");
+  assert_int_equal (n, 0);
+  free (r);
+}
+
+static void
+test_grub_default (void **state)
+{
+  devmap m = make_map ();
+  int n = 0;
+  char *r = grub_default_edit (
+    "GRUB_DEFAULT=0\n"
+    "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet resume=/dev/sda2\"\n"
+    "GRUB_CMDLINE_LINUX='root=/dev/sda1 console=xvc0'\n"
+    "GRUB_DISABLE_LINUX_UUID=true\n", "kvm", &m, &n);
+
+  (void) state;
+  assert_string_equal (r,
+    "GRUB_DEFAULT=0\n"
+    "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet resume=UUID=" U2 "\"\n"
+    "GRUB_CMDLINE_LINUX=\"root=UUID=" U1 " console=ttyS0,115200n8\"\n"
+    "#GRUB_DISABLE_LINUX_UUID=true  # disabled by ferry convert\n");
+  assert_int_equal (n, 5);
+  free (r);
+  n = 0;
+  r = grub_default_edit ("GRUB_TIMEOUT=5", "xen", &m, &n);
+  assert_string_equal (r,
+    "GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX=\"console=hvc0\"\n");
+  free (r);
+  devmap_free (&m);
+}
+
+static void
+test_resume_and_kv (void **state)
+{
+  devmap m = make_map ();
+  int n = 0;
+  char *r = kv_rewrite_device ("RESUME=/dev/sda2\n", "RESUME", &m, &n);
+
+  (void) state;
+  assert_string_equal (r, "RESUME=UUID=" U2 "\n");
+  free (r);
+  r = kv_set ("# c\nMODULES=list\nBUSYBOX=auto\n", "MODULES", "most", &n);
+  assert_string_equal (r, "# c\nMODULES=most\nBUSYBOX=auto\n");
+  free (r);
+  r = kv_set ("A=1", "MODULES", "most", &n);
+  assert_string_equal (r, "A=1\nMODULES=most\n");
+  free (r);
+  devmap_free (&m);
+}
+
+static void
+test_modules_file (void **state)
+{
+  static const char *const mods[] = { "virtio_blk", "virtio-net", "ahci",
+                                      NULL };
+  int n = 0;
+  char *r = modules_file_add ("# list\nahci\nvirtio_net\n", mods, "ferry", &n);
+
+  (void) state;
+  assert_string_equal (r, "# list\nahci\nvirtio_net\n# ferry\nvirtio_blk\n");
+  assert_int_equal (n, 1);
+  free (r);
+}
+
+static void
+test_networkd (void **state)
+{
+  int n = 0;
+  char *r = networkd_drop_mac (
+    "[Match]\nMACAddress=52:54:00:aa:bb:cc\n\n"
+    "[Network]\nAddress=192.0.2.10/24\nGateway=192.0.2.1\n", &n);
+
+  (void) state;
+  assert_string_equal (r,
+    "[Match]\nName=en* eth*\n\n"
+    "[Network]\nAddress=192.0.2.10/24\nGateway=192.0.2.1\n");
+  assert_int_equal (n, 2);
+  free (r);
+  n = 0;
+  r = networkd_drop_mac ("[Match]\nName=eth0\nMACAddress=aa\n", &n);
+  assert_string_equal (r, "[Match]\nName=eth0\n");
+  assert_int_equal (n, 1);
+  free (r);
+  n = 0;
+  r = networkd_drop_mac ("[Match]\nMACAddress=aa", &n);
+  assert_string_equal (r, "[Match]\nName=en* eth*\n");
+  free (r);
+}
+
+static void
+test_ifcfg_nm (void **state)
+{
+  int n = 0;
+  char *r = ifcfg_drop_mac ("DEVICE=eth0\nHWADDR=52:54:00:aa:bb:cc\n"
+                            "BOOTPROTO=none\nIPADDR=192.0.2.10\n", &n);
+
+  (void) state;
+  assert_string_equal (r, "DEVICE=eth0\nBOOTPROTO=none\nIPADDR=192.0.2.10\n");
+  assert_int_equal (n, 1);
+  free (r);
+  n = 0;
+  r = nmkeyfile_drop_mac (
+    "[connection]\nid=wired\ninterface-name=enp3s0\n\n"
+    "[ethernet]\nmac-address=52:54:00:AA:BB:CC\n\n"
+    "[ipv4]\naddress1=192.0.2.10/24\nmethod=manual\n", &n);
+  assert_string_equal (r,
+    "[connection]\nid=wired\n\n[ethernet]\n\n"
+    "[ipv4]\naddress1=192.0.2.10/24\nmethod=manual\n");
+  assert_int_equal (n, 2);
+  free (r);
+}
+
+static void
+test_netplan (void **state)
+{
+  int n = 0;
+  char *r = netplan_drop_mac (
+    "network:\n"
+    "  ethernets:\n"
+    "    lan:\n"
+    "      match:\n"
+    "        macaddress: 52:54:00:aa:bb:cc\n"
+    "      set-name: lan\n"
+    "      addresses: [192.0.2.10/24]\n", &n);
+
+  (void) state;
+  assert_string_equal (r,
+    "network:\n"
+    "  ethernets:\n"
+    "    lan:\n"
+    "      match:\n"
+    "        name: \"e*\"\n"
+    "      addresses: [192.0.2.10/24]\n");
+  assert_int_equal (n, 3);
+  free (r);
+}
+
+static void
+test_ifupdown (void **state)
+{
+  struct strbuf sb = STRBUF_INIT;
+
+  (void) state;
+  assert_int_equal (ifupdown_static_ifaces (
+    "auto lo\niface lo inet loopback\n"
+    "allow-hotplug enp3s0\niface enp3s0 inet static\n  address 192.0.2.10/24\n"
+    "iface enp3s0:1 inet static\n  address 192.0.2.11/24\n"
+    "iface enp3s0 inet6 static\n  address 2001:db8::1/64\n"
+    "# iface eth9 inet static\n", &sb), 1);
+  assert_string_equal (sb.buf, "enp3s0");
+  strbuf_release (&sb);
+  assert_int_equal (ifupdown_static_ifaces (
+    "iface eth0 inet static\niface eth1 inet static\n"
+    "iface eth2 inet dhcp\n", &sb), 2);
+  assert_string_equal (sb.buf, "eth0 eth1");
+  strbuf_release (&sb);
+}
+
+static void
+test_kernel_choice (void **state)
+{
+  static const char *const kvm[] = { "virtio_blk", "virtio_net",
+                                     "virtio_pci", NULL };
+  static const char *const xen[] = { "xen-blkfront", NULL };
+  const char *paths[] = {
+    "/lib/modules/6.1.0-1-amd64/kernel/drivers/block/virtio_blk.ko.xz",
+    "/lib/modules/6.1.0-1-amd64/kernel/drivers/net/virtio_net.ko",
+    "/lib/modules/6.1.0-1-amd64/kernel/drivers/block/xen-blkfront.ko.zst",
+  };
+  struct strbuf sb = STRBUF_INIT;
+
+  (void) state;
+  assert_int_equal (kernel_missing_drivers (paths, 3,
+      "kernel/drivers/virtio/virtio_pci.ko\n", kvm, &sb), 0);
+  assert_int_equal (kernel_missing_drivers (paths, 2, "", kvm, &sb), 1);
+  assert_string_equal (sb.buf, "virtio_pci");
+  assert_int_equal (kernel_missing_drivers (paths, 3, NULL, xen, &sb), 0);
+  strbuf_release (&sb);
+  assert_true (kernel_version_cmp ("6.1.0-27-amd64", "6.1.0-28-amd64") < 0);
+  assert_true (kernel_version_cmp ("6.10.0-1-amd64", "6.9.0-1-amd64") > 0);
+  assert_int_equal (kernel_version_cmp ("5.4", "5.4"), 0);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_devname_parse),
+    cmocka_unit_test (test_fstab),
+    cmocka_unit_test (test_crypttab),
+    cmocka_unit_test (test_console),
+    cmocka_unit_test (test_grub_default),
+    cmocka_unit_test (test_resume_and_kv),
+    cmocka_unit_test (test_modules_file),
+    cmocka_unit_test (test_networkd),
+    cmocka_unit_test (test_ifcfg_nm),
+    cmocka_unit_test (test_netplan),
+    cmocka_unit_test (test_ifupdown),
+    cmocka_unit_test (test_kernel_choice),
+  };
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}

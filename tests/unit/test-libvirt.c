@@ -27,23 +27,6 @@ path (const char *name)
   return buf;
 }
 
-static char *
-slurp (const char *file, size_t *len)
-{
-  FILE *fp = fopen (file, "rb");
-  struct stat st;
-  char *buf;
-
-  assert_non_null (fp);
-  assert_int_equal (fstat (fileno (fp), &st), 0);
-  buf = malloc ((size_t) st.st_size + 1);
-  assert_non_null (buf);
-  *len = fread (buf, 1, (size_t) st.st_size, fp);
-  assert_int_equal (*len, (size_t) st.st_size);
-  fclose (fp);
-  return buf;
-}
-
 static void
 spew (const char *file, const char *data, size_t len)
 {
@@ -304,7 +287,7 @@ parse_sample (const char *name, struct vm *vm)
   char *xml;
 
   snprintf (file, sizeof file, "%s/libvirt/%s", datadir, name);
-  xml = slurp (file, &len);
+  xml = unit_slurp (file, &len);
   vm_init (vm);
   if (libvirt_parse (xml, len, name, vm) == -1)
     fail_msg ("%s", error_get ());
@@ -447,7 +430,7 @@ parse_file (const char *name)
   int r;
 
   snprintf (file, sizeof file, "%s/hostile/%s", dir, name);
-  xml = slurp (file, &len);
+  xml = unit_slurp (file, &len);
   vm_init (&vm);
   r = libvirt_parse (xml, len, name, &vm);
   vm_free (&vm);

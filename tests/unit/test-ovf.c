@@ -27,29 +27,11 @@ srcdir (void)
   return s ? s : ".";
 }
 
-static char *
-slurp (const char *path, size_t *len)
-{
-  struct stat st;
-  char *buf;
-  int fd = open (path, O_RDONLY);
-
-  assert_true (fd >= 0);
-  assert_int_equal (fstat (fd, &st), 0);
-  buf = malloc ((size_t) st.st_size + 1);
-  assert_non_null (buf);
-  assert_int_equal (read (fd, buf, (size_t) st.st_size), st.st_size);
-  buf[st.st_size] = '\0';
-  close (fd);
-  *len = (size_t) st.st_size;
-  return buf;
-}
-
 static int
 parse_file (const char *path, struct vm *vm)
 {
   size_t len;
-  char *xml = slurp (path, &len);
+  char *xml = unit_slurp (path, &len);
   int r = ovf_parse (xml, len, path, vm);
 
   free (xml);

@@ -52,23 +52,6 @@ fill (uint8_t *p, size_t n, uint64_t off)
   }
 }
 
-static uint8_t *
-slurp (const char *path, size_t *len)
-{
-  struct stat st;
-  uint8_t *buf;
-  int fd = open (path, O_RDONLY);
-
-  assert_true (fd >= 0);
-  assert_int_equal (fstat (fd, &st), 0);
-  *len = (size_t) st.st_size;
-  buf = malloc (*len + 1);
-  assert_non_null (buf);
-  assert_int_equal (full_pread (fd, buf, *len, 0, path), 0);
-  close (fd);
-  return buf;
-}
-
 static void
 spit (const char *path, const uint8_t *buf, size_t len)
 {
@@ -188,7 +171,7 @@ test_zero_grains_not_written (void **state)
   for (uint64_t off = 0; off < 64 * MIB; off += 4 * MIB)
     assert_int_equal (image_pwrite (img, zero, 4 * MIB, off), 0);
   assert_int_equal (image_close (img), 0);
-  raw = slurp (path, &len);
+  raw = unit_slurp (path, &len);
   /* Head (64 KiB), GD marker + GD, footer marker + footer, EOS. */
   assert_int_equal (len, 64 * KIB + 2 * 512 + 3 * 512);
   img = image_open (path, 0);
@@ -284,7 +267,7 @@ test_layout (void **state)
 
   (void) state;
   make_image (path, 80 * MIB, r, 2, GRAIN, 0, expect);
-  raw = slurp (path, &len);
+  raw = unit_slurp (path, &len);
   raw[len] = '\0';
   check_header_fields (raw, 80 * MIB / 512, UINT64_MAX);
   /* Footer: marker (1 sector, type 3), header copy with the real GD. */
@@ -320,7 +303,7 @@ test_adapter_ide (void **state)
   (void) state;
   assert_non_null (img);
   assert_int_equal (image_close (img), 0);
-  raw = slurp (path, &len);
+  raw = unit_slurp (path, &len);
   raw[len] = '\0';
   assert_non_null (strstr ((char *) raw + 512, "ddb.adapterType = \"ide\""));
   assert_non_null (strstr ((char *) raw + 512, "ddb.geometry.heads = \"16\""));
@@ -381,7 +364,7 @@ make_valid (struct valid *v)
 
   make_image (path, MIB, r, 1, GRAIN, 1, expect);
   free (expect);
-  v->raw = slurp (path, &v->len);
+  v->raw = unit_slurp (path, &v->len);
   v->gd = le64_at (v->raw, v->len - 1024 + 56);
   v->gt = le32_at (v->raw, v->gd * 512);
   v->grain0 = le32_at (v->raw, v->gt * 512);

@@ -26,24 +26,6 @@ path (const char *name)
   return buf;
 }
 
-static char *
-slurp (const char *file, size_t *len)
-{
-  FILE *fp = fopen (file, "rb");
-  struct stat st;
-  char *buf;
-
-  assert_non_null (fp);
-  assert_int_equal (fstat (fileno (fp), &st), 0);
-  buf = malloc ((size_t) st.st_size + 1);
-  assert_non_null (buf);
-  *len = fread (buf, 1, (size_t) st.st_size, fp);
-  assert_int_equal (*len, (size_t) st.st_size);
-  buf[*len] = '\0';
-  fclose (fp);
-  return buf;
-}
-
 static void
 free_refs (char **refs)
 {
@@ -245,7 +227,7 @@ test_sample (void **state)
 
   (void) state;
   snprintf (file, sizeof file, "%s/xva/ova.xml", datadir);
-  xml = slurp (file, &len);
+  xml = unit_slurp (file, &len);
   vm_init (&vm);
   if (xva_xml_parse (xml, len, "ova.xml", &vm, &refs) == -1)
     fail_msg ("%s", error_get ());
@@ -356,7 +338,7 @@ parse_file (const char *name)
   int r;
 
   snprintf (file, sizeof file, "%s/hostile/%s", dir, name);
-  xml = slurp (file, &len);
+  xml = unit_slurp (file, &len);
   r = parse_buf (xml, len, name);
   free (xml);
   return r;

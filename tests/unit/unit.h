@@ -7,8 +7,31 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The whole of `file`, NUL-terminated (not counted in *len); the caller
+ * frees it.  Fails the test if the file cannot be read. */
+static inline void *
+unit_slurp (const char *file, size_t *len)
+{
+  struct stat st;
+  char *buf;
+  int fd = open (file, O_RDONLY | O_CLOEXEC);
+
+  assert_true (fd >= 0);
+  assert_int_equal (fstat (fd, &st), 0);
+  buf = malloc ((size_t) st.st_size + 1);
+  assert_non_null (buf);
+  assert_int_equal (read (fd, buf, (size_t) st.st_size), st.st_size);
+  buf[st.st_size] = '\0';
+  close (fd);
+  *len = (size_t) st.st_size;
+  return buf;
+}
 
 /* Run a test group inside a fresh scratch directory: `dir` is a mkdtemp
  * template the tests build their paths from; it is removed afterwards.

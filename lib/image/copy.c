@@ -233,8 +233,10 @@ copier_fini (struct copier *c)
 {
   size_t i;
 
-  for (i = 0; i < RING; i++)
+  for (i = 0; i < RING; i++) {
     free (c->ring.items[i].buf);
+    free (c->ring.items[i].err);  /* an error the writer never took */
+  }
   free (c->basebuf);
   free (c->zerobuf);
   pthread_cond_destroy (&c->ring.cond);

@@ -11,7 +11,6 @@
 #define EXIT_FAIL 1           /* the job failed, or `check` found corruption */
 #define EXIT_USAGE 2
 
-/* int cmd_capture: see p2v */
 int cmd_capture (int argc, char **argv);
 int cmd_check (int argc, char **argv);
 int cmd_convert (int argc, char **argv);

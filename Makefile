@@ -113,7 +113,8 @@ demo: deps
 	@FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath $(B)) tests/demo.sh
 
 fuzz: deps
-	@B=$(B)/fuzz FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/run.sh $(FUZZ_SRCS)
+	@$(MAKE) --no-print-directory $(B)/ferry
+	@FERRY=$(abspath $(B)/ferry) B=$(B)/fuzz FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/run.sh $(FUZZ_SRCS)
 
 bench: deps $(B)/ferry
 	@FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath build) bench/capture.sh

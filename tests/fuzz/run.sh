@@ -9,6 +9,7 @@ FUZZ_TIME=${FUZZ_TIME:-20}
 mkdir -p "$B"
 pkgs="zlib libdeflate libcrypto libxxhash libnbd libxml-2.0 libarchive"
 srcs=$(ls lib/common/*.c lib/image/*.c ova/*.c 2>/dev/null)
+export FERRY=${FERRY:-$PWD/build/ferry}
 failed=0
 for h in "$@"; do
     name=$(basename "$h" .c)          # fuzz-vhd
@@ -20,7 +21,11 @@ for h in "$@"; do
         -Ilib -I. -o "$bin" "$h" $srcs $(pkg-config --cflags --libs $pkgs) -lpthread
     corpus=$B/corpus-$fmt
     rm -rf "$corpus"; mkdir -p "$corpus"
-    [ -x "tests/data/gen-hostile-$fmt.sh" ] && "tests/data/gen-hostile-$fmt.sh" "$corpus" >/dev/null
+    if [ -x "tests/data/gen-seed-$fmt.sh" ]; then
+        "tests/data/gen-seed-$fmt.sh" "$corpus" >/dev/null
+    elif [ -x "tests/data/gen-hostile-$fmt.sh" ]; then
+        "tests/data/gen-hostile-$fmt.sh" "$corpus" >/dev/null
+    fi
     qfmt=$fmt; [ "$fmt" = vhd ] && qfmt=vpc
     truncate -s 1M "$B/seed.raw"; printf 'ferry' | dd of="$B/seed.raw" bs=1 seek=70000 conv=notrunc status=none
     qemu-img convert -f raw -O "$qfmt" "$B/seed.raw" "$corpus/valid-seed" 2>/dev/null || true

@@ -549,11 +549,8 @@ setup (void **state)
 static int
 teardown (void **state)
 {
-  char cmd[256];
-
   (void) state;
-  snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
-  return system (cmd) == 0 ? 0 : -1;
+  return unit_remove_dir (dir);
 }
 
 int

@@ -658,14 +658,6 @@ main (void)
     cmocka_unit_test (test_hostile_corpus),
     cmocka_unit_test (test_size_cap),
   };
-  char cmd[300];
-  int r;
 
-  if (mkdtemp (dir) == NULL)
-    return 1;
-  r = cmocka_run_group_tests (tests, NULL, NULL);
-  snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
-  if (system (cmd) != 0)
-    return 1;
-  return r;
+  return UNIT_RUN_IN_TMPDIR (tests, dir);
 }

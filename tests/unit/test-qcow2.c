@@ -537,23 +537,6 @@ test_backing_loop (void **state)
   expect_refused (a, "backing chain longer than");
 }
 
-static int
-setup (void **state)
-{
-  (void) state;
-  return mkdtemp (dir) ? 0 : -1;
-}
-
-static int
-teardown (void **state)
-{
-  char cmd[600];
-
-  (void) state;
-  snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
-  return system (cmd) == 0 ? 0 : -1;
-}
-
 int
 main (void)
 {
@@ -572,5 +555,5 @@ main (void)
     cmocka_unit_test (test_backing_loop),
   };
 
-  return cmocka_run_group_tests (tests, setup, teardown);
+  return UNIT_RUN_IN_TMPDIR (tests, dir);
 }

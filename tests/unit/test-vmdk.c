@@ -521,23 +521,6 @@ test_descriptor_file (void **state)
   free (got);
 }
 
-static int
-setup (void **state)
-{
-  (void) state;
-  return mkdtemp (dir) ? 0 : -1;
-}
-
-static int
-teardown (void **state)
-{
-  char cmd[300];
-
-  (void) state;
-  snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
-  return system (cmd) == 0 ? 0 : -1;
-}
-
 int
 main (void)
 {
@@ -552,5 +535,5 @@ main (void)
     cmocka_unit_test (test_descriptor_file),
   };
 
-  return cmocka_run_group_tests (tests, setup, teardown);
+  return UNIT_RUN_IN_TMPDIR (tests, dir);
 }

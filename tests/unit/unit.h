@@ -40,20 +40,26 @@ unit_slurp (const char *file, size_t *len)
   unit_run_in_tmpdir (#tests, (tests), sizeof (tests) / sizeof (tests)[0], \
                       (dir))
 
+/* Remove a test's scratch directory and everything in it: 0 or -1. */
+static inline int
+unit_remove_dir (const char *dir)
+{
+  char cmd[1100];
+
+  snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
+  return system (cmd) == 0 ? 0 : -1;
+}
+
 static inline int
 unit_run_in_tmpdir (const char *name, const struct CMUnitTest *tests,
                     size_t n, char *dir)
 {
-  char cmd[300];
   int r;
 
   if (mkdtemp (dir) == NULL)
     return 1;
   r = _cmocka_run_group_tests (name, tests, n, NULL, NULL);
-  snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
-  if (system (cmd) != 0)
-    return 1;
-  return r;
+  return unit_remove_dir (dir) == 0 ? r : 1;
 }
 
 #endif

@@ -1,5 +1,4 @@
 /* check.c: `ferry check` — structural validation of an image. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -63,30 +62,15 @@ run_check (struct image *img, bool json)
 int
 cmd_check (int argc, char **argv)
 {
-  static const struct option longopts[] = {
-    { "json", no_argument, NULL, 'j' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
   struct image *img;
-  bool json = false;
-  int c, r;
+  bool json;
+  int r;
 
-  while ((c = getopt_long (argc, argv, "h", longopts, NULL)) != -1) {
-    if (c == 'j')
-      json = true;
-    else if (c == 'h')
-      return fputs (usage_text, stdout), EXIT_OK;
-    else
-      return cmd_usage_error ("check", "bad option");
-  }
-  if (optind != argc - 1)
-    return cmd_usage_error ("check", "expected exactly one IMAGE");
-  img = image_open (argv[optind], 0);
-  if (img == NULL) {
-    /* A file we refuse to open is corrupt as far as check is concerned. */
-    return cmd_fail ();
-  }
+  /* A file we refuse to open is corrupt as far as check is concerned:
+   * the helper reports it and returns EXIT_FAIL. */
+  r = cmd_open_one_image ("check", usage_text, argc, argv, &img, &json);
+  if (r != -1)
+    return r;
   r = run_check (img, json);
   image_close (img);
   return r;

@@ -1,5 +1,4 @@
 /* info.c: `ferry info` — an image's format, sizes and allocation. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,30 +140,16 @@ print_text (struct image *img, const struct alloc *a, char *details)
 int
 cmd_info (int argc, char **argv)
 {
-  static const struct option longopts[] = {
-    { "json", no_argument, NULL, 'j' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
   struct strbuf details = STRBUF_INIT;
   struct image *img;
   struct alloc a;
-  bool json = false;
-  int c, r = EXIT_OK;
+  bool json;
+  int r;
 
-  while ((c = getopt_long (argc, argv, "h", longopts, NULL)) != -1) {
-    if (c == 'j')
-      json = true;
-    else if (c == 'h')
-      return fputs (usage_text, stdout), EXIT_OK;
-    else
-      return cmd_usage_error ("info", "bad option");
-  }
-  if (optind != argc - 1)
-    return cmd_usage_error ("info", "expected exactly one IMAGE");
-  img = image_open (argv[optind], 0);
-  if (img == NULL)
-    return cmd_fail ();
+  r = cmd_open_one_image ("info", usage_text, argc, argv, &img, &json);
+  if (r != -1)
+    return r;
+  r = EXIT_OK;
   if (count_allocation (img, &a) == -1 ||
       (img->ops->info && img->ops->info (img, &details) == -1) ||
       strbuf_adds (&details, "") == -1)

@@ -1,5 +1,6 @@
 /* util.c: helpers shared by the command front-ends. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,4 +102,30 @@ cmd_parse_uint (const char *s, uint64_t max, uint64_t *out)
                       (unsigned long long) max);
   *out = v;
   return 0;
+}
+
+int
+cmd_open_one_image (const char *cmd, const char *usage_text, int argc,
+                    char **argv, struct image **img, bool *json)
+{
+  static const struct option longopts[] = {
+    { "json", no_argument, NULL, 'j' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  int c;
+
+  *json = false;
+  while ((c = getopt_long (argc, argv, "h", longopts, NULL)) != -1) {
+    if (c == 'j')
+      *json = true;
+    else if (c == 'h')
+      return fputs (usage_text, stdout), EXIT_OK;
+    else
+      return cmd_usage_error (cmd, "bad option");
+  }
+  if (optind != argc - 1)
+    return cmd_usage_error (cmd, "expected exactly one IMAGE");
+  *img = image_open (argv[optind], 0);
+  return *img ? -1 : cmd_fail ();
 }

@@ -6,6 +6,8 @@
 #   make check-asan   unit + image e2e tests under ASan+UBSan (build-asan/)
 #   make demo         capture the built-in demo disk to VHD and show it
 #   make fuzz         build the libFuzzer harnesses and run each FUZZ_TIME s
+#   make iso          the bootable capture ISO (boot-iso/) into build/iso/
+#   make bench        every bench/*.sh (ratios against the peer tools)
 #   make deps         apt-get every build and test dependency
 #   make install      PREFIX=/usr/local DESTDIR=
 
@@ -18,7 +20,7 @@ FUZZ_TIME  ?= 20
 
 CC         ?= cc
 PKGS       := zlib libdeflate libcrypto libxxhash libnbd ext2fs libparted libxml-2.0 \
-              libarchive libguestfs
+              libarchive libguestfs ncursesw
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 
@@ -44,7 +46,7 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz-*.c)
 
 .PHONY: all check check-slow check-unit check-e2e check-asan demo deps install lint \
-        fuzz clean bench
+        fuzz clean bench iso
 
 all: $(B)/ferry
 
@@ -117,8 +119,13 @@ fuzz: deps
 	@FERRY=$(abspath $(B)/ferry) B=$(B)/fuzz FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/run.sh $(FUZZ_SRCS)
 
 bench: deps $(B)/ferry
-	@FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath build) bench/capture.sh
-	@FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath build) bench/export.sh
+	@set -e; for b in $(sort $(wildcard bench/*.sh)); do \
+	  FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath build) $$b; done
+
+# The bootable capture ISO (boot-iso/): build/iso/ferry.iso.  Downloads
+# (debootstrap, packages) are cached under build/iso/cache.
+iso: deps $(B)/ferry
+	@FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath build) boot-iso/build.sh
 
 install: $(B)/ferry
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

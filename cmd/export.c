@@ -41,12 +41,15 @@ static const char usage_text[] =
   "                         default: one NIC\n"
   "  --all-blocks           copy every non-zero block, ignoring filesystems\n"
   "  --manifest sha256|sha1 manifest hash (default sha256)\n"
+  "  --sign KEY --cert CERT sign the manifest (OVA only): NAME.cert holds\n"
+  "                         the signature and CERT (PEM, RSA or EC key)\n"
   "  --force                replace OUT if it exists\n"
   "  -q, --quiet            no progress meter or summary\n"
   "  --json                 print a JSON summary on stdout\n";
 
 struct export_args {
   const char *output, *from_libvirt, *name;
+  const char *sign_key, *sign_cert;
   enum ovf_flavour flavour;
   bool xva, all_blocks, json, quiet, force;
   bool has_cpus, has_memory, has_firmware, has_os, has_flavour;
@@ -64,6 +67,7 @@ struct export_job {
   struct ova_disk_in in[VM_MAX_DISKS];
   struct usedmap maps[VM_MAX_DISKS];
   size_t n_open;
+  struct ova_signer *signer;
 };
 
 /* ---- options ----------------------------------------------------------- */
@@ -121,6 +125,8 @@ parse_opts (int argc, char **argv, struct export_args *a)
     { "nic", required_argument, NULL, 'I' },
     { "all-blocks", no_argument, NULL, 'A' },
     { "manifest", required_argument, NULL, 'H' },
+    { "sign", required_argument, NULL, 'K' },
+    { "cert", required_argument, NULL, 'R' },
     { "force", no_argument, NULL, 'F' },
     { "quiet", no_argument, NULL, 'q' },
     { "json", no_argument, NULL, 'j' },
@@ -134,6 +140,8 @@ parse_opts (int argc, char **argv, struct export_args *a)
     case 'o': a->output = optarg; break;
     case 'L': a->from_libvirt = optarg; break;
     case 'N': a->name = optarg; break;
+    case 'K': a->sign_key = optarg; break;
+    case 'R': a->sign_cert = optarg; break;
     case 'I':
       if (a->n_nics == VM_MAX_NICS)
         return cmd_usage_error ("export", "too many --nic (limit %d)",
@@ -174,6 +182,12 @@ parse_args (int argc, char **argv, struct export_args *a)
                             "or .xva", a->output);
   if (a->xva && a->has_flavour && a->flavour != OVF_XENSERVER)
     return cmd_usage_error ("export", "an XVA has no flavour but xenserver");
+  if ((a->sign_key != NULL) != (a->sign_cert != NULL))
+    return cmd_usage_error ("export", "--sign KEY and --cert CERT go "
+                            "together");
+  if (a->xva && a->sign_key)
+    return cmd_usage_error ("export", "only an OVA can be signed "
+                            "(--sign), not an XVA");
   if ((a->n_images > 0) == (a->from_libvirt != NULL))
     return cmd_usage_error ("export", "give either IMAGE... or "
                             "--from-libvirt FILE");
@@ -417,6 +431,7 @@ job_free (struct export_job *job)
     usedmap_free (&job->maps[i]);
   }
   vm_free (&job->vm);
+  ova_signer_free (job->signer);
 }
 
 /* ---- reporting --------------------------------------------------------- */
@@ -474,6 +489,7 @@ print_json (const struct export_args *a, const struct ova_result *ova,
     json_key_string (&j, "flavour", ovf_flavour_name (a->flavour));
     json_key_string (&j, "manifest",
                      a->manifest == HASH_SHA1 ? "sha1" : "sha256");
+    json_key_bool (&j, "signed", a->sign_key != NULL);
     json_ova (&j, ova);
   }
   json_key_bool (&j, "ok", true);
@@ -516,6 +532,10 @@ run (const struct export_args *a, struct export_job *job)
   static struct ova_result ova;
   static struct xva_result xva;
 
+  if (a->sign_key &&
+      (job->signer = ova_signer_load (a->sign_key, a->sign_cert)) == NULL)
+    return -1;
+  oo.signer = job->signer;
   if (build_vm (a, job) == -1 || open_disks (a, job) == -1)
     return -1;
   if ((a->xva ? xva_write (a->output, &job->vm, job->in, &xo, &xva)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "common/checked.h"
@@ -18,9 +19,11 @@
 #include "common/vector.h"
 #include "ova-read.h"
 #include "ovf.h"
+#include "xva-xml.h"
 
 #define CHUNK (1u << 20)
 #define ZERO_BLOCK 65536u
+#define HEAD 512u                       /* a disk header inspect reads */
 
 /* A manifest line: KIND(name)= hex. */
 struct mf_entry {
@@ -60,6 +63,15 @@ struct rd {
   bool got[VM_MAX_DISKS];
   char *paths[VM_MAX_DISKS];            /* extracted, not yet opened */
   unsigned char *buf;
+  const char *ca_file;
+  struct strbuf mf_text, cert_text;     /* the manifest and .cert bytes */
+  char *mf_name;
+  bool have_cert;
+  struct pkg_info *info;                /* inspect mode: extract nothing */
+  char **vdi_refs;                      /* inspect, XVA: from ova.xml */
+  bool xva;                             /* inspect: ova.xml came first */
+  size_t xva_members;
+  unsigned char head[HEAD];             /* inspect: a disk's first block */
 };
 
 /* "ova: 'PKG': WHY 'NAME'", the name cut short and made printable so the
@@ -302,6 +314,7 @@ struct sink {
   int fd;                               /* -1: none */
   uint64_t max;                         /* refuse more than this */
   const char *too_big;                  /* the error then */
+  unsigned char *head;                  /* non-NULL: keep the first HEAD */
 };
 
 static int
@@ -314,6 +327,9 @@ pump (struct rd *r, const struct member *m, struct hashes *hs,
   while ((n = m->read (m->opaque, r->buf, CHUNK)) > 0) {
     if ((uint64_t) n > k->max - *total)
       return fail (r, k->too_big, m->name);
+    if (k->head && *total < HEAD)
+      memcpy (k->head + *total, r->buf,
+              (size_t) MIN ((uint64_t) n, HEAD - *total));
     if ((hs->h[0] && hash_update (hs->h[0], r->buf, (size_t) n) == -1) ||
         (hs->h[1] && hash_update (hs->h[1], r->buf, (size_t) n) == -1) ||
         (k->mem && strbuf_add (k->mem, (char *) r->buf, (size_t) n) == -1) ||
@@ -343,10 +359,39 @@ read_member (struct rd *r, const struct member *m, struct seen *s,
   ret = pump (r, m, &hs, k, total);
   if (hashes_final (&hs, s) == -1)
     ret = -1;
+  if (r->info)
+    r->info->member_bytes += *total;
   return ret;
 }
 
 /* ---- the kinds of member ----------------------------------------------- */
+
+/* Which tool's shape the OVF has, for `ferry info` (the VM model does not
+ * keep it): VirtualBox's vbox:Machine or system type, VMware's vmx-NN,
+ * XenCenter's xen-/hvm- system types.  Reads the text ovf_parse accepted. */
+static const char *
+sniff_flavour (const char *xml, size_t len)
+{
+  static const char tag[] = "VirtualSystemType>";
+  const char *t = xml ? memmem (xml, len, tag, sizeof tag - 1) : NULL;
+  size_t rest;
+
+  if (xml && memmem (xml, len, "www.virtualbox.org/ovf/machine", 30))
+    return "virtualbox";
+  if (t == NULL)
+    return "unknown";
+  t += sizeof tag - 1;
+  rest = len - (size_t) (t - xml);
+  if (rest >= 4 && memcmp (t, "vmx-", 4) == 0)
+    return "vmware";
+  if (rest >= 10 && memcmp (t, "virtualbox", 10) == 0)
+    return "virtualbox";
+  if ((rest >= 4 && (memcmp (t, "xen-", 4) == 0 ||
+                     memcmp (t, "hvm-", 4) == 0)) ||
+      (rest >= 8 && memcmp (t, "DMTF:xen", 8) == 0))
+    return "xenserver";
+  return "unknown";
+}
 
 static int
 take_ovf (struct rd *r, const struct member *m, struct seen *s)
@@ -368,6 +413,8 @@ take_ovf (struct rd *r, const struct member *m, struct seen *s)
     return -1;
   }
   ret = ovf_parse (sb.buf ? sb.buf : "", sb.len, what, &r->pkg->vm);
+  if (ret == 0 && r->info)
+    r->info->flavour = sniff_flavour (sb.buf, sb.len);
   strbuf_release (&sb);
   if (ret == 0 && r->pkg->vm.disks.len == 0)
     return fail (r, "no disk in", m->name);
@@ -385,7 +432,12 @@ take_mf (struct rd *r, const struct member *m, struct seen *s)
 
   if (r->have_mf)
     return fail (r, "a second manifest:", m->name);
+  if ((r->mf_name = xstrdup (m->name)) == NULL)
+    return -1;
   ret = read_member (r, m, s, &k, &total);
+  /* mf_parse cuts the text into lines: keep the bytes as signed. */
+  if (ret == 0 && sb.len)
+    ret = strbuf_add (&r->mf_text, sb.buf, sb.len);
   if (ret == 0)
     ret = mf_parse (r, &sb);
   strbuf_release (&sb);
@@ -393,16 +445,115 @@ take_mf (struct rd *r, const struct member *m, struct seen *s)
 }
 
 static int
+take_cert (struct rd *r, const struct member *m, struct seen *s)
+{
+  struct sink k = { .mem = &r->cert_text, .fd = -1, .max = OVA_MAX_CERT,
+                    .too_big = "the .cert is too large:" };
+  uint64_t total;
+
+  if (r->have_cert)
+    return fail (r, "a second .cert:", m->name);
+  r->have_cert = true;
+  if (r->info)
+    r->info->cert = true;
+  return read_member (r, m, s, &k, &total);
+}
+
+/* A disk's format and capacity from its first block, for `ferry info`. */
+static void
+sniff_disk (const unsigned char *h, uint64_t len, struct pkg_disk *pd)
+{
+  uint64_t v = 0;
+  int i;
+
+  pd->detected = "";
+  if (len >= HEAD && memcmp (h, "KDMV", 4) == 0) {
+    for (i = 7; i >= 0; i--)            /* little-endian sectors at 12 */
+      v = v << 8 | h[12 + i];
+    pd->detected = "vmdk";
+    pd->header_capacity = v <= UINT64_MAX / 512 ? v * 512 : 0;
+  } else if (len >= HEAD && memcmp (h, "conectix", 8) == 0) {
+    for (i = 0; i < 8; i++)             /* big-endian current size at 48 */
+      v = v << 8 | h[48 + i];
+    pd->detected = "vhd";
+    pd->header_capacity = v;
+  } else if (len >= 32 && memcmp (h, "QFI\xfb", 4) == 0) {
+    for (i = 0; i < 8; i++)             /* big-endian size at 24 */
+      v = v << 8 | h[24 + i];
+    pd->detected = "qcow2";
+    pd->header_capacity = v;
+  }
+}
+
+/* Inspect mode: hash the member as it streams past, keep its first block. */
+static int
+look_at_disk (struct rd *r, const struct member *m, struct seen *s, int i)
+{
+  const struct vm_disk *d = &r->pkg->vm.disks.ptr[i];
+  struct pkg_disk *pd = &r->info->disks[i];
+  struct sink k = { .fd = -1, .max = d->file_size ? d->file_size : UINT64_MAX,
+                    .too_big = "larger than its ovf:size:", .head = r->head };
+  uint64_t total = 0;
+  int ret;
+
+  memset (r->head, 0, sizeof r->head);
+  ret = read_member (r, m, s, &k, &total);
+  pd->present = r->got[i] = ret == 0;
+  pd->bytes = total;
+  sniff_disk (r->head, total, pd);
+  return ret;
+}
+
+uint64_t
+ova_extract_bound (const char *format, uint64_t capacity)
+{
+  uint64_t extra = capacity / 16 + (16u << 20), r;
+
+  /* VMDK stream: a 512-byte-padded marker per 64 KiB grain and 2 KiB of
+   * grain table per 32 MiB; VHD: a 512-byte bitmap per 2 MiB block and
+   * the BAT; qcow2 with 512-byte clusters: 2.5% of tables.  capacity/16
+   * covers each, 16 MiB covers headers and footers. */
+  if (format && strcmp (format, "raw") == 0)
+    return capacity;
+  return ADD_OVERFLOW (capacity, extra, &r) ? UINT64_MAX : r;
+}
+
+int
+ova_check_space (const char *dir, const char *name, uint64_t need)
+{
+  struct statvfs sv;
+  uint64_t avail;
+
+  if (statvfs (dir, &sv) == -1)
+    return error_errno ("'%s'", dir);
+  if (MUL_OVERFLOW ((uint64_t) sv.f_bavail, (uint64_t) sv.f_frsize, &avail))
+    avail = UINT64_MAX;
+  if (avail < need)
+    return error_set ("not enough space in '%s' to extract '%.64s': %llu "
+                      "bytes needed, %llu available", dir, name,
+                      (unsigned long long) need,
+                      (unsigned long long) avail);
+  return 0;
+}
+
+static int
 take_disk (struct rd *r, const struct member *m, struct seen *s, int i)
 {
   const struct vm_disk *d = &r->pkg->vm.disks.ptr[i];
-  struct sink k = { .fd = -1, .max = d->file_size ? d->file_size : UINT64_MAX,
-                    .too_big = "larger than its ovf:size:" };
-  char *path = xasprintf ("%s/.disk%d", r->workdir, i + 1);
+  struct sink k = { .fd = -1, .max = d->file_size ? d->file_size
+                    : ova_extract_bound (d->format, d->capacity),
+                    .too_big = d->file_size ? "larger than its ovf:size:"
+                    : "larger than its OVF capacity allows:" };
+  char *path;
   uint64_t total;
   int ret;
 
-  if (path == NULL)
+  if (r->info)
+    return look_at_disk (r, m, s, i);
+  if (m->size >= 0 && (uint64_t) m->size <= k.max &&
+      ova_check_space (r->workdir, m->name, (uint64_t) m->size) == -1)
+    return error_prefix ("ova: '%s': ", r->what);
+  if ((path = xasprintf ("%s/.disk%d", r->workdir, i + 1)) == NULL)
     return -1;
   r->paths[i] = path;
   k.fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -429,6 +580,8 @@ take_member (struct rd *r, const struct member *m)
     return take_ovf (r, m, s);
   if (str_has_suffix (m->name, ".mf"))
     return take_mf (r, m, s);
+  if (str_has_suffix (m->name, ".cert") && r->have_ovf)
+    return take_cert (r, m, s);
   if (!r->have_ovf)
     return fail (r, "the .ovf is not the first member:", m->name);
   if ((i = disk_index (r, m->name)) >= 0)
@@ -473,6 +626,38 @@ verify_manifest (struct rd *r)
   return 0;
 }
 
+/* The .cert's signature over the manifest's bytes (sign.h). */
+static int
+verify_cert (struct rd *r)
+{
+  struct ova_sig_info si;
+
+  if (!r->have_mf)
+    return error_set ("ova: '%s': a .cert without a manifest", r->what);
+  int ret = ova_cert_verify (r->cert_text.buf ? r->cert_text.buf : "",
+                             r->cert_text.len, r->mf_name,
+                             r->mf_text.buf ? r->mf_text.buf : "",
+                             r->mf_text.len, r->ca_file, &si);
+
+  /* A signature that verifies but does not chain to the CA file is still
+   * a failure; `ferry info` shows both facts. */
+  r->pkg->signature = si.signature_ok;
+  r->pkg->chain_checked = si.chain_checked;
+  memcpy (r->pkg->signer, si.subject, sizeof si.subject);
+  return ret == -1 ? error_prefix ("ova: '%s': ", r->what) : 0;
+}
+
+/* Inspect mode reports a failed check instead of failing. */
+static int
+note_problem (struct rd *r, int ret)
+{
+  if (ret == 0 || r->info == NULL)
+    return ret;
+  if (r->info->problem == NULL)
+    r->info->problem = xstrdup (error_get ());
+  return 0;
+}
+
 static int
 verify (struct rd *r)
 {
@@ -481,11 +666,24 @@ verify (struct rd *r)
   if (!r->have_ovf)
     return error_set ("ova: '%s': no .ovf descriptor found", r->what);
   for (i = 0; i < r->pkg->vm.disks.len; i++)
-    if (!r->got[i])
-      return fail (r, "a file the OVF references is missing:",
-                   r->pkg->vm.disks.ptr[i].file);
+    if (!r->got[i] &&
+        note_problem (r, fail (r, "a file the OVF references is missing:",
+                               r->pkg->vm.disks.ptr[i].file)) == -1)
+      return -1;
   r->pkg->manifest = r->have_mf;
-  return r->have_mf ? verify_manifest (r) : 0;
+  if (r->info) {
+    r->info->manifest = r->have_mf;
+    r->info->manifest_kind = r->want_sha1 ? HASH_SHA1 : HASH_SHA256;
+  }
+  if (r->have_mf) {
+    if (note_problem (r, verify_manifest (r)) == -1)
+      return -1;
+    if (r->info)
+      r->info->manifest_ok = r->info->problem == NULL;
+  }
+  if (r->have_cert)
+    return note_problem (r, verify_cert (r));
+  return 0;
 }
 
 /* ---- opening the extracted disks --------------------------------------- */
@@ -537,6 +735,68 @@ open_disks (struct rd *r)
   return 0;
 }
 
+/* ---- XVA (inspect only) ------------------------------------------------ */
+
+static int
+xva_xml (struct rd *r, const struct member *m)
+{
+  struct strbuf sb = STRBUF_INIT;
+  struct sink k = { .mem = &sb, .fd = -1, .max = XVA_MAX_XML,
+                    .too_big = "too large:" };
+  struct seen none = { .name = NULL };
+  uint64_t total;
+  int ret = read_member (r, m, &none, &k, &total);
+
+  if (ret == 0)
+    ret = xva_xml_parse (sb.buf ? sb.buf : "", sb.len, r->what,
+                         &r->pkg->vm, &r->vdi_refs);
+  strbuf_release (&sb);
+  return ret;
+}
+
+/* Which VDI a member "REF/NNNNNNNN" belongs to; -1 if none.  *chunk: the
+ * rest is a chunk number (not a .xxhash/.checksum). */
+static int
+xva_disk_of (const struct rd *r, const char *name, bool *chunk)
+{
+  const char *slash = strchr (name, '/'), *p;
+  size_t i, n;
+
+  if (slash == NULL)
+    return -1;
+  n = (size_t) (slash - name);
+  for (p = slash + 1; *p >= '0' && *p <= '9'; p++) ;
+  *chunk = *p == '\0' && p > slash + 1;
+  for (i = 0; i < r->pkg->vm.disks.len; i++)
+    if (strlen (r->pkg->vm.disks.ptr[i].file) == n &&
+        memcmp (r->pkg->vm.disks.ptr[i].file, name, n) == 0)
+      return (int) i;
+  return -1;
+}
+
+/* Member names are counted, not trusted: nothing is extracted. */
+static int
+xva_member (struct rd *r, const struct member *m)
+{
+  struct sink skip = { .fd = -1, .max = UINT64_MAX };
+  struct seen none = { .name = NULL };
+  uint64_t total;
+  bool chunk = false;
+  int i;
+
+  if (r->xva_members++ == 0)
+    return xva_xml (r, m);
+  if (read_member (r, m, &none, &skip, &total) == -1)
+    return -1;
+  if ((i = xva_disk_of (r, m->name, &chunk)) >= 0 && chunk) {
+    r->info->disks[i].present = true;
+    r->info->disks[i].chunks++;
+    r->info->disks[i].bytes += total;
+    r->info->disks[i].detected = "raw";
+  }
+  return 0;
+}
+
 /* ---- tar --------------------------------------------------------------- */
 
 struct tar_in {
@@ -578,7 +838,13 @@ tar_entry (struct rd *r, struct archive *a, struct archive_entry *e)
                       .opaque = &in };
   mode_t type = archive_entry_filetype (e);
 
-  if (type == AE_IFDIR && (name[0] == '\0' || strcmp (name, ".") == 0))
+  if (r->info && r->seen.len == 0 && r->xva_members == 0 &&
+      strcmp (name, "ova.xml") == 0) {
+    r->xva = true;
+    r->want_sha1 = r->want_sha256 = false;
+  }
+  if (type == AE_IFDIR && (r->xva || name[0] == '\0' ||
+                           strcmp (name, ".") == 0))
     return 0;
   if (archive_entry_hardlink (e))
     return fail (r, "a hard link member:", name);
@@ -588,7 +854,7 @@ tar_entry (struct rd *r, struct archive *a, struct archive_entry *e)
     return fail (r, "a member that is not a regular file:", name);
   if (archive_entry_size_is_set (e))
     m.size = archive_entry_size (e);
-  return take_member (r, &m);
+  return r->xva ? xva_member (r, &m) : take_member (r, &m);
 }
 
 static int
@@ -682,10 +948,12 @@ static int
 dir_members (struct rd *r, int dfd, const char *ovf)
 {
   CLEANUP_FREE char *mf = xasprintf ("%.*s.mf", (int) strlen (ovf) - 4, ovf);
+  CLEANUP_FREE char *cert = xasprintf ("%.*s.cert", (int) strlen (ovf) - 4,
+                                       ovf);
   size_t i;
 
-  if (mf == NULL || dir_member (r, dfd, ovf) == -1 ||
-      dir_member (r, dfd, mf) == -1)
+  if (mf == NULL || cert == NULL || dir_member (r, dfd, ovf) == -1 ||
+      dir_member (r, dfd, mf) == -1 || dir_member (r, dfd, cert) == -1)
     return -1;
   for (i = 0; i < r->pkg->vm.disks.len; i++)
     if (!find_seen (r, r->pkg->vm.disks.ptr[i].file) &&
@@ -730,14 +998,28 @@ rd_free (struct rd *r)
       unlink (r->paths[i]);
     free (r->paths[i]);
   }
+  for (i = 0; r->vdi_refs && r->vdi_refs[i]; i++)
+    free (r->vdi_refs[i]);
+  free (r->vdi_refs);
+  strbuf_release (&r->mf_text);
+  strbuf_release (&r->cert_text);
+  free (r->mf_name);
   free (r->buf);
 }
 
 int
 ova_read (const char *path, const char *workdir, struct ova_pkg *pkg)
 {
+  return ova_read_ca (path, workdir, NULL, pkg);
+}
+
+int
+ova_read_ca (const char *path, const char *workdir, const char *ca_file,
+             struct ova_pkg *pkg)
+{
   struct rd r = { .what = path, .workdir = workdir, .pkg = pkg,
-                  .want_sha1 = true, .want_sha256 = true };
+                  .want_sha1 = true, .want_sha256 = true,
+                  .ca_file = ca_file };
   struct stat st;
   int ret;
 
@@ -771,4 +1053,58 @@ ova_pkg_free (struct ova_pkg *pkg)
     pkg->disks[i] = NULL;
   }
   vm_free (&pkg->vm);
+}
+
+/* ---- inspecting -------------------------------------------------------- */
+
+static int
+inspect_walk (struct rd *r, const char *path)
+{
+  struct stat st;
+
+  if (stat (path, &st) == -1)
+    return error_errno ("ova: '%s'", path);
+  if ((S_ISDIR (st.st_mode) ? read_dir (r) : read_tar (r)) == -1)
+    return -1;
+  if (!r->xva)
+    return verify (r);
+  if (r->xva_members == 0)
+    return error_set ("xva: '%s': empty archive", path);
+  r->info->kind = PKG_XVA;
+  r->info->flavour = "xva";
+  r->info->members = r->xva_members;
+  return 0;
+}
+
+int
+ova_inspect (const char *path, const char *ca_file, struct pkg_info *info)
+{
+  struct rd r = { .what = path, .pkg = &info->pkg, .info = info,
+                  .want_sha1 = true, .want_sha256 = true,
+                  .ca_file = ca_file };
+  int ret;
+
+  memset (info, 0, sizeof *info);
+  vm_init (&info->pkg.vm);
+  info->kind = PKG_OVA;
+  info->flavour = "unknown";
+  if ((r.buf = malloc (CHUNK)) == NULL)
+    return error_set ("ova: out of memory");
+  ret = inspect_walk (&r, path);
+  if (!r.xva)
+    info->members = r.seen.len;
+  rd_free (&r);
+  if (ret == -1)
+    pkg_info_free (info);
+  return ret;
+}
+
+void
+pkg_info_free (struct pkg_info *info)
+{
+  if (info == NULL)
+    return;
+  ova_pkg_free (&info->pkg);
+  free (info->problem);
+  info->problem = NULL;
 }

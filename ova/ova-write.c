@@ -220,6 +220,24 @@ put_disk (struct ova_ctx *c, size_t i)
 
 /* ---- manifest and the whole ------------------------------------------- */
 
+/* NAME.cert: the manifest's signature and the certificate (sign.h). */
+static int
+put_cert (struct ova_ctx *c, const char *mf_name, const struct strbuf *mf)
+{
+  CLEANUP_FREE char *name = xasprintf ("%s.cert", c->o->stem);
+  struct strbuf cert = STRBUF_INIT;
+  int r = -1;
+
+  if (name && ova_sign_manifest (c->o->signer, c->o->manifest, mf_name,
+                                 mf->buf ? mf->buf : "", mf->len,
+                                 &cert) == 0) {
+    add_member (c, name)->size = cert.len;
+    r = tar_put (&c->t, name, cert.buf, cert.len);
+  }
+  strbuf_release (&cert);
+  return r;
+}
+
 static int
 put_manifest (struct ova_ctx *c)
 {
@@ -227,18 +245,19 @@ put_manifest (struct ova_ctx *c)
   struct strbuf mf = STRBUF_INIT;
   const char *kind = hash_name (c->o->manifest);
   size_t i, n = c->res->n_members;
-  int r;
+  int r = -1;
 
   if (name == NULL)
     return -1;
   for (i = 0; i < n; i++)
     if (strbuf_addf (&mf, "%s(%s)= %s\n", kind, c->res->members[i].name,
-                     c->res->members[i].hash) == -1) {
-      strbuf_release (&mf);
-      return -1;
-    }
+                     c->res->members[i].hash) == -1)
+      goto out;
   add_member (c, name)->size = mf.len;
   r = tar_put (&c->t, name, mf.buf, mf.len);
+  if (r == 0 && c->o->signer)
+    r = put_cert (c, name, &mf);
+ out:
   strbuf_release (&mf);
   return r;
 }

@@ -1,8 +1,9 @@
 /* ova-write.h: write an OVA — a tar holding the OVF descriptor, the disks
  * streamed straight from their sources by the copy engine, and a manifest.
  *
- * Layout: NAME.ovf first, the disks in References order, NAME.mf last
- * (FORMATS.md allows the manifest at the end).  A compressed disk's size
+ * Layout: NAME.ovf first, the disks in References order, NAME.mf after
+ * them (FORMATS.md allows the manifest at the end) and, when signing,
+ * NAME.cert last (sign.h), so the package stays streamable.  A compressed disk's size
  * is known only once it is written, yet both the .ovf (References
  * ovf:size, before the disks) and each member's tar header state it.  So
  * the output is a seekable file: the .ovf is written with fixed-width
@@ -21,6 +22,7 @@
 #include "common/hash.h"
 #include "image/image.h"
 #include "ovf.h"
+#include "sign.h"
 #include "tar.h"
 #include "vm.h"
 
@@ -35,20 +37,21 @@ struct ova_write_opts {
   const char *stem;             /* NAME of NAME.ovf and NAME.mf */
   bool overwrite, quiet;
   unsigned threads;             /* compression threads; 0 = all cores */
+  const struct ova_signer *signer;  /* non-NULL: add NAME.cert */
 };
 
 /* One member of the written package. */
 struct ova_member {
   char name[TAR_NAME_MAX + 1];
   uint64_t size;                /* bytes in the archive */
-  char hash[HASH_HEX_MAX];      /* as in the manifest; "" for the .mf */
+  char hash[HASH_HEX_MAX];      /* as in the manifest; "" for .mf/.cert */
   uint64_t bytes_read;          /* disks: read from the source */
   uint64_t bytes_skipped;       /* disks: holes, unused and zero blocks */
   double seconds;               /* disks: copy time */
 };
 
 struct ova_result {
-  struct ova_member members[VM_MAX_DISKS + 2];   /* .ovf, disks, .mf */
+  struct ova_member members[VM_MAX_DISKS + 3];   /* .ovf, disks, .mf, .cert */
   size_t n_members;
 };
 

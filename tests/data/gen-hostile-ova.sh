@@ -1,13 +1,17 @@
 #!/bin/bash
-# gen-hostile-ova.sh DIR GOOD.ova: write hostile OVA packages into DIR,
-# each a variation of the valid single-disk GOOD.ova (as `ferry export`
-# writes it: NAME.ovf, NAME-disk1.*, NAME.mf with SHA256 lines) and named
-# for what is wrong with it.  tests/e2e/test-import-ova.sh feeds each to
-# `ferry import` and expects a one-line refusal.  Needs python3 only.
+# gen-hostile-ova.sh DIR GOOD.ova [SIGNED.ova]: write hostile OVA packages
+# into DIR, each a variation of the valid single-disk GOOD.ova (as `ferry
+# export` writes it: NAME.ovf, NAME-disk1.*, NAME.mf with SHA256 lines) and
+# named for what is wrong with it.  tests/e2e/test-import-ova.sh feeds each
+# to `ferry import` and expects a one-line refusal.  With SIGNED.ova (the
+# same, exported with --sign: NAME.cert last) the signature cases are
+# written too (bad-signature, truncated-cert, cert-without-manifest,
+# checked by tests/e2e/test-export-sign.sh).  Needs python3 only.
 set -euo pipefail
-[ $# -eq 2 ] || { echo "usage: $0 DIR GOOD.ova" >&2; exit 2; }
+[ $# -eq 2 ] || [ $# -eq 3 ] ||
+    { echo "usage: $0 DIR GOOD.ova [SIGNED.ova]" >&2; exit 2; }
 mkdir -p "$1"
-exec python3 - "$1" "$2" <<'EOF'
+exec python3 - "$@" <<'EOF'
 import hashlib, io, os, re, sys, tarfile
 
 out, good = sys.argv[1], sys.argv[2]
@@ -63,4 +67,20 @@ tiny = re.sub(rb'ovf:capacity="\d+"', b'ovf:capacity="1048576"', ovf[1])
 write('capacity-exceeded', package([(ovf[0], tiny), disk]))
 write('descriptor-vmdk', package(
     [ovf, (disk[0], b'# Disk DescriptorFile\nRW 8 FLAT "/etc/passwd" 0\n')]))
+
+if len(sys.argv) > 3:
+    with tarfile.open(sys.argv[3]) as t:
+        signed = [(m.name, t.extractfile(m).read()) for m in t.getmembers()]
+    cert = next(m for m in signed if m[0].endswith('.cert'))
+    rest = [m for m in signed if m is not cert]
+    line, pem = cert[1].split(b'\n', 1)
+    # Flip the signature's last hex digit: still well-formed, wrong.
+    flip = line[:-1] + (b'0' if line[-1:] != b'0' else b'1')
+    write('bad-signature', [entry(n, d) for n, d in rest] +
+          [entry(cert[0], flip + b'\n' + pem)])
+    write('truncated-cert', [entry(n, d) for n, d in rest] +
+          [entry(cert[0], cert[1][:len(line) + 1 + len(pem) // 2])])
+    write('cert-without-manifest',
+          [entry(n, d) for n, d in rest if not n.endswith('.mf')] +
+          [entry(cert[0], cert[1])])
 EOF

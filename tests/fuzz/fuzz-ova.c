@@ -1,5 +1,6 @@
 /* fuzz-ova.c: libFuzzer harness for the OVA package reader — tar members,
- * manifest, OVF and the disks inside, all through ova_read. */
+ * manifest, OVF and the disks inside, all through ova_read — and for the
+ * one-pass walk of `ferry info PACKAGE` (ova_inspect, OVA and XVA). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   struct ova_pkg pkg;
+  struct pkg_info info;
   FILE *fp;
 
   if (input[0] == '\0') {
@@ -38,5 +40,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   /* Extracted disks are unlinked by ova_read as soon as they are open. */
   if (ova_read (input, workdir, &pkg) == 0)
     ova_pkg_free (&pkg);
+  if (ova_inspect (input, NULL, &info) == 0)
+    pkg_info_free (&info);
   return 0;
 }

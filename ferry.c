@@ -12,6 +12,8 @@ struct command {
 };
 
 static const struct command commands[] = {
+  { "agent", cmd_agent,
+    "the capture agent of the boot ISO: TUI or unattended (ferry.* keys)" },
   { "capture", cmd_capture,
     "image physical disks (or files standing in for them), used blocks only" },
   { "check", cmd_check, "validate an image's structure (exit 1 if corrupt)" },

@@ -11,6 +11,7 @@
 #define EXIT_FAIL 1           /* the job failed, or `check` found corruption */
 #define EXIT_USAGE 2
 
+int cmd_agent (int argc, char **argv);
 int cmd_capture (int argc, char **argv);
 int cmd_check (int argc, char **argv);
 int cmd_convert (int argc, char **argv);

@@ -20,7 +20,7 @@ PACKAGES=(
     xorriso grub-pc-bin grub-efi-amd64-bin grub-common mtools dosfstools
     squashfs-tools isolinux syslinux-common ovmf cpio
     # agent tests: TUI in tmux, SSH target on loopback
-    tmux openssh-server openssh-client openssl
+    tmux openssh-server openssh-client openssl sshfs
 )
 
 missing=()

@@ -1,0 +1,329 @@
+/* agent.c: `ferry agent` — the capture agent of the boot ISO: the TUI, or
+ * an unattended run from ferry.* kernel command line keys (p2v/agent.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "common/error.h"
+#include "common/outfile.h"
+#include "common/progress.h"
+#include "common/strbuf.h"
+#include "p2v/agent.h"
+
+static const char usage_text[] =
+  "usage: ferry agent [options]\n\n"
+  "The capture agent of the Ferry boot ISO.  Reads ferry.* settings from\n"
+  "the kernel command line; with ferry.target= and ferry.yes it captures\n"
+  "unattended, otherwise it starts the TUI.  See ferry-agent(1).\n\n"
+  "  --cmdline STRING   use STRING instead of /proc/cmdline\n"
+  "  --disk FILE        offer an image file as a disk (repeatable; without\n"
+  "                     --sysfs, the machine's own disks are then not listed)\n"
+  "  --sysfs DIR        read /sys from DIR (default /sys)\n"
+  "  --dev DIR          disk device nodes in DIR (default /dev)\n"
+  "  --proc DIR         read /proc from DIR (default /proc)\n"
+  "  --live DEV         the live medium's device (default: from mounts)\n"
+  "  --status FILE      status file (default /run/ferry-agent.status)\n"
+  "  --mount-dir DIR    where targets are mounted (default /run/ferry/target)\n"
+  "  --no-network       never configure the network\n"
+  "  --no-post          print the ferry.post action instead of running it\n"
+  "  --list             print the disks and network interfaces found\n"
+  "  --man              print the man page section of the settings\n";
+
+struct agent_args {
+  const char *cmdline;
+  const char *files[16];
+  int nr_files;
+  struct agent_env env;
+  bool sysfs_given, no_post, list, man;
+  struct agent_run_opts run;
+};
+
+static int
+parse_opts (int argc, char **argv, struct agent_args *a)
+{
+  static const struct option longopts[] = {
+    { "cmdline", required_argument, NULL, 'c' },
+    { "disk", required_argument, NULL, 'd' },
+    { "sysfs", required_argument, NULL, 's' },
+    { "dev", required_argument, NULL, 'D' },
+    { "proc", required_argument, NULL, 'P' },
+    { "live", required_argument, NULL, 'L' },
+    { "status", required_argument, NULL, 'S' },
+    { "mount-dir", required_argument, NULL, 'M' },
+    { "no-network", no_argument, NULL, 'N' },
+    { "no-post", no_argument, NULL, 'n' },
+    { "list", no_argument, NULL, 'l' },
+    { "man", no_argument, NULL, 'm' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  int c;
+
+  while ((c = getopt_long (argc, argv, "h", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'c': a->cmdline = optarg; break;
+    case 'd':
+      if (a->nr_files == 16)
+        return cmd_usage_error ("agent", "at most 16 --disk");
+      a->files[a->nr_files++] = optarg;
+      break;
+    case 's': a->env.sysfs = optarg; a->sysfs_given = true; break;
+    case 'D': a->env.dev = optarg; break;
+    case 'P': a->env.proc = optarg; break;
+    case 'L': a->env.live_dev = optarg; break;
+    case 'S': a->run.status_file = optarg; break;
+    case 'M': a->run.mount_dir = optarg; break;
+    case 'N': a->run.no_network = true; break;
+    case 'n': a->no_post = true; break;
+    case 'l': a->list = true; break;
+    case 'm': a->man = true; break;
+    case 'h': fputs (usage_text, stdout); return -1;
+    default: return cmd_usage_error ("agent", "bad option");
+    }
+  }
+  if (optind < argc)
+    return cmd_usage_error ("agent", "unexpected argument '%s'", argv[optind]);
+  return 0;
+}
+
+/* /proc/cmdline, bounded. */
+static char *
+read_cmdline (const char *proc)
+{
+  char file[4200], *buf;
+  ssize_t n;
+  int fd;
+
+  agent_pathf (file, sizeof file, "%s/cmdline", proc);
+  if ((fd = open (file, O_RDONLY | O_CLOEXEC)) == -1) {
+    error_errno ("'%s'", file);
+    return NULL;
+  }
+  if ((buf = malloc (65537)) == NULL) {
+    close (fd);
+    error_set ("out of memory");
+    return NULL;
+  }
+  n = read (fd, buf, 65536);
+  close (fd);
+  buf[n > 0 ? n : 0] = '\0';
+  return buf;
+}
+
+static int
+discover (struct agent_args *a, agent_disk_vector *disks,
+          agent_nic_vector *nics)
+{
+  int i;
+
+  if ((a->nr_files == 0 || a->sysfs_given) &&
+      agent_discover_disks (&a->env, disks) == -1)
+    return -1;
+  for (i = 0; i < a->nr_files; i++)
+    if (agent_disk_add_file (a->files[i], disks) == -1)
+      return -1;
+  if (agent_discover_nics (&a->env, nics) == -1)
+    error_clear ();             /* no NICs: local targets still work */
+  return 0;
+}
+
+static void
+list_hw (const agent_disk_vector *disks, const agent_nic_vector *nics)
+{
+  size_t i, k;
+  char size[32], used[32];
+
+  for (i = 0; i < disks->len; i++) {
+    const struct agent_disk *d = &disks->ptr[i];
+    format_bytes (size, sizeof size, d->size);
+    format_bytes (used, sizeof used, d->used_bytes);
+    printf ("disk %s path=%s size=%s used=%s model=\"%s\" serial=\"%s\" "
+            "removable=%d rotational=%d table=%s%s%s\n", d->name, d->path,
+            size, used, d->model, d->serial, d->removable, d->rotational,
+            d->table, d->boots ? " boots" : "", d->live ? " live" : "");
+    for (k = 0; k < d->parts.len; k++)
+      printf ("  part %d offset=%llu length=%llu fs=%s%s%s\n",
+              d->parts.ptr[k].number,
+              (unsigned long long) d->parts.ptr[k].offset,
+              (unsigned long long) d->parts.ptr[k].length,
+              d->parts.ptr[k].fstype[0] ? d->parts.ptr[k].fstype : "-",
+              d->parts.ptr[k].boot ? " active" : "",
+              d->parts.ptr[k].esp ? " esp" : "");
+  }
+  for (i = 0; i < nics->len; i++)
+    printf ("nic %s mac=%s driver=%s link=%s\n", nics->ptr[i].name,
+            nics->ptr[i].mac, nics->ptr[i].driver[0] ? nics->ptr[i].driver
+            : "-", nics->ptr[i].carrier ? "up" : "down");
+}
+
+/* ---- the console of an unattended run ---- */
+
+struct console {
+  FILE *extra;                  /* ferry.console=, or NULL */
+};
+
+static void
+console_line (void *opaque, const char *msg)
+{
+  struct console *c = opaque;
+
+  fprintf (stderr, "ferry agent: %s\n", msg);
+  if (c->extra)
+    fprintf (c->extra, "ferry agent: %s\r\n", msg), fflush (c->extra);
+}
+
+static void
+console_progress (void *opaque, const struct agent_disk_progress *p,
+                  size_t idx, size_t n)
+{
+  char done[32], total[32], rate[32], eta[32], line[256];
+  double el = monotonic_seconds () - p->start;
+  double r = el > 0 ? (double) p->done / el : 0;
+
+  format_bytes (done, sizeof done, p->done);
+  format_bytes (total, sizeof total, p->total);
+  format_bytes (rate, sizeof rate, (uint64_t) r);
+  format_duration (eta, sizeof eta, r > 0 && p->total > p->done
+                   ? (double) (p->total - p->done) / r : 0);
+  agent_textf (line, sizeof line, "disk %zu/%zu %s: %3.0f%% %s/%s %s/s ETA %s, "
+            "%llu bytes unreadable", idx + 1, n, p->name,
+            p->total ? 100.0 * (double) p->done / (double) p->total : 100.0,
+            done, total, rate, eta, (unsigned long long) p->bad);
+  console_line (opaque, line);
+}
+
+static void
+post_action (const struct agent_settings *s, bool no_post)
+{
+  const char *post = agent_get (s, AK_POST);
+
+  if (no_post) {
+    fprintf (stderr, "ferry agent: ferry.post=%s not run (--no-post)\n", post);
+    return;
+  }
+  fprintf (stderr, "ferry agent: %s\n", post);
+  if (strcmp (post, "shell") == 0)
+    execl ("/bin/sh", "sh", "-i", (char *) NULL);
+  else if (strcmp (post, "reboot") == 0)
+    execlp ("reboot", "reboot", (char *) NULL);
+  else
+    execlp ("poweroff", "poweroff", (char *) NULL);
+  fprintf (stderr, "ferry agent: %s: %s\n", post, strerror (errno));
+}
+
+static FILE *
+open_console (const struct agent_args *a, const struct agent_settings *s)
+{
+  char path[4200];
+  const char *con = agent_get (s, AK_CONSOLE);
+
+  if (con[0] == '\0')
+    return NULL;
+  agent_pathf (path, sizeof path, "%s/%s", a->env.dev, con);
+  return fopen (path, "we");
+}
+
+static int
+unattended (struct agent_args *a, const struct agent_settings *s,
+            const agent_disk_vector *disks)
+{
+  struct console c = { .extra = open_console (a, s) };
+  struct agent_ui ui = { .line = console_line, .progress = console_progress,
+                         .opaque = &c };
+  struct agent_result res;
+  int rc;
+
+  a->run.env = &a->env;
+  rc = agent_run (s, disks, &a->run, &ui, &res);   /* errors: on the console */
+  if (rc == 0 && res.report[0]) {
+    char line[4200];
+    agent_textf (line, sizeof line, "report: %s", res.report);
+    console_line (&c, line);
+  }
+  if (c.extra)
+    fclose (c.extra);
+  post_action (s, a->no_post);
+  return rc == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
+/* A run that cannot start: say why, leave the status file, then ferry.post
+ * (an unattended machine must not sit there forever). */
+static int
+early_failure (struct agent_args *a, const struct agent_settings *s)
+{
+  fprintf (stderr, "ferry agent: %s\n", error_get ());
+  agent_write_status (a->run.status_file, 1, error_get ());
+  post_action (s, a->no_post);
+  return EXIT_FAIL;
+}
+
+static int
+run_agent (struct agent_args *a, struct agent_settings *s)
+{
+  agent_disk_vector disks = empty_vector;
+  agent_nic_vector nics = empty_vector;
+  struct agent_hw hw;
+  char *cmdline = NULL;
+  bool any = false, bad;
+  char *msg = NULL;
+  int rc;
+
+  if (a->cmdline == NULL && (cmdline = read_cmdline (a->env.proc)) == NULL)
+    return cmd_fail ();
+  bad = agent_cmdline_parse (a->cmdline ? a->cmdline : cmdline, s, &any) == -1;
+  if (bad && strstr (a->cmdline ? a->cmdline : cmdline, "ferry.yes")) {
+    free (cmdline);
+    agent_settings_defaults (s, &(struct agent_hw) { .name = "p2v" });
+    return early_failure (a, s);
+  }
+  free (cmdline);
+  if (bad)
+    msg = xstrdup (error_get ());
+  agent_hw_probe ("", &hw);
+  if (agent_settings_defaults (s, &hw) == -1) {
+    free (msg);
+    return cmd_fail ();
+  }
+  if (discover (a, &disks, &nics) == -1)
+    rc = agent_settings_unattended (s) ? early_failure (a, s) : cmd_fail ();
+  else if (a->list)
+    list_hw (&disks, &nics), rc = EXIT_OK;
+  else if (agent_settings_unattended (s) && !bad)
+    rc = unattended (a, s, &disks);
+  else {
+    a->run.env = &a->env;
+    rc = agent_tui (s, &disks, &nics, &a->run, msg) == -1 ? cmd_fail ()
+      : EXIT_OK;
+  }
+  free (msg);
+  agent_disks_free (&disks);
+  agent_nic_vector_reset (&nics);
+  return rc;
+}
+
+int
+cmd_agent (int argc, char **argv)
+{
+  struct agent_args a = {
+    .env = { .sysfs = "/sys", .dev = "/dev", .proc = "/proc" },
+    .run = { .status_file = "/run/ferry-agent.status" },
+  };
+  struct agent_settings s = { 0 };
+  int r;
+
+  if ((r = parse_opts (argc, argv, &a)) != 0)
+    return r == -1 ? EXIT_OK : r;
+  if (a.man) {
+    agent_settings_man (stdout);
+    return EXIT_OK;
+  }
+  outfile_install_signal_handlers ();
+  r = run_agent (&a, &s);
+  agent_settings_free (&s);
+  return r;
+}

@@ -1,0 +1,449 @@
+/* agent-discover.c: what the agent finds on the machine — disks from sysfs
+ * (with partitions and filesystems read through usedmap, read-only) and
+ * network interfaces.  Every path is below env->sysfs / env->dev so the
+ * unit tests feed fake trees. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "common/error.h"
+#include "common/fullrw.h"
+#include "common/strbuf.h"
+#include "image/image.h"
+#include "usedmap.h"
+
+/* First line of DIR/NAME, trimmed; "" if absent. */
+static void
+sys_read (const char *dir, const char *name, char *buf, size_t len)
+{
+  char file[4200];
+  ssize_t n;
+  int fd;
+
+  buf[0] = '\0';
+  agent_pathf (file, sizeof file, "%s/%s", dir, name);
+  if ((fd = open (file, O_RDONLY | O_CLOEXEC)) == -1)
+    return;
+  n = read (fd, buf, len - 1);
+  close (fd);
+  buf[n > 0 ? n : 0] = '\0';
+  buf[strcspn (buf, "\n")] = '\0';
+  for (n = (ssize_t) strlen (buf); n > 0 && buf[n - 1] == ' '; n--)
+    buf[n - 1] = '\0';
+}
+
+static uint64_t
+sys_read_u64 (const char *dir, const char *name)
+{
+  char buf[32];
+
+  sys_read (dir, name, buf, sizeof buf);
+  return strtoull (buf, NULL, 10);
+}
+
+static bool
+skipped_disk (const char *name)
+{
+  static const char *const skip[] = { "loop", "ram", "zram", "sr", "dm-",
+                                      "md", "fd", "nbd" };
+  size_t i;
+
+  if (name[0] == '.')
+    return true;
+  for (i = 0; i < sizeof skip / sizeof skip[0]; i++)
+    if (strncmp (name, skip[i], strlen (skip[i])) == 0)
+      return true;
+  return false;
+}
+
+/* ---- filesystems and boot flags (bounded reads of untrusted disks) ---- */
+
+static void
+probe_fstype (struct image *img, struct agent_part *p)
+{
+  static const struct { uint64_t off; const char *magic; size_t len;
+                        const char *type; } sigs[] = {
+    { 3, "NTFS    ", 8, "ntfs" },
+    { 82, "FAT32   ", 8, "vfat" },
+    { 54, "FAT16   ", 8, "vfat" },
+    { 54, "FAT12   ", 8, "vfat" },
+    { 0, "XFSB", 4, "xfs" },
+    { 65600, "_BHRfS_M", 8, "btrfs" },
+    { 0, "LUKS\xba\xbe", 6, "crypto_LUKS" },
+  };
+  char buf[8];
+  size_t i;
+
+  if (p->fstype[0])
+    return;
+  for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+    if (sigs[i].off + sigs[i].len > p->length ||
+        image_pread (img, buf, sigs[i].len, p->offset + sigs[i].off) == -1)
+      continue;
+    if (memcmp (buf, sigs[i].magic, sigs[i].len) == 0) {
+      agent_textf (p->fstype, sizeof p->fstype, "%s", sigs[i].type);
+      return;
+    }
+  }
+  error_clear ();
+}
+
+static const uint8_t esp_guid[16] = {   /* C12A7328-F81F-11D2-BA4B-00A0C93EC93B */
+  0x28, 0x73, 0x2a, 0xc1, 0x1f, 0xf8, 0xd2, 0x11,
+  0xba, 0x4b, 0x00, 0xa0, 0xc9, 0x3e, 0xc9, 0x3b,
+};
+
+static uint32_t
+le32 (const uint8_t *p)
+{
+  return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 |
+    (uint32_t) p[3] << 24;
+}
+
+static struct agent_part *
+part_at (struct agent_disk *d, uint64_t offset)
+{
+  size_t i;
+
+  for (i = 0; i < d->parts.len; i++)
+    if (d->parts.ptr[i].offset == offset)
+      return &d->parts.ptr[i];
+  return NULL;
+}
+
+/* GPT: mark ESPs.  Entry count and size are bounded before any loop. */
+static void
+probe_esp (struct image *img, struct agent_disk *d)
+{
+  uint8_t hdr[512], ent[128];
+  uint64_t lba;
+  uint32_t n, size, i;
+
+  if (image_pread (img, hdr, sizeof hdr, 512) == -1 ||
+      memcmp (hdr, "EFI PART", 8) != 0)
+    return;
+  lba = (uint64_t) le32 (hdr + 72) | (uint64_t) le32 (hdr + 76) << 32;
+  n = le32 (hdr + 80);
+  size = le32 (hdr + 84);
+  if (n > 256 || size < 128 || size > 4096 || lba > d->size / 512)
+    return;
+  for (i = 0; i < n; i++) {
+    struct agent_part *p;
+    uint64_t first;
+    if (image_pread (img, ent, sizeof ent, lba * 512 + (uint64_t) i * size)
+        == -1)
+      return;
+    if (memcmp (ent, esp_guid, 16) != 0)
+      continue;
+    first = (uint64_t) le32 (ent + 32) | (uint64_t) le32 (ent + 36) << 32;
+    if (first < UINT64_MAX / 512 && (p = part_at (d, first * 512)) != NULL)
+      p->esp = d->boots = true;
+  }
+}
+
+/* MBR: the active (0x80) primary partitions. */
+static void
+probe_active (struct image *img, struct agent_disk *d)
+{
+  uint8_t mbr[512];
+  int i;
+
+  if (image_pread (img, mbr, sizeof mbr, 0) == -1 ||
+      mbr[510] != 0x55 || mbr[511] != 0xaa)
+    return;
+  for (i = 0; i < 4; i++) {
+    const uint8_t *e = mbr + 446 + 16 * i;
+    struct agent_part *p;
+    if (e[0] != 0x80 || e[4] == 0xee)
+      continue;
+    if ((p = part_at (d, (uint64_t) le32 (e + 8) * 512)) != NULL)
+      p->boot = d->boots = true;
+  }
+}
+
+int
+agent_disk_probe (struct agent_disk *d)
+{
+  struct usedmap map = { 0 };
+  struct image *img;
+  size_t i;
+
+  agent_part_vector_reset (&d->parts);
+  img = image_open (d->path, IMAGE_OPEN_RAW);
+  if (img == NULL)
+    return -1;
+  d->size = img->size;
+  if (usedmap_build (img, 1, &map) == -1) {
+    image_close (img);
+    return -1;
+  }
+  agent_textf (d->table, sizeof d->table, "%s", map.table);
+  d->used_bytes = 0;
+  for (i = 0; i < map.keep.len; i++)
+    d->used_bytes += map.keep.ptr[i].length;
+  for (i = 0; i < map.parts.len; i++) {
+    struct agent_part p = { .number = map.parts.ptr[i].number,
+                            .offset = map.parts.ptr[i].offset,
+                            .length = map.parts.ptr[i].length };
+    agent_textf (p.fstype, sizeof p.fstype, "%s", map.parts.ptr[i].fstype);
+    probe_fstype (img, &p);
+    if (agent_part_vector_append (&d->parts, p) == -1)
+      break;
+  }
+  usedmap_free (&map);
+  probe_active (img, d);
+  probe_esp (img, d);
+  image_close (img);
+  error_clear ();
+  return 0;
+}
+
+int
+agent_disk_add_file (const char *path, agent_disk_vector *out)
+{
+  struct agent_disk d = { 0 };
+  const char *base = strrchr (path, '/');
+  size_t i;
+
+  for (i = 0; i < out->len; i++)
+    if (strcmp (out->ptr[i].path, path) == 0)
+      return error_set ("disk '%s' given twice", path);
+  if (strlen (path) >= sizeof d.path)
+    return error_set ("disk '%.64s...': path too long", path);
+  agent_pathf (d.path, sizeof d.path, "%s", path);
+  agent_textf (d.name, sizeof d.name, "%s", base ? base + 1 : path);
+  agent_textf (d.model, sizeof d.model, "image file");
+  if (agent_disk_probe (&d) == -1)
+    return error_prefix ("disk '%s': ", path);
+  return agent_disk_vector_append (out, d);
+}
+
+/* The device of the mounted live medium: /run/live/medium (live-boot) or
+ * any iso9660 mount. */
+static void
+find_live_source (const struct agent_env *env, char *dev, size_t len)
+{
+  char file[4200], line[1024], src[512], mnt[512], type[64];
+  FILE *fp;
+
+  dev[0] = '\0';
+  agent_pathf (file, sizeof file, "%s/mounts", env->proc);
+  if ((fp = fopen (file, "re")) == NULL)
+    return;
+  while (fgets (line, sizeof line, fp))
+    if (sscanf (line, "%511s %511s %63s", src, mnt, type) == 3 &&
+        strncmp (src, "/dev/", 5) == 0 &&
+        (strcmp (mnt, "/run/live/medium") == 0 ||
+         strcmp (mnt, "/lib/live/mount/medium") == 0 ||
+         strcmp (type, "iso9660") == 0)) {
+      agent_textf (dev, len, "%s", src + 5);
+      break;
+    }
+  fclose (fp);
+}
+
+int
+agent_parent_disk (const struct agent_env *env, const char *part, char *disk,
+                   size_t len)
+{
+  char dir[4200], p[4200];
+  struct dirent *e;
+  struct stat st;
+  DIR *d;
+  int r = -1;
+
+  if (strncmp (part, "/dev/", 5) == 0)
+    part += 5;
+  if (strchr (part, '/') || part[0] == '\0' || part[0] == '.')
+    return error_set ("'%s' is not a device name", part);
+  agent_pathf (dir, sizeof dir, "%s/block", env->sysfs);
+  agent_pathf (p, sizeof p, "%s/%s", dir, part);
+  if (stat (p, &st) == 0) {            /* a whole disk */
+    agent_textf (disk, len, "%s", part);
+    return 0;
+  }
+  if ((d = opendir (dir)) == NULL)
+    return error_errno ("'%s'", dir);
+  while ((e = readdir (d)) != NULL) {
+    if (e->d_name[0] == '.')
+      continue;
+    agent_pathf (p, sizeof p, "%s/%s/%s/partition", dir, e->d_name, part);
+    if (stat (p, &st) == 0) {
+      agent_textf (disk, len, "%s", e->d_name);
+      r = 0;
+      break;
+    }
+  }
+  closedir (d);
+  if (r == -1)
+    error_set ("no disk holds partition '%s'", part);
+  return r;
+}
+
+static int
+add_sys_disk (const struct agent_env *env, const char *name,
+              const char *live, agent_disk_vector *out)
+{
+  struct agent_disk d = { 0 };
+  char dir[4200];
+
+  agent_pathf (dir, sizeof dir, "%s/block/%s", env->sysfs, name);
+  agent_textf (d.name, sizeof d.name, "%s", name);
+  agent_pathf (d.path, sizeof d.path, "%s/%s", env->dev, name);
+  sys_read (dir, "device/model", d.model, sizeof d.model);
+  sys_read (dir, "device/serial", d.serial, sizeof d.serial);
+  if (d.serial[0] == '\0')
+    sys_read (dir, "serial", d.serial, sizeof d.serial);
+  d.size = sys_read_u64 (dir, "size") * 512;
+  d.removable = sys_read_u64 (dir, "removable") != 0;
+  d.rotational = sys_read_u64 (dir, "queue/rotational") != 0;
+  d.live = live[0] && strcmp (live, name) == 0;
+  agent_textf (d.table, sizeof d.table, "unknown");
+  if (d.size == 0)
+    return 0;                   /* empty card reader, no medium */
+  if (!d.live)
+    agent_disk_probe (&d);      /* best effort: unreadable disks still show */
+  error_clear ();
+  return agent_disk_vector_append (out, d);
+}
+
+static int
+cmp_disk (const void *a, const void *b)
+{
+  return strcmp (((const struct agent_disk *) a)->name,
+                 ((const struct agent_disk *) b)->name);
+}
+
+int
+agent_discover_disks (const struct agent_env *env, agent_disk_vector *out)
+{
+  char dir[4200], live_src[512] = "", live[64] = "";
+  struct dirent *e;
+  DIR *d;
+  int r = 0;
+
+  if (env->live_dev && env->live_dev[0])
+    agent_pathf (live_src, sizeof live_src, "%s", env->live_dev);
+  else
+    find_live_source (env, live_src, sizeof live_src);
+  if (live_src[0] && agent_parent_disk (env, live_src, live, sizeof live) == -1)
+    error_clear ();
+  agent_pathf (dir, sizeof dir, "%s/block", env->sysfs);
+  if ((d = opendir (dir)) == NULL)
+    return error_errno ("'%s'", dir);
+  while (r == 0 && (e = readdir (d)) != NULL)
+    if (!skipped_disk (e->d_name) && strlen (e->d_name) < 64)
+      r = add_sys_disk (env, e->d_name, live, out);
+  closedir (d);
+  if (out->len > 1)
+    qsort (out->ptr, out->len, sizeof out->ptr[0], cmp_disk);
+  return r;
+}
+
+void
+agent_disks_free (agent_disk_vector *v)
+{
+  size_t i;
+
+  for (i = 0; i < v->len; i++)
+    agent_part_vector_reset (&v->ptr[i].parts);
+  agent_disk_vector_reset (v);
+}
+
+static void
+nic_driver (const char *dir, char *buf, size_t len)
+{
+  char link[4200], target[PATH_MAX];
+  const char *base;
+  ssize_t n;
+
+  buf[0] = '\0';
+  agent_pathf (link, sizeof link, "%s/device/driver", dir);
+  if ((n = readlink (link, target, sizeof target - 1)) <= 0)
+    return;
+  target[n] = '\0';
+  base = strrchr (target, '/');
+  agent_textf (buf, len, "%s", base ? base + 1 : target);
+}
+
+int
+agent_discover_nics (const struct agent_env *env, agent_nic_vector *out)
+{
+  char dir[4200], ndir[4400], state[32], carrier[8];
+  struct dirent *e;
+  DIR *d;
+
+  agent_pathf (dir, sizeof dir, "%s/class/net", env->sysfs);
+  if ((d = opendir (dir)) == NULL)
+    return error_errno ("'%s'", dir);
+  while ((e = readdir (d)) != NULL) {
+    struct agent_nic n = { 0 };
+    if (e->d_name[0] == '.' || strcmp (e->d_name, "lo") == 0 ||
+        strlen (e->d_name) >= sizeof n.name)
+      continue;
+    agent_pathf (ndir, sizeof ndir, "%s/%s", dir, e->d_name);
+    agent_textf (n.name, sizeof n.name, "%s", e->d_name);
+    sys_read (ndir, "address", n.mac, sizeof n.mac);
+    sys_read (ndir, "operstate", state, sizeof state);
+    sys_read (ndir, "carrier", carrier, sizeof carrier);
+    n.up = strcmp (state, "up") == 0;
+    n.carrier = strcmp (carrier, "1") == 0;
+    nic_driver (ndir, n.driver, sizeof n.driver);
+    if (agent_nic_vector_append (out, n) == -1) {
+      closedir (d);
+      return -1;
+    }
+  }
+  closedir (d);
+  return 0;
+}
+
+/* One item of ferry.disks against the disk list; -1 if none matches. */
+static int
+find_disk (const agent_disk_vector *v, const char *item)
+{
+  size_t i;
+
+  for (i = 0; i < v->len; i++) {
+    const struct agent_disk *d = &v->ptr[i];
+    if (strcmp (d->name, item) == 0 || strcmp (d->path, item) == 0 ||
+        (strncmp (item, "/dev/", 5) == 0 && strcmp (d->name, item + 5) == 0))
+      return (int) i;
+  }
+  return -1;
+}
+
+int
+agent_select_disks (const agent_disk_vector *v, const char *spec, bool *sel)
+{
+  char *copy, *item, *save = NULL;
+  size_t i, n = 0;
+  int k, r = 0;
+
+  for (i = 0; i < v->len; i++)
+    sel[i] = false;
+  if (strcmp (spec, "all") == 0 || spec[0] == '\0') {
+    for (i = 0; i < v->len; i++)
+      n += sel[i] = !v->ptr[i].live;
+    return n ? 0 : error_set ("no disk to capture was found");
+  }
+  if ((copy = xstrdup (spec)) == NULL)
+    return -1;
+  for (item = strtok_r (copy, ",", &save); item && r == 0;
+       item = strtok_r (NULL, ",", &save)) {
+    if ((k = find_disk (v, item)) == -1)
+      r = error_set ("disk '%s' does not exist", item);
+    else if (v->ptr[k].live)
+      r = error_set ("disk '%s' holds the running live medium", item);
+    else
+      sel[k] = true;
+  }
+  free (copy);
+  return r;
+}

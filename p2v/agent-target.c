@@ -1,0 +1,506 @@
+/* agent-target.c: where the agent writes — parsing ferry.target, mounting
+ * local partitions, NFS, CIFS and SSH (sshfs) targets, and the checks made
+ * before anything is written (not on a source disk, enough free space). */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "common/error.h"
+#include "common/progress.h"
+#include "common/strbuf.h"
+
+#define DEFAULT_MOUNTDIR "/run/ferry/target"
+
+/* Characters that could smuggle mount or ssh options: refused. */
+static int
+check_chars (const char *spec, const char *what, const char *s,
+             const char *extra_bad)
+{
+  for (; *s; s++)
+    if (iscntrl ((unsigned char) *s) || isspace ((unsigned char) *s) ||
+        strchr (",\"'\\", *s) || strchr (extra_bad, *s))
+      return error_set ("ferry.target: '%s': bad character in %s", spec,
+                        what);
+  return 0;
+}
+
+static int
+set (char *dst, size_t len, const char *src, size_t n, const char *spec)
+{
+  if (n >= len)
+    return error_set ("ferry.target: '%.64s': too long", spec);
+  memcpy (dst, src, n);
+  dst[n] = '\0';
+  return 0;
+}
+
+static int
+parse_nfs (const char *spec, const char *rest, struct agent_target *t)
+{
+  const char *colon = strchr (rest, ':');
+
+  if (colon == NULL || colon == rest || colon[1] != '/')
+    return error_set ("ferry.target: '%s': expected nfs:HOST:/EXPORT", spec);
+  t->kind = TK_NFS;
+  if (set (t->device, sizeof t->device, rest, strlen (rest), spec) == -1)
+    return -1;
+  return check_chars (spec, "the share", t->device, "@");
+}
+
+/* USER@HOST/SHARE[/SUB] after cifs:// */
+static int
+parse_cifs (const char *spec, const char *rest, struct agent_target *t)
+{
+  const char *at = strchr (rest, '@'), *slash, *sub;
+
+  t->kind = TK_CIFS;
+  if (at && set (t->user, sizeof t->user, rest, (size_t) (at - rest), spec)
+      == -1)
+    return -1;
+  rest = at ? at + 1 : rest;
+  slash = strchr (rest, '/');
+  if (slash == NULL || slash == rest || slash[1] == '\0' || slash[1] == '/')
+    return error_set ("ferry.target: '%s': expected "
+                      "cifs://[USER@]HOST/SHARE[/DIR]", spec);
+  sub = strchr (slash + 1, '/');
+  if (sub == NULL)
+    sub = slash + strlen (slash);
+  if (set (t->device + 2, sizeof t->device - 2, rest, (size_t) (sub - rest),
+           spec) == -1 ||
+      set (t->path, sizeof t->path, sub, strlen (sub), spec) == -1)
+    return -1;
+  t->device[0] = t->device[1] = '/';
+  return check_chars (spec, "the user", t->user, "@:/") == -1 ||
+    check_chars (spec, "the share", t->device, "@:") == -1 ||
+    check_chars (spec, "the directory", t->path, "") == -1 ? -1 : 0;
+}
+
+/* USER@HOST[:PORT]/PATH after ssh:// */
+static int
+parse_ssh (const char *spec, const char *rest, struct agent_target *t)
+{
+  const char *at = strchr (rest, '@'), *slash, *colon;
+  char *end;
+  unsigned long port;
+
+  t->kind = TK_SSH;
+  slash = strchr (rest, '/');
+  if (at == NULL || at == rest || slash == NULL || slash < at)
+    return error_set ("ferry.target: '%s': expected "
+                      "ssh://USER@HOST[:PORT]/PATH", spec);
+  if (set (t->user, sizeof t->user, rest, (size_t) (at - rest), spec) == -1)
+    return -1;
+  colon = memchr (at + 1, ':', (size_t) (slash - at - 1));
+  if (set (t->device, sizeof t->device, at + 1,
+           (size_t) ((colon ? colon : slash) - at - 1), spec) == -1)
+    return -1;
+  if (colon) {
+    errno = 0;
+    port = strtoul (colon + 1, &end, 10);
+    if (end != slash || errno || port == 0 || port > 65535)
+      return error_set ("ferry.target: '%s': bad port", spec);
+    t->port = (unsigned) port;
+  }
+  if (t->device[0] == '\0' || t->device[0] == '-' || t->user[0] == '-')
+    return error_set ("ferry.target: '%s': bad host or user", spec);
+  if (set (t->path, sizeof t->path, slash, strlen (slash), spec) == -1)
+    return -1;
+  return check_chars (spec, "the user", t->user, "@:/") == -1 ||
+    check_chars (spec, "the host", t->device, "@:/") == -1 ||
+    check_chars (spec, "the path", t->path, "") == -1 ? -1 : 0;
+}
+
+int
+agent_target_parse (const char *spec, struct agent_target *t)
+{
+  memset (t, 0, sizeof *t);
+  if (set (t->spec, sizeof t->spec, spec, strlen (spec), spec) == -1)
+    return -1;
+  if (strncmp (spec, "file:", 5) == 0 || spec[0] == '/') {
+    const char *dir = spec[0] == '/' ? spec : spec + 5;
+    t->kind = TK_FILE;
+    if (dir[0] != '/')
+      return error_set ("ferry.target: '%s': the directory must be an "
+                        "absolute path", spec);
+    return set (t->path, sizeof t->path, dir, strlen (dir), spec);
+  }
+  if (strncmp (spec, "disk:", 5) == 0) {
+    t->kind = TK_DISK;
+    if (spec[5] != '/')
+      return error_set ("ferry.target: '%s': expected disk:/dev/PARTITION",
+                        spec);
+    if (set (t->device, sizeof t->device, spec + 5, strlen (spec + 5), spec)
+        == -1)
+      return -1;
+    return check_chars (spec, "the device", t->device, "");
+  }
+  if (strncmp (spec, "nfs:", 4) == 0)
+    return parse_nfs (spec, spec + 4, t);
+  if (strncmp (spec, "cifs://", 7) == 0)
+    return parse_cifs (spec, spec + 7, t);
+  if (strncmp (spec, "ssh://", 6) == 0)
+    return parse_ssh (spec, spec + 6, t);
+  return error_set ("ferry.target: '%s': expected file:, disk:, nfs:, "
+                    "cifs:// or ssh://", spec);
+}
+
+/* ---- running helpers ---- */
+
+static bool
+in_path (const char *prog)
+{
+  const char *path = getenv ("PATH");
+  char file[4200];
+
+  if (strchr (prog, '/'))
+    return access (prog, X_OK) == 0;
+  if (path == NULL)
+    path = "/usr/sbin:/usr/bin:/sbin:/bin";
+  while (*path) {
+    size_t n = strcspn (path, ":");
+    agent_pathf (file, sizeof file, "%.*s/%s", (int) n, path, prog);
+    if (access (file, X_OK) == 0)
+      return true;
+    path += n + (path[n] == ':');
+  }
+  return false;
+}
+
+static void
+child (const char *const *argv, int in, int out, const char *const *env)
+{
+  size_t i;
+
+  dup2 (in, 0);
+  dup2 (out, 1);
+  dup2 (out, 2);
+  for (i = 0; env && env[i]; i++)
+    putenv ((char *) env[i]);
+  execvp (argv[0], (char *const *) argv);
+  _exit (127);
+}
+
+/* The child's output goes to an unlinked file, not a pipe: daemons
+ * (sshfs and the ssh it starts) keep inherited descriptors open, and a
+ * pipe would never reach end of file. */
+static int
+output_file (void)
+{
+  char tmpl[] = "/tmp/ferry-agent-XXXXXX";
+  int fd = open ("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+  if (fd >= 0)
+    return fd;
+  if ((fd = mkostemp (tmpl, O_CLOEXEC)) >= 0)
+    unlink (tmpl);
+  return fd;
+}
+
+/* The first line of what the child printed (bounded). */
+static void
+first_line (int fd, char *buf, size_t len)
+{
+  ssize_t n = pread (fd, buf, len - 1, 0);
+
+  buf[n > 0 ? n : 0] = '\0';
+  buf[strcspn (buf, "\n")] = '\0';
+}
+
+int
+agent_spawn (const char *const *argv, const char *input,
+             const char *const *env)
+{
+  int inp[2], out, status;
+  char msg[512];
+  pid_t pid;
+
+  if (!in_path (argv[0]))
+    return error_set ("'%s' is not installed", argv[0]);
+  if ((out = output_file ()) == -1)
+    return error_errno ("temporary file");
+  if (pipe2 (inp, O_CLOEXEC) == -1) {
+    close (out);
+    return error_errno ("pipe");
+  }
+  if ((pid = fork ()) == -1) {
+    close (inp[0]); close (inp[1]); close (out);
+    return error_errno ("fork");
+  }
+  if (pid == 0)
+    child (argv, inp[0], out, env);
+  close (inp[0]);
+  if (input) {
+    signal (SIGPIPE, SIG_IGN);
+    if (write (inp[1], input, strlen (input)) == -1 ||
+        write (inp[1], "\n", 1) == -1)
+      (void) 0;                 /* the child's status tells */
+  }
+  close (inp[1]);
+  while (waitpid (pid, &status, 0) == -1 && errno == EINTR)
+    ;
+  first_line (out, msg, sizeof msg);
+  close (out);
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
+    return 0;
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 127 && !msg[0])
+    return error_set ("'%s' could not be run", argv[0]);
+  return error_set ("%s failed%s%s", argv[0], msg[0] ? ": " : "", msg);
+}
+
+/* ---- mounting ---- */
+
+static int
+check_dir (const char *spec, const char *dir)
+{
+  struct stat st;
+
+  if (stat (dir, &st) == -1)
+    return error_errno ("target '%s': '%s'", spec, dir);
+  if (!S_ISDIR (st.st_mode))
+    return error_set ("target '%s': '%s' is not a directory", spec, dir);
+  if (access (dir, W_OK) == -1)
+    return error_errno ("target '%s': '%s' is not writable", spec, dir);
+  return 0;
+}
+
+static int
+mkdir_p (const char *dir)
+{
+  char buf[4096];
+  size_t i;
+
+  if (agent_pathf (buf, sizeof buf, "%s", dir) == -1)
+    return error_set ("'%s': path too long", dir);
+  for (i = 1; buf[i]; i++)
+    if (buf[i] == '/') {
+      buf[i] = '\0';
+      if (mkdir (buf, 0755) == -1 && errno != EEXIST)
+        return error_errno ("'%s': create directory", buf);
+      buf[i] = '/';
+    }
+  if (mkdir (buf, 0755) == -1 && errno != EEXIST)
+    return error_errno ("'%s': create directory", buf);
+  return 0;
+}
+
+static int
+mount_sshfs (struct agent_target *t, const char *password, const char *key)
+{
+  char remote[4400], port[16], idopt[4200];
+  const char *argv[24];
+  size_t n = 0;
+
+  agent_pathf (remote, sizeof remote, "%s@%s:%s", t->user, t->device, t->path);
+  agent_pathf (port, sizeof port, "%u", t->port ? t->port : 22);
+  argv[n++] = "sshfs";
+  argv[n++] = remote;
+  argv[n++] = t->mountpoint;
+  argv[n++] = "-p";
+  argv[n++] = port;
+  /* The agent boots fresh every time: no known host can be pinned, so
+   * the first key is accepted (and logged by ssh). */
+  argv[n++] = "-o";
+  argv[n++] = "StrictHostKeyChecking=accept-new,UserKnownHostsFile=/dev/null,"
+    "ConnectTimeout=10,ServerAliveInterval=15,reconnect";
+  if (key && key[0]) {
+    agent_pathf (idopt, sizeof idopt, "IdentityFile=%s,IdentitiesOnly=yes", key);
+    argv[n++] = "-o";
+    argv[n++] = idopt;
+  }
+  argv[n++] = "-o";
+  argv[n++] = password && password[0] ? "password_stdin" : "BatchMode=yes";
+  argv[n] = NULL;
+  return agent_spawn (argv, password && password[0] ? password : NULL, NULL);
+}
+
+static int
+mount_target (struct agent_target *t, const char *password, const char *key)
+{
+  char opts[512];
+  char penv[4200];
+  const char *env[2] = { NULL, NULL };
+
+  switch (t->kind) {
+  case TK_DISK: {
+    const char *argv[] = { "mount", t->device, t->mountpoint, NULL };
+    return agent_spawn (argv, NULL, NULL);
+  }
+  case TK_NFS: {
+    const char *argv[] = { "mount.nfs", t->device, t->mountpoint, "-o",
+                           "nolock,soft,timeo=100", NULL };
+    return agent_spawn (argv, NULL, NULL);
+  }
+  case TK_CIFS: {
+    /* The password goes through the environment, never argv (ps). */
+    const char *argv[] = { "mount.cifs", t->device, t->mountpoint, "-o", opts,
+                           NULL };
+    agent_pathf (opts, sizeof opts, "username=%s%s",
+              t->user[0] ? t->user : "guest",
+              password && password[0] ? "" : ",guest");
+    agent_pathf (penv, sizeof penv, "PASSWD=%s", password ? password : "");
+    env[0] = penv;
+    return agent_spawn (argv, NULL, env);
+  }
+  case TK_SSH:
+    return mount_sshfs (t, password, key);
+  case TK_FILE:
+    break;
+  }
+  return 0;
+}
+
+int
+agent_target_mount (struct agent_target *t, const char *mountdir,
+                    const char *password, const char *sshkey)
+{
+  char sub[4200];
+
+  if (t->kind == TK_FILE) {
+    agent_pathf (t->mountpoint, sizeof t->mountpoint, "%s", t->path);
+    return check_dir (t->spec, t->path);
+  }
+  if (mountdir == NULL)
+    mountdir = DEFAULT_MOUNTDIR;
+  agent_pathf (t->mountpoint, sizeof t->mountpoint, "%s", mountdir);
+  if (mkdir_p (mountdir) == -1)
+    return error_prefix ("target '%s': ", t->spec);
+  if (mount_target (t, password, sshkey) == -1)
+    return error_prefix ("target '%s' is unreachable: ", t->spec);
+  t->mounted = true;
+  if (t->kind == TK_CIFS && t->path[0]) {
+    agent_pathf (sub, sizeof sub, "%s%s", t->mountpoint, t->path);
+    agent_pathf (t->mountpoint, sizeof t->mountpoint, "%s", sub);
+  }
+  if (check_dir (t->spec, t->mountpoint) == -1) {
+    agent_target_umount (t);
+    return -1;
+  }
+  return 0;
+}
+
+void
+agent_target_umount (struct agent_target *t)
+{
+  char mp[4096];
+
+  if (!t->mounted)
+    return;
+  agent_pathf (mp, sizeof mp, "%s", t->mountpoint);
+  if (t->kind == TK_CIFS && t->path[0])
+    mp[strlen (mp) - strlen (t->path)] = '\0';
+  sync ();
+  if (t->kind == TK_SSH) {
+    const char *argv[] = { "fusermount", "-u", mp, NULL };
+    agent_spawn (argv, NULL, NULL);
+  }
+  else {
+    const char *argv[] = { "umount", mp, NULL };
+    agent_spawn (argv, NULL, NULL);
+  }
+  error_clear ();
+  t->mounted = false;
+}
+
+/* ---- checks ---- */
+
+static const char *
+base_name (const char *path)
+{
+  const char *s = strrchr (path, '/');
+  return s ? s + 1 : path;
+}
+
+/* The disk (sysfs name) holding a block device number, or "" */
+static void
+disk_of_devno (const struct agent_env *env, dev_t dev, char *disk, size_t len)
+{
+  char link[4200], target[4096];
+  ssize_t n;
+
+  disk[0] = '\0';
+  agent_pathf (link, sizeof link, "%s/dev/block/%u:%u", env->sysfs,
+            major (dev), minor (dev));
+  if ((n = readlink (link, target, sizeof target - 1)) <= 0)
+    return;
+  target[n] = '\0';
+  if (agent_parent_disk (env, base_name (target), disk, len) == -1) {
+    disk[0] = '\0';
+    error_clear ();
+  }
+}
+
+static int
+check_disk_target (const struct agent_env *env, const struct agent_target *t,
+                   const char *const *sources, size_t n)
+{
+  char disk[64];
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    if (strcmp (t->device, sources[i]) == 0)
+      return error_set ("target '%s' is a disk being captured", t->spec);
+  if (agent_parent_disk (env, base_name (t->device), disk, sizeof disk)
+      == -1) {
+    error_clear ();
+    return 0;
+  }
+  for (i = 0; i < n; i++)
+    if (strcmp (base_name (sources[i]), disk) == 0 &&
+        strncmp (sources[i], env->dev, strlen (env->dev)) == 0)
+      return error_set ("target '%s' is on disk '%s', which is being "
+                        "captured", t->spec, disk);
+  return 0;
+}
+
+int
+agent_target_check_sources (const struct agent_env *env,
+                            const struct agent_target *t,
+                            const char *const *sources, size_t n)
+{
+  struct stat st, ss;
+  char disk[64];
+  size_t i;
+
+  if (t->kind == TK_DISK && check_disk_target (env, t, sources, n) == -1)
+    return -1;
+  if (t->mountpoint[0] == '\0' || stat (t->mountpoint, &st) == -1)
+    return 0;
+  disk_of_devno (env, st.st_dev, disk, sizeof disk);
+  for (i = 0; i < n; i++) {
+    if (stat (sources[i], &ss) == -1 || !S_ISBLK (ss.st_mode))
+      continue;
+    if (ss.st_rdev == st.st_dev ||
+        (disk[0] && strcmp (base_name (sources[i]), disk) == 0))
+      return error_set ("target '%s' is on '%s', which is being captured",
+                        t->spec, sources[i]);
+  }
+  return 0;
+}
+
+int
+agent_target_check_space (const struct agent_target *t, uint64_t need)
+{
+  struct statvfs sv;
+  uint64_t avail;
+  char a[32], b[32];
+
+  if (statvfs (t->mountpoint, &sv) == -1)
+    return error_errno ("target '%s'", t->spec);
+  avail = (uint64_t) sv.f_bavail * sv.f_frsize;
+  if (avail < need) {
+    format_bytes (a, sizeof a, avail);
+    format_bytes (b, sizeof b, need);
+    return error_set ("target '%s' is too small: %s free, %s to copy",
+                      t->spec, a, b);
+  }
+  return 0;
+}

@@ -1,0 +1,527 @@
+/* agent-tui.c: the agent's ncurses screens — disks, target, format, VM,
+ * network, confirmation, progress, summary.  Keyboard only, 80x25, no
+ * colour needed: the title line and key bar are A_REVERSE, the cursor
+ * A_REVERSE, messages A_BOLD.  Fields come from agent_settings_table. */
+#include <curses.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "common/error.h"
+#include "common/progress.h"
+#include "common/strbuf.h"
+
+enum { SC_DISKS, SC_TARGET, SC_FORMAT, SC_VM, SC_NETWORK, SC_CONFIRM,
+       SC_PROGRESS, SC_SUMMARY, SC_QUIT };
+
+static const char *const titles[] = {
+  "Disks to capture", "Target", "Format and conversion", "Virtual machine",
+  "Network", "Confirmation", "Capturing", "Summary",
+};
+
+#define MSG_LINE (LINES - 2)           /* 23 on an 80x25 console */
+#define KEY_LINE (LINES - 1)
+#define MAX_FIELDS 8
+#define LOG_LINES 6
+
+struct tui {
+  struct agent_settings *s;
+  const agent_disk_vector *disks;
+  const agent_nic_vector *nics;
+  const struct agent_run_opts *o;
+  bool *sel;
+  int screen, cur;
+  char msg[256];
+  char log[LOG_LINES][80];
+  struct agent_result res;
+};
+
+/* Print text from (y, x) within `width` columns, breaking at blanks, on at
+ * most `lines` lines.  Returns the next free line. */
+static int
+wrap (int y, int x, int width, int lines, const char *text)
+{
+  while (*text && lines-- > 0) {
+    int n = (int) strlen (text), cut = n;
+    if (n > width) {
+      for (cut = width; cut > 0 && text[cut] != ' '; cut--)
+        ;
+      if (cut == 0)
+        cut = width;
+    }
+    mvprintw (y++, x, "%.*s", cut, text);
+    text += cut;
+    while (*text == ' ')
+      text++;
+  }
+  return y;
+}
+
+static void
+title (const struct tui *t)
+{
+  char line[96];
+
+  agent_textf (line, sizeof line, " Ferry agent - %s (%d/8)",
+            titles[t->screen], t->screen + 1);
+  attron (A_REVERSE | A_BOLD);
+  mvprintw (0, 0, "%-80.80s", line);
+  attroff (A_REVERSE | A_BOLD);
+}
+
+static void
+footer (const struct tui *t, const char *keys)
+{
+  if (t->msg[0]) {
+    attron (A_BOLD);
+    wrap (MSG_LINE - 2, 0, 80, 3, t->msg);
+    attroff (A_BOLD);
+  }
+  attron (A_REVERSE);
+  mvprintw (KEY_LINE, 0, "%-80.80s", keys);
+  attroff (A_REVERSE);
+}
+
+static void
+set_msg (struct tui *t, const char *fmt, const char *arg)
+{
+  agent_textf (t->msg, sizeof t->msg, fmt, arg);
+}
+
+/* ---- disks ---- */
+
+static void
+draw_disks (struct tui *t)
+{
+  char size[32], used[32];
+  size_t i;
+
+  mvprintw (2, 2, "Choose the disks to capture (Space toggles).  "
+            "Sources are only read.");
+  for (i = 0; i < t->disks->len && i < 16; i++) {
+    const struct agent_disk *d = &t->disks->ptr[i];
+    format_bytes (size, sizeof size, d->size);
+    format_bytes (used, sizeof used, d->used_bytes);
+    if ((int) i == t->cur)
+      attron (A_REVERSE);
+    mvprintw (4 + (int) i, 2, "[%c] %-10.10s %10s  used %10s  %-16.16s %s%s",
+              d->live ? '-' : t->sel[i] ? 'x' : ' ', d->name, size, used,
+              d->model, d->boots ? "boots" : "", d->live ? "live medium" : "");
+    attroff (A_REVERSE);
+  }
+  if (t->disks->len == 0)
+    mvprintw (4, 2, "No disks found.");
+}
+
+static int
+disks_to_setting (struct tui *t)
+{
+  struct strbuf sb = STRBUF_INIT;
+  size_t i;
+  int r;
+
+  for (i = 0; i < t->disks->len; i++)
+    if (t->sel[i])
+      strbuf_addf (&sb, "%s%s", sb.len ? "," : "", t->disks->ptr[i].path);
+  if (sb.len == 0) {
+    strbuf_release (&sb);
+    set_msg (t, "%s", "Choose at least one disk.");
+    return -1;
+  }
+  r = agent_settings_set (t->s, AK_DISKS, sb.buf);
+  strbuf_release (&sb);
+  if (r == -1)
+    set_msg (t, "%s", error_get ());
+  return r;
+}
+
+static void
+key_disks (struct tui *t, int ch)
+{
+  int n = (int) t->disks->len;
+
+  if ((ch == KEY_DOWN || ch == 'j') && t->cur + 1 < n)
+    t->cur++;
+  else if ((ch == KEY_UP || ch == 'k') && t->cur > 0)
+    t->cur--;
+  else if (ch == ' ' && t->cur < n && !t->disks->ptr[t->cur].live)
+    t->sel[t->cur] = !t->sel[t->cur];
+  else if ((ch == 'n' || ch == '\n') && disks_to_setting (t) == 0) {
+    t->screen = SC_TARGET;
+    t->cur = 0;
+  }
+}
+
+/* ---- forms generated from the settings table ---- */
+
+static int
+fields (int screen, enum agent_key *keys)
+{
+  int i, n = 0;
+
+  for (i = 0; i < AK_COUNT && n < MAX_FIELDS; i++)
+    if ((int) agent_settings_table[i].screen == screen)
+      keys[n++] = agent_settings_table[i].key;
+  return n;
+}
+
+static void
+draw_value (const struct tui *t, enum agent_key k, int y)
+{
+  const char *v = agent_get (t->s, k);
+  char stars[64];
+  size_t n = strlen (v);
+
+  if (k == AK_PASSWORD) {
+    n = n < sizeof stars - 1 ? n : sizeof stars - 1;
+    memset (stars, '*', n);
+    stars[n] = '\0';
+    v = stars;
+  }
+  mvprintw (y, 20, "%-58.58s", v);
+}
+
+static void
+draw_form (struct tui *t)
+{
+  enum agent_key keys[MAX_FIELDS];
+  int i, n = fields (t->screen, keys);
+  size_t k;
+
+  for (i = 0; i < n; i++) {
+    const struct agent_setting *st = &agent_settings_table[keys[i]];
+    if (i == t->cur)
+      attron (A_REVERSE);
+    mvprintw (2 + 2 * i, 2, "%-16.16s:", st->label);
+    draw_value (t, keys[i], 2 + 2 * i);
+    attroff (A_REVERSE);
+    if (st->type == AT_CHOICE)
+      mvprintw (3 + 2 * i, 20, "(%s: Left/Right)", st->choices);
+  }
+  wrap (3 + 2 * n, 2, 76, 4,
+        agent_settings_table[keys[t->cur < n ? t->cur : 0]].help);
+  if (t->screen == SC_NETWORK)
+    for (k = 0; k < t->nics->len && k < 8; k++)
+      mvprintw (13 + (int) k, 2, "%-12.12s %-17.17s %-12.12s link %s",
+                t->nics->ptr[k].name, t->nics->ptr[k].mac,
+                t->nics->ptr[k].driver, t->nics->ptr[k].carrier ? "up" : "down");
+}
+
+/* Next or previous choice of a choice field. */
+static void
+cycle (struct tui *t, enum agent_key k, int dir)
+{
+  const char *choices = agent_settings_table[k].choices, *cur = agent_get (t->s, k);
+  char list[8][32];
+  int n = 0, i, at = 0;
+  const char *p = choices;
+
+  while (*p && n < 8) {
+    size_t len = strcspn (p, "|");
+    agent_textf (list[n], sizeof list[n], "%.*s", (int) len, p);
+    if (strcmp (list[n], cur) == 0)
+      at = n;
+    n++;
+    p += len + (p[len] == '|');
+  }
+  i = (at + dir + n) % n;
+  agent_settings_set (t->s, k, list[i]);
+}
+
+/* Edit a value on its line; Enter accepts, Esc cancels. */
+static void
+edit (struct tui *t, enum agent_key k, int y)
+{
+  char buf[256];
+  size_t n;
+  int ch;
+
+  agent_textf (buf, sizeof buf, "%s", agent_get (t->s, k));
+  curs_set (1);
+  for (;;) {
+    n = strlen (buf);
+    attron (A_BOLD);
+    mvprintw (y, 20, "%-58.58s", k == AK_PASSWORD ? "" : buf);
+    if (k == AK_PASSWORD)
+      mvprintw (y, 20, "%.*s", (int) (n < 58 ? n : 58),
+                "**********************************************************");
+    attroff (A_BOLD);
+    move (y, 20 + (int) (n < 58 ? n : 58));
+    refresh ();
+    ch = getch ();
+    if (ch == '\n' || ch == KEY_ENTER || ch == 27 || ch == ERR)
+      break;
+    if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && n > 0)
+      buf[n - 1] = '\0';
+    else if (ch == 21)                  /* Ctrl-U */
+      buf[0] = '\0';
+    else if (ch >= 32 && ch < 127 && n + 1 < sizeof buf) {
+      buf[n] = (char) ch;
+      buf[n + 1] = '\0';
+    }
+  }
+  curs_set (0);
+  if (ch != '\n' && ch != KEY_ENTER)
+    return;
+  if (agent_settings_set (t->s, k, buf) == -1)
+    set_msg (t, "%s", error_get ());    /* the old value stays */
+  else
+    t->msg[0] = '\0';
+}
+
+static void
+key_form (struct tui *t, int ch)
+{
+  enum agent_key keys[MAX_FIELDS];
+  int n = fields (t->screen, keys);
+  enum agent_key k = keys[t->cur < n ? t->cur : 0];
+
+  if ((ch == KEY_DOWN || ch == 'j' || ch == '\t') && t->cur + 1 < n)
+    t->cur++;
+  else if ((ch == KEY_UP || ch == 'k') && t->cur > 0)
+    t->cur--;
+  else if (agent_settings_table[k].type == AT_CHOICE &&
+           (ch == KEY_RIGHT || ch == ' ' || ch == KEY_LEFT))
+    cycle (t, k, ch == KEY_LEFT ? -1 : 1);
+  else if ((ch == '\n' || ch == KEY_ENTER) &&
+           agent_settings_table[k].type != AT_CHOICE)
+    edit (t, k, 2 + 2 * t->cur);
+  else if (ch == 'n') {
+    t->screen++;
+    t->cur = 0;
+  }
+  else if (ch == 'b') {
+    t->screen--;
+    t->cur = 0;
+  }
+}
+
+/* ---- confirmation ---- */
+
+static void
+draw_confirm (struct tui *t)
+{
+  int i, y = 2;
+
+  mvprintw (y++, 2, "Capture with these settings?  Nothing is written to the "
+            "source disks.");
+  y++;
+  for (i = 0; i < AK_COUNT; i++) {
+    const struct agent_setting *st = &agent_settings_table[i];
+    if (st->screen == AS_CONFIRM)
+      continue;
+    mvprintw (y++, 4, "%-16.16s %-58.58s", st->label,
+              i == AK_PASSWORD && agent_get (t->s, i)[0] ? "(set)"
+              : agent_get (t->s, i));
+  }
+  attron (A_BOLD);
+  mvprintw (y + 1, 2, "Press y to start, b to go back.");
+  attroff (A_BOLD);
+}
+
+/* ---- progress ---- */
+
+static void
+draw_log (const struct tui *t)
+{
+  int i;
+
+  for (i = 0; i < LOG_LINES; i++)
+    mvprintw (15 + i, 2, "%-76.76s", t->log[i]);
+}
+
+static void
+tui_line (void *opaque, const char *msg)
+{
+  struct tui *t = opaque;
+
+  memmove (t->log[0], t->log[1], sizeof t->log[0] * (LOG_LINES - 1));
+  agent_textf (t->log[LOG_LINES - 1], sizeof t->log[0], "%s", msg);
+  draw_log (t);
+  refresh ();
+}
+
+static void
+tui_progress (void *opaque, const struct agent_disk_progress *p, size_t idx,
+              size_t n)
+{
+  char done[32], total[32], rate[32], eta[32], bad[32], bar[41];
+  double el = monotonic_seconds () - p->start;
+  double r = el > 0 ? (double) p->done / el : 0;
+  double frac = p->total ? (double) p->done / (double) p->total : 1;
+  int y = 3 + 2 * (int) (idx < 5 ? idx : 5);
+
+  (void) opaque;
+  memset (bar, '.', 40);
+  memset (bar, '#', (size_t) (frac * 40));
+  bar[40] = '\0';
+  format_bytes (done, sizeof done, p->done);
+  format_bytes (total, sizeof total, p->total);
+  format_bytes (rate, sizeof rate, (uint64_t) r);
+  format_bytes (bad, sizeof bad, p->bad);
+  format_duration (eta, sizeof eta, r > 0 && p->total > p->done
+                   ? (double) (p->total - p->done) / r : 0);
+  mvprintw (y, 2, "disk %zu/%zu %-10.10s [%s] %3.0f%%", idx + 1, n, p->name,
+            bar, frac * 100);
+  mvprintw (y + 1, 6, "%s of %s  %s/s  ETA %s  bad sectors: %s      ", done,
+            total, rate, eta, bad);
+  refresh ();
+}
+
+static void
+run_capture (struct tui *t)
+{
+  struct agent_ui ui = { .line = tui_line, .progress = tui_progress,
+                         .opaque = t };
+  int ch;
+
+  t->screen = SC_PROGRESS;
+  t->msg[0] = '\0';
+  memset (t->log, 0, sizeof t->log);
+  erase ();
+  title (t);
+  footer (t, " Capturing... the source disks are only read");
+  refresh ();
+  if (agent_run (t->s, t->disks, t->o, &ui, &t->res) == -1) {
+    set_msg (t, "Failed: %s", error_get ());
+    t->screen = SC_CONFIRM;             /* back to the screen */
+    return;
+  }
+  /* Leave the final numbers (unreadable bytes above all) on screen. */
+  footer (t, " Capture complete: press Enter for the summary");
+  refresh ();
+  while ((ch = getch ()) != '\n' && ch != KEY_ENTER && ch != ERR)
+    ;
+  t->screen = SC_SUMMARY;
+}
+
+static void
+key_confirm (struct tui *t, int ch)
+{
+  if (ch == 'b') {
+    t->screen = SC_NETWORK;
+    t->cur = 0;
+  }
+  else if (ch == 'y') {
+    if (agent_validate (t->s, t->disks, t->o->env, t->sel) == -1)
+      set_msg (t, "%s", error_get ());
+    else
+      run_capture (t);
+  }
+}
+
+/* ---- summary ---- */
+
+static void
+draw_summary (struct tui *t)
+{
+  const char *name = agent_get (t->s, AK_NAME);
+  size_t i;
+  int y = 2;
+
+  mvprintw (y++, 2, "Done.  The images are in %.50s", t->res.dir);
+  for (i = 0; i < t->res.n_images && i < 4; i++)
+    mvprintw (y++, 4, "%.74s", t->res.images[i]);
+  mvprintw (y++, 2, "Report: %.70s", t->res.report);
+  mvprintw (y++, 2, "Log:    ferry-agent.log in the same directory");
+  y++;
+  mvprintw (y++, 2, "To run it under libvirt/KVM on the host that holds them:");
+  mvprintw (y++, 4, "virt-install --import --name %s --vcpus %s --memory %s \\",
+            name, agent_get (t->s, AK_CPUS), agent_get (t->s, AK_MEMORY));
+  mvprintw (y++, 6, "--disk %s --osinfo detect=on,require=off",
+            t->res.n_images ? strrchr (t->res.images[0], '/') + 1 : "");
+  if (strcmp (agent_get (t->s, AK_CONVERT), "none") == 0) {
+    mvprintw (y++, 2, "Not converted for a hypervisor yet: first");
+    mvprintw (y++, 4, "ferry convert IMAGE --to kvm --in-place");
+  }
+  mvprintw (y++, 2, "Or as a package, to import anywhere:");
+  mvprintw (y++, 4, "ferry export IMAGE... -o %s.ova --name %s", name, name);
+  mvprintw (y++, 4, "ferry import %s.ova --to libvirt -o DIR", name);
+  mvprintw (y++, 4, "virsh define DIR/%s.xml", name);
+}
+
+/* ---- the loop ---- */
+
+static void
+draw (struct tui *t)
+{
+  static const char *const keys[] = {
+    " Up/Down move  Space select  n next  q quit",
+    " Up/Down move  Enter edit  n next  b back  q quit",
+    " Up/Down move  Left/Right choose  n next  b back  q quit",
+    " Up/Down move  Enter edit  n next  b back  q quit",
+    " Up/Down move  Enter edit  Left/Right choose  n next  b back  q quit",
+    " y start  b back  q quit",
+    " Capturing...",
+    " q quit",
+  };
+
+  erase ();
+  title (t);
+  if (t->screen == SC_DISKS)
+    draw_disks (t);
+  else if (t->screen == SC_CONFIRM)
+    draw_confirm (t);
+  else if (t->screen == SC_SUMMARY)
+    draw_summary (t);
+  else
+    draw_form (t);
+  footer (t, keys[t->screen]);
+  refresh ();
+}
+
+static void
+handle_key (struct tui *t, int ch)
+{
+  if (ch == 'q' || ch == ERR) {         /* ERR: the terminal went away */
+    t->screen = SC_QUIT;
+    return;
+  }
+  t->msg[0] = '\0';
+  switch (t->screen) {
+  case SC_DISKS: key_disks (t, ch); break;
+  case SC_CONFIRM: key_confirm (t, ch); break;
+  case SC_SUMMARY: break;
+  default: key_form (t, ch); break;
+  }
+  if (t->screen < SC_DISKS)
+    t->screen = SC_DISKS;
+}
+
+int
+agent_tui (struct agent_settings *s, const agent_disk_vector *disks,
+           const agent_nic_vector *nics, const struct agent_run_opts *o,
+           const char *msg)
+{
+  struct tui t = { .s = s, .disks = disks, .nics = nics, .o = o };
+  SCREEN *scr;
+
+  if (!isatty (STDIN_FILENO) || !isatty (STDOUT_FILENO))
+    return error_set ("the TUI needs a terminal (an unattended run needs "
+                      "ferry.target= and ferry.yes)");
+  if ((t.sel = calloc (disks->len + 1, sizeof *t.sel)) == NULL)
+    return error_set ("out of memory");
+  if (agent_select_disks (disks, agent_get (s, AK_DISKS), t.sel) == -1)
+    set_msg (&t, "%s", error_get ());
+  if (msg)
+    set_msg (&t, "%s", msg);
+  if ((scr = newterm (NULL, stdout, stdin)) == NULL) {
+    free (t.sel);
+    return error_set ("cannot use the terminal (TERM=%s)",
+                      getenv ("TERM") ? getenv ("TERM") : "");
+  }
+  cbreak ();
+  noecho ();
+  keypad (stdscr, TRUE);
+  set_escdelay (50);
+  curs_set (0);
+  while (t.screen != SC_QUIT) {
+    draw (&t);
+    handle_key (&t, getch ());
+  }
+  endwin ();
+  delscreen (scr);
+  free (t.sel);
+  return 0;
+}

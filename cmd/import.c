@@ -1,10 +1,12 @@
-/* import.c: `ferry import` — verify an OVA package and restore its VM as a
- * libvirt KVM domain with qcow2 (or raw) disks in a new directory. */
+/* import.c: `ferry import` — verify an OVA or XVA package and restore its
+ * VM for a target (libvirt, raw, xen, hyperv, vmware, virtualbox) in a new
+ * directory that appears only when complete. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "common/checked.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/fullrw.h"
@@ -24,30 +27,71 @@
 #include "image/copy.h"
 #include "ova/libvirt.h"
 #include "ova/ova-read.h"
+#include "ova/ova-write.h"
+#include "ova/xva-read.h"
 
 static const char usage_text[] =
-  "usage: ferry import PACKAGE --to libvirt|raw -o DIR [options]\n\n"
+  "usage: ferry import PACKAGE --to TARGET -o DIR [options]\n\n"
   "Verify an OVA (plain, gzip- or xz-compressed tar, or an unpacked\n"
-  "directory) and restore its VM into the new directory DIR: the disks\n"
-  "converted (qcow2 for libvirt, raw for raw) and a libvirt KVM domain\n"
-  "NAME.xml naming them.  DIR appears only when everything is done.\n\n"
-  "  --to libvirt|raw       the target (disk format)\n"
+  "directory) or a XenServer XVA (plain or gzip-compressed; told apart by\n"
+  "content) and restore its VM into the new directory DIR.  DIR appears\n"
+  "only when everything is done.  Targets:\n"
+  "  libvirt      qcow2 disks and a libvirt KVM domain NAME.xml\n"
+  "  raw          raw disks and a libvirt KVM domain NAME.xml\n"
+  "  xen          dynamic VHD disks and a libvirt Xen (libxl) domain NAME.xml\n"
+  "  hyperv       dynamic VHD disks and NAME.ps1, which creates the VM\n"
+  "  vmware       NAME.ova, VMware flavour, streamOptimized VMDK disks\n"
+  "  virtualbox   NAME.ova, VirtualBox flavour, streamOptimized VMDK disks\n\n"
+  "  --to TARGET            the target (above)\n"
   "  -o DIR                 the output directory (must not exist)\n"
-  "  --new-identity         a new UUID and new MACs (52:54:00:...) instead\n"
-  "                         of the package's own (a restore keeps them)\n"
+  "  --new-identity         a new UUID and new MACs with the target's vendor\n"
+  "                         prefix instead of the package's own (a restore\n"
+  "                         keeps them)\n"
   "  -q, --quiet            no progress meter or summary\n"
   "  --json                 print a JSON summary on stdout\n";
 
+enum out_kind { OUT_LIBVIRT, OUT_PS1, OUT_OVA };
+
+/* What each target makes: the disk format, the descriptor, the MAC prefix. */
+struct target {
+  const char *name;
+  const char *format;                   /* image layer format */
+  const char *subformat;                /* NULL: the format's default */
+  const char *ext;                      /* disk file extension */
+  enum out_kind out;
+  enum libvirt_flavour libvirt;         /* OUT_LIBVIRT */
+  enum ovf_flavour ovf;                 /* OUT_OVA */
+  const uint8_t *prefix;
+};
+
+static const struct target targets[] = {
+  { "libvirt", "qcow2", NULL, "qcow2", OUT_LIBVIRT, LIBVIRT_KVM, OVF_VMWARE,
+    MAC_PREFIX_KVM },
+  { "raw", "raw", NULL, "img", OUT_LIBVIRT, LIBVIRT_KVM, OVF_VMWARE,
+    MAC_PREFIX_KVM },
+  { "xen", "vhd", "dynamic", "vhd", OUT_LIBVIRT, LIBVIRT_XEN, OVF_VMWARE,
+    MAC_PREFIX_XEN },
+  { "hyperv", "vhd", "dynamic", "vhd", OUT_PS1, LIBVIRT_KVM, OVF_VMWARE,
+    MAC_PREFIX_HYPERV },
+  { "vmware", "vmdk", NULL, "vmdk", OUT_OVA, LIBVIRT_KVM, OVF_VMWARE,
+    MAC_PREFIX_VMWARE },
+  { "virtualbox", "vmdk", NULL, "vmdk", OUT_OVA, LIBVIRT_KVM, OVF_VIRTUALBOX,
+    MAC_PREFIX_VIRTUALBOX },
+};
+
 struct import_args {
   const char *package, *output, *to;
-  bool raw, new_identity, json, quiet;
+  const struct target *t;
+  bool new_identity, json, quiet;
 };
 
 struct import_job {
   struct ova_pkg pkg;
+  bool xva;                             /* the package is an XVA */
   char *final;                          /* absolute DIR */
   char *stage;                          /* temporary directory beside it */
   char stem[64];
+  char *descriptor;                     /* final path of NAME.xml/.ps1/.ova */
   char *paths[VM_MAX_DISKS];            /* final absolute disk paths */
   uint64_t written[VM_MAX_DISKS];
 };
@@ -84,6 +128,7 @@ parse_opts (int argc, char **argv, struct import_args *a)
 static int
 parse_args (int argc, char **argv, struct import_args *a)
 {
+  size_t i;
   int r;
 
   if ((r = parse_opts (argc, argv, a)) != 0)
@@ -94,15 +139,80 @@ parse_args (int argc, char **argv, struct import_args *a)
   if (a->output == NULL)
     return cmd_usage_error ("import", "no output directory given (-o DIR)");
   if (a->to == NULL)
-    return cmd_usage_error ("import", "no target given (--to libvirt|raw)");
-  if (strcmp (a->to, "libvirt") && strcmp (a->to, "raw"))
-    return cmd_usage_error ("import", "--to: '%s' is not supported yet "
-                            "(libvirt, raw)", a->to);
-  a->raw = strcmp (a->to, "raw") == 0;
+    return cmd_usage_error ("import", "no target given (--to TARGET)");
+  for (i = 0; i < sizeof targets / sizeof targets[0]; i++)
+    if (strcmp (a->to, targets[i].name) == 0)
+      a->t = &targets[i];
+  if (a->t == NULL)
+    return cmd_usage_error ("import", "--to: unknown target '%s' (libvirt, "
+                            "raw, xen, hyperv, vmware, virtualbox)", a->to);
   return 0;
 }
 
 /* ---- the output directory ---------------------------------------------- */
+
+/* The staging directory, for the signal handler: fixed storage, set before
+ * the directory exists, so the handler needs no allocation. */
+static char stage_sig[PATH_MAX];
+
+/* Remove the staging directory and every file in it (the disks, the
+ * descriptor, the reader's extracted disks and the image layer's
+ * temporaries all live there), using async-signal-safe calls only. */
+static void
+remove_stage_now (const char *stage)
+{
+  char buf[4096] __attribute__ ((aligned (8)));
+  int fd, pass;
+  ssize_t n;
+
+  fd = open (stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd == -1)
+    return;
+  /* Unlinking while reading may hide entries: scan until none is left. */
+  for (pass = 0; pass < 16; pass++) {
+    bool removed = false;
+    lseek (fd, 0, SEEK_SET);
+    while ((n = getdents64 (fd, buf, sizeof buf)) > 0) {
+      ssize_t off;
+      for (off = 0; off < n; ) {
+        struct dirent64 *d = (struct dirent64 *) (buf + off);
+        off += d->d_reclen;
+        if (strcmp (d->d_name, ".") && strcmp (d->d_name, "..") &&
+            unlinkat (fd, d->d_name, 0) == 0)
+          removed = true;
+      }
+    }
+    if (!removed)
+      break;
+  }
+  close (fd);
+  rmdir (stage);
+}
+
+static void
+on_signal (int sig)
+{
+  if (stage_sig[0])
+    remove_stage_now (stage_sig);
+  signal (sig, SIG_DFL);
+  raise (sig);
+}
+
+/* Ctrl-C, SIGTERM and SIGHUP remove the staging directory (outfile.h's
+ * handler only knows single files). */
+static void
+install_stage_handler (const char *stage)
+{
+  struct sigaction sa;
+
+  snprintf (stage_sig, sizeof stage_sig, "%s", stage);
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigfillset (&sa.sa_mask);
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGHUP, &sa, NULL);
+}
 
 /* DIR made absolute (the domain XML names disks by absolute path) and the
  * staging directory ".BASE.ferry-import-PID" beside it. */
@@ -127,28 +237,16 @@ make_stage (const char *output, struct import_job *job)
                           (long) getpid ());
   if (job->final == NULL || job->stage == NULL)
     return -1;
+  if (strlen (job->stage) >= sizeof stage_sig)
+    return error_set ("import: '%s': path too long", output);
+  install_stage_handler (job->stage);
   if (mkdir (job->stage, 0755) == -1) {
+    stage_sig[0] = '\0';
     free (job->stage);
     job->stage = NULL;
     return error_errno ("import: '%s'", output);
   }
   return 0;
-}
-
-/* Remove the staging directory and the plain files Ferry put in it. */
-static void
-remove_stage (const char *stage)
-{
-  DIR *d = opendir (stage);
-  struct dirent *de;
-
-  if (d == NULL)
-    return;
-  while ((de = readdir (d)) != NULL)
-    if (strcmp (de->d_name, ".") && strcmp (de->d_name, ".."))
-      unlinkat (dirfd (d), de->d_name, 0);
-  closedir (d);
-  rmdir (stage);
 }
 
 static int
@@ -172,6 +270,7 @@ commit_stage (struct import_job *job)
   if (renameat2 (AT_FDCWD, job->stage, AT_FDCWD, job->final,
                  RENAME_NOREPLACE) == -1)
     return error_errno ("import: '%s'", job->final);
+  stage_sig[0] = '\0';          /* the name is gone: nothing to remove */
   free (job->stage);
   job->stage = NULL;
   return fsync_path (dirname (c), O_DIRECTORY);
@@ -179,12 +278,11 @@ commit_stage (struct import_job *job)
 
 /* ---- identity ---------------------------------------------------------- */
 
-static const uint8_t *const prefix_kvm = MAC_PREFIX_KVM;
-
 /* A restore keeps UUID and MACs (filling in only what is missing); a new
- * identity replaces them all, MACs unique within the VM. */
+ * identity replaces them all, MACs unique within the VM, with the
+ * target's vendor prefix. */
 static int
-set_identity (struct vm *vm, bool fresh)
+set_identity (struct vm *vm, bool fresh, const uint8_t *prefix)
 {
   uint8_t avoid[VM_MAX_NICS][6];
   size_t i, n = 0;
@@ -199,7 +297,7 @@ set_identity (struct vm *vm, bool fresh)
     struct vm_nic *nic = &vm->nics.ptr[i];
     if (nic->has_mac && !fresh)
       continue;
-    if (mac_generate (prefix_kvm, (const uint8_t (*)[6]) avoid, n,
+    if (mac_generate (prefix, (const uint8_t (*)[6]) avoid, n,
                       nic->mac) == -1)
       return -1;
     nic->has_mac = true;
@@ -208,7 +306,7 @@ set_identity (struct vm *vm, bool fresh)
   return 0;
 }
 
-/* ---- disks and the domain ---------------------------------------------- */
+/* ---- disks ------------------------------------------------------------- */
 
 /* A file-name-friendly form of the VM name. */
 static void
@@ -230,18 +328,18 @@ static int
 convert_disk (const struct import_args *a, struct import_job *job, size_t i)
 {
   struct vm_disk *d = &job->pkg.vm.disks.ptr[i];
-  const char *fmt = a->raw ? "raw" : "qcow2";
   CLEANUP_FREE char *file = xasprintf ("%s-disk%zu.%s", job->stem, i + 1,
-                                       a->raw ? "img" : "qcow2");
+                                       a->t->ext);
   CLEANUP_FREE char *tmp = file ? xasprintf ("%s/%s", job->stage, file) : 0;
-  struct image_create_opts co = { .subformat = NULL };
+  struct image_create_opts co = { .subformat = a->t->subformat };
   struct copy_opts po = { .label = d->file, .quiet = a->quiet || a->json };
   struct copy_stats st = { .bytes_read = 0 };
   int r;
 
   if (tmp == NULL)
     return -1;
-  r = image_convert (job->pkg.disks[i], fmt, tmp, &co, &po, false, &st);
+  r = image_convert (job->pkg.disks[i], a->t->format, tmp, &co, &po, false,
+                     &st);
   free (st.bad.ptr);
   if (r == -1)
     return error_prefix ("import: '%s': ", d->file);
@@ -250,7 +348,7 @@ convert_disk (const struct import_args *a, struct import_job *job, size_t i)
   job->written[i] = st.bytes_written;
   job->paths[i] = xasprintf ("%s/%s", job->final, file);
   free (d->format);
-  d->format = xstrdup (fmt);
+  d->format = xstrdup (a->t->format);
   return job->paths[i] && d->format ? 0 : -1;
 }
 
@@ -271,18 +369,178 @@ write_file (const char *path, const char *data, size_t len)
   return 0;
 }
 
+/* ---- the descriptors --------------------------------------------------- */
+
 static int
-write_domain (struct import_job *job)
+write_domain (const struct import_args *a, struct import_job *job)
 {
   struct strbuf xml = STRBUF_INIT;
   CLEANUP_FREE char *path = xasprintf ("%s/%s.xml", job->stage, job->stem);
   int r = -1;
 
-  if (path && libvirt_write (&job->pkg.vm, LIBVIRT_KVM,
-                             (const char *const *) job->paths, &xml) == 0)
+  job->descriptor = xasprintf ("%s/%s.xml", job->final, job->stem);
+  if (path && job->descriptor &&
+      libvirt_write (&job->pkg.vm, a->t->libvirt,
+                     (const char *const *) job->paths, &xml) == 0)
     r = write_file (path, xml.buf, xml.len);
   strbuf_release (&xml);
   return r;
+}
+
+/* A PowerShell single-quoted string: ' doubled; anything but printable
+ * ASCII (PowerShell also takes the Unicode quotes U+2018..U+201B for ')
+ * becomes '_'. */
+static int
+ps_quote (struct strbuf *sb, const char *s)
+{
+  int r = strbuf_add (sb, "'", 1);
+
+  for (; r == 0 && s && *s; s++) {
+    char c = (unsigned char) *s < 0x20 || (unsigned char) *s >= 0x7f
+      ? '_' : *s;
+    r = strbuf_add (sb, &c, 1);
+    if (r == 0 && c == '\'')
+      r = strbuf_add (sb, "'", 1);
+  }
+  return r == 0 ? strbuf_add (sb, "'", 1) : -1;
+}
+
+/* Generation 1 (BIOS) boots from IDE: the first four disks go there, the
+ * rest on an added SCSI controller.  Generation 2 (UEFI) has SCSI only
+ * and takes VHDX only, so the script converts each VHD first. */
+static int
+ps1_disks (struct strbuf *sb, const struct import_job *job, bool gen2)
+{
+  const struct vm *vm = &job->pkg.vm;
+  size_t i;
+  int r = 0;
+
+  for (i = 0; r == 0 && i < vm->disks.len; i++) {
+    const char *file = strrchr (job->paths[i], '/') + 1;
+    bool ide = !gen2 && i < 4;
+    if (!gen2 && i == 4)
+      r = strbuf_addf (sb, "Add-VMScsiController -VM $vm\n");
+    if (r == 0)
+      r = strbuf_addf (sb, "$disk = Join-Path $PSScriptRoot '%s'\n", file);
+    if (r == 0 && gen2)
+      r = strbuf_addf (sb, "Convert-VHD -Path $disk -DestinationPath "
+                       "($disk + 'x') -VHDType Dynamic\n"
+                       "$disk = $disk + 'x'\n");
+    if (r == 0)
+      r = strbuf_addf (sb, "Add-VMHardDiskDrive -VM $vm -ControllerType %s "
+                       "-ControllerNumber %zu -ControllerLocation %zu "
+                       "-Path $disk\n", ide ? "IDE" : "SCSI",
+                       ide ? i / 2 : 0, ide ? i % 2 : gen2 ? i : i - 4);
+  }
+  if (r == 0 && gen2 && vm->disks.len)
+    r = strbuf_addf (sb, "Set-VMFirmware -VM $vm -EnableSecureBoot Off "
+                     "-FirstBootDevice (Get-VMHardDiskDrive -VM $vm "
+                     "-ControllerType SCSI -ControllerNumber 0 "
+                     "-ControllerLocation 0)\n");
+  return r;
+}
+
+/* One adapter per NIC, with its MAC pinned; connected to the virtual
+ * switch of the NIC's network name when the host has one. */
+static int
+ps1_nics (struct strbuf *sb, const struct vm *vm)
+{
+  size_t i;
+  int r = strbuf_addf (sb, "Get-VMNetworkAdapter -VM $vm | "
+                       "Remove-VMNetworkAdapter\n");
+
+  for (i = 0; r == 0 && i < vm->nics.len; i++) {
+    const struct vm_nic *n = &vm->nics.ptr[i];
+    r = strbuf_addf (sb, "$nic = Add-VMNetworkAdapter -VM $vm -Name 'nic%zu' "
+                     "-Passthru\n"
+                     "Set-VMNetworkAdapter -VMNetworkAdapter $nic "
+                     "-StaticMacAddress '%02X%02X%02X%02X%02X%02X'\n", i + 1,
+                     n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4],
+                     n->mac[5]);
+    if (r == 0 && n->network) {
+      r = strbuf_addf (sb, "$sw = ");
+      r = r ? r : ps_quote (sb, n->network);
+      r = r ? r : strbuf_addf (sb, "\nif (Get-VMSwitch -Name $sw -ErrorAction "
+                               "SilentlyContinue) { Connect-VMNetworkAdapter "
+                               "-VMNetworkAdapter $nic -SwitchName $sw }\n");
+    }
+  }
+  return r;
+}
+
+static int
+ps1_script (struct strbuf *sb, const struct import_job *job)
+{
+  const struct vm *vm = &job->pkg.vm;
+  bool gen2 = vm->firmware == VM_FW_UEFI;
+  char uuid[37];
+  int r;
+
+  uuid_format (vm->uuid, uuid);
+  r = strbuf_addf (sb, "# %s.ps1: create this VM on Hyper-V from the disks "
+                   "beside this script.\n# Written by ferry import; run it "
+                   "in an elevated PowerShell with the Hyper-V module.\n"
+                   "$ErrorActionPreference = 'Stop'\n$name = ", job->stem);
+  r = r ? r : ps_quote (sb, vm->name);
+  r = r ? r : strbuf_addf (sb, "\n$vm = New-VM -Name $name -Generation %d "
+                           "-MemoryStartupBytes %lluMB -NoVHD\n"
+                           "Set-VM -VM $vm -ProcessorCount %u -StaticMemory "
+                           "-Notes 'ferry: uuid %s'\n", gen2 ? 2 : 1,
+                           (unsigned long long) vm->memory_mib, vm->cpus,
+                           uuid);
+  r = r ? r : ps1_disks (sb, job, gen2);
+  return r ? r : ps1_nics (sb, vm);
+}
+
+static int
+write_ps1 (struct import_job *job)
+{
+  struct strbuf ps = STRBUF_INIT;
+  CLEANUP_FREE char *path = xasprintf ("%s/%s.ps1", job->stage, job->stem);
+  int r = -1;
+
+  job->descriptor = xasprintf ("%s/%s.ps1", job->final, job->stem);
+  if (path && job->descriptor && ps1_script (&ps, job) == 0)
+    r = write_file (path, ps.buf, ps.len);
+  strbuf_release (&ps);
+  return r;
+}
+
+/* vmware/virtualbox: the disks go straight into NAME.ova as
+ * streamOptimized VMDKs; there is no separate disk file. */
+static int
+write_ova (const struct import_args *a, struct import_job *job)
+{
+  struct ova_write_opts oo = { .flavour = a->t->ovf, .manifest = HASH_SHA256,
+                               .stem = job->stem,
+                               .quiet = a->quiet || a->json };
+  static struct ova_disk_in in[VM_MAX_DISKS];
+  static struct ova_result res;
+  CLEANUP_FREE char *path = xasprintf ("%s/%s.ova", job->stage, job->stem);
+  struct vm *vm = &job->pkg.vm;
+  size_t i;
+
+  job->descriptor = xasprintf ("%s/%s.ova", job->final, job->stem);
+  if (path == NULL || job->descriptor == NULL)
+    return -1;
+  for (i = 0; i < vm->disks.len; i++) {
+    struct vm_disk *d = &vm->disks.ptr[i];
+    free (d->file);
+    free (d->format);
+    d->file = xasprintf ("%s-disk%zu.vmdk", job->stem, i + 1);
+    d->format = xstrdup ("vmdk");
+    if (d->file == NULL || d->format == NULL)
+      return -1;
+    d->capacity = DIV_ROUND_UP (job->pkg.disks[i]->size, 512) * 512;
+    d->file_size = 0;
+    in[i].src = job->pkg.disks[i];
+    in[i].mask = NULL;
+  }
+  if (ova_write (path, vm, in, &oo, &res) == -1)
+    return error_prefix ("import: ");
+  for (i = 0; i < vm->disks.len && i + 1 < res.n_members; i++)
+    job->written[i] = res.members[i + 1].size;
+  return 0;
 }
 
 /* ---- reporting --------------------------------------------------------- */
@@ -300,14 +558,17 @@ print_json (const struct import_args *a, const struct import_job *job)
   json_object_begin (&j);
   json_key_string (&j, "output", job->final);
   json_key_string (&j, "target", a->to);
+  json_key_string (&j, "package", job->xva ? "xva" : "ova");
   json_key_string (&j, "name", vm->name);
   json_key_string (&j, "uuid", uuid);
+  json_key_string (&j, "descriptor", job->descriptor);
   json_key_bool (&j, "manifest_verified", job->pkg.manifest);
   json_key (&j, "disks");
   json_array_begin (&j);
   for (i = 0; i < vm->disks.len; i++) {
     json_object_begin (&j);
-    json_key_string (&j, "path", job->paths[i]);
+    json_key_string (&j, "path", job->paths[i] ? job->paths[i]
+                     : job->descriptor);
     json_key_string (&j, "format", vm->disks.ptr[i].format);
     json_key_uint (&j, "size", job->pkg.disks[i]->size);
     json_key_uint (&j, "bytes_written", job->written[i]);
@@ -332,31 +593,47 @@ print_text (const struct import_job *job)
   char sz[32];
   size_t i;
 
-  for (i = 0; i < job->pkg.vm.disks.len; i++) {
+  for (i = 0; i < job->pkg.vm.disks.len && job->paths[i]; i++) {
     format_bytes (sz, sizeof sz, job->pkg.disks[i]->size);
     fprintf (stderr, "import: %-50s %10s\n", job->paths[i], sz);
   }
-  fprintf (stderr, "import: %s/%s.xml (%s%s)\n", job->final, job->stem,
-           job->pkg.vm.name,
-           job->pkg.manifest ? ", manifest verified" : ", no manifest");
+  fprintf (stderr, "import: %s (%s%s)\n", job->descriptor, job->pkg.vm.name,
+           !job->pkg.manifest ? ", no manifest"
+           : job->xva ? ", chunk checksums verified" : ", manifest verified");
 }
 
 /* ---- the command ------------------------------------------------------- */
 
 static int
-run (const struct import_args *a, struct import_job *job)
+read_package (const struct import_args *a, struct import_job *job)
+{
+  job->xva = xva_probe (a->package);
+  return job->xva ? xva_read (a->package, job->stage, &job->pkg)
+    : ova_read (a->package, job->stage, &job->pkg);
+}
+
+static int
+write_target (const struct import_args *a, struct import_job *job)
 {
   size_t i;
 
-  if (make_stage (a->output, job) == -1 ||
-      ova_read (a->package, job->stage, &job->pkg) == -1 ||
-      set_identity (&job->pkg.vm, a->new_identity) == -1)
-    return -1;
-  make_stem (job->pkg.vm.name, job->stem, sizeof job->stem);
+  if (a->t->out == OUT_OVA)
+    return write_ova (a, job);
   for (i = 0; i < job->pkg.vm.disks.len; i++)
     if (convert_disk (a, job, i) == -1)
       return -1;
-  if (write_domain (job) == -1 || commit_stage (job) == -1)
+  return a->t->out == OUT_PS1 ? write_ps1 (job) : write_domain (a, job);
+}
+
+static int
+run (const struct import_args *a, struct import_job *job)
+{
+  if (make_stage (a->output, job) == -1 ||
+      read_package (a, job) == -1 ||
+      set_identity (&job->pkg.vm, a->new_identity, a->t->prefix) == -1)
+    return -1;
+  make_stem (job->pkg.vm.name, job->stem, sizeof job->stem);
+  if (write_target (a, job) == -1 || commit_stage (job) == -1)
     return -1;
   if (a->json)
     print_json (a, job);
@@ -372,9 +649,11 @@ job_free (struct import_job *job)
 
   ova_pkg_free (&job->pkg);
   if (job->stage)
-    remove_stage (job->stage);
+    remove_stage_now (job->stage);
+  stage_sig[0] = '\0';
   for (i = 0; i < VM_MAX_DISKS; i++)
     free (job->paths[i]);
+  free (job->descriptor);
   free (job->stage);
   free (job->final);
 }

@@ -12,13 +12,14 @@
 #include "common/outfile.h"
 #include "common/strbuf.h"
 #include "guest/convert.h"
+#include "guest/convert-windows.h"
 #include "guest/inspect.h"
 #include "guest/session.h"
 #include "image/copy.h"
 
 static const char usage_text[] =
   "usage: ferry convert IMAGE --to kvm|xen|native (--in-place | -o OUT)\n"
-  "                     [-O FORMAT] [--root DEV|ask] [--json] [-v]\n\n"
+  "                     [-O FORMAT] [--root DEV|ask] [--drivers DIR] [--json] [-v]\n\n"
   "Rewrite a guest's boot path for new hardware: a kernel with the drivers,\n"
   "an initramfs holding them, fstab/GRUB by UUID, the serial console, MAC\n"
   "pins dropped (static addresses kept), foreign guest tools removed.\n\n"
@@ -29,12 +30,15 @@ static const char usage_text[] =
   "  --in-place      edit IMAGE itself (raw or qcow2 only)\n"
   "  --root DEV      the root to convert when there are several; `ask`\n"
   "                  asks on the terminal\n"
+  "  --drivers DIR   Windows: the target's drivers (.inf/.sys/.cat, e.g.\n"
+  "                  virtio-win's viostor, or Xen PV); the storage driver\n"
+  "                  is made boot-start, the rest staged for Plug and Play\n"
   "  --force         replace OUT if it exists\n"
   "  --json          print the report as JSON on stdout\n"
   "  -v, --verbose   say how the appliance ran (kvm or tcg) and the steps\n";
 
 struct convert_args {
-  const char *image, *target, *output, *format, *root;
+  const char *image, *target, *output, *format, *root, *drivers;
   bool in_place, json, verbose, force;
 };
 
@@ -61,6 +65,7 @@ parse_args (int argc, char **argv, struct convert_args *a)
   static const struct option longopts[] = {
     { "to", required_argument, NULL, 't' },
     { "root", required_argument, NULL, 'r' },
+    { "drivers", required_argument, NULL, 'd' },
     { "in-place", no_argument, NULL, 'i' },
     { "force", no_argument, NULL, 'F' },
     { "json", no_argument, NULL, 'j' },
@@ -74,6 +79,7 @@ parse_args (int argc, char **argv, struct convert_args *a)
     switch (c) {
     case 't': a->target = optarg; break;
     case 'r': a->root = optarg; break;
+    case 'd': a->drivers = optarg; break;
     case 'i': a->in_place = true; break;
     case 'o': a->output = optarg; break;
     case 'O': a->format = optarg; break;
@@ -139,9 +145,11 @@ ask_root (const guest_root_vector *roots)
 
   if (!isatty (STDIN_FILENO) || !isatty (STDERR_FILENO))
     return error_set ("--root ask needs a terminal; use --root DEV");
+  /* Copies of one system differ only in their hostname: show it. */
   for (i = 0; i < roots->len; i++)
-    fprintf (stderr, "  %zu) %s  %s\n", i + 1, roots->ptr[i].device,
-             roots->ptr[i].product);
+    fprintf (stderr, "  %zu) %s  %s %s, hostname %s\n", i + 1,
+             roots->ptr[i].device, roots->ptr[i].distro,
+             roots->ptr[i].product, roots->ptr[i].hostname);
   fprintf (stderr, "convert which root? [1-%zu] ", roots->len);
   if (fgets (line, sizeof line, stdin) == NULL ||
       (n = strtoul (line, NULL, 10)) < 1 || n > roots->len)
@@ -166,12 +174,9 @@ pick_root (guestfs_h *g, const struct convert_args *a,
   if (i == -1)
     return -1;
   r = &roots->ptr[i];
-  if (strcmp (r->type, "windows") == 0)
-    return error_set ("'%s': %s: Windows conversion is not supported yet",
-                      a->image, r->product);
-  if (strcmp (r->type, "linux") != 0)
-    return error_set ("'%s': %s (%s) is not Linux: only Linux guests can be "
-                      "converted", a->image, r->device, r->type);
+  if (strcmp (r->type, "linux") != 0 && strcmp (r->type, "windows") != 0)
+    return error_set ("'%s': %s (%s) is neither Linux nor Windows: it "
+                      "cannot be converted", a->image, r->device, r->type);
   return i;
 }
 
@@ -191,8 +196,13 @@ convert_guest (const struct convert_args *a, struct guest_session *s,
   *root_desc = xasprintf ("%s (%s %d.%d)", r->device, r->distro, r->major,
                           r->minor);
   say (a, "ferry convert: root %s%s\n", *root_desc ? *root_desc : "", "");
-  if (guest_mount_root (g, r, false) == -1 ||
-      convert_linux (g, r, a->target, rep) == -1)
+  if (strcmp (r->type, "windows") == 0) {
+    if (convert_windows (g, r, a->target, a->drivers, rep) == -1) {
+      error_prefix ("'%s': ", a->image);
+      goto out;
+    }
+  } else if (guest_mount_root (g, r, false) == -1 ||
+             convert_linux (g, r, a->target, rep) == -1)
     goto out;
   ret = guest_session_shutdown (s);
 out:
@@ -228,8 +238,11 @@ print_report (const struct convert_args *a, const struct convert_report *rep,
   size_t i;
 
   if (!a->json) {
-    printf ("converted %s for %s: kernel %s, initramfs by %s\n", root,
-            a->target, rep->kernel, rep->initrd_tool);
+    if (rep->kernel)
+      printf ("converted %s for %s: kernel %s, initramfs by %s\n", root,
+              a->target, rep->kernel, rep->initrd_tool);
+    else
+      printf ("converted %s for %s\n", root, a->target);
     for (i = 0; i < rep->changes.len; i++)
       printf ("  %-10s %s%s%s\n", rep->changes.ptr[i].what,
               rep->changes.ptr[i].path, *rep->changes.ptr[i].path ? ": " : "",
@@ -242,8 +255,10 @@ print_report (const struct convert_args *a, const struct convert_report *rep,
   json_key_string (&j, "output", a->output ? a->output : a->image);
   json_key_string (&j, "target", a->target);
   json_key_string (&j, "root", root);
-  json_key_string (&j, "kernel", rep->kernel);
-  json_key_string (&j, "initramfs_tool", rep->initrd_tool);
+  if (rep->kernel) {
+    json_key_string (&j, "kernel", rep->kernel);
+    json_key_string (&j, "initramfs_tool", rep->initrd_tool);
+  }
   json_key_string (&j, "accelerator", accel);
   json_key (&j, "changes");
   json_array_begin (&j);
@@ -333,7 +348,8 @@ cmd_convert (int argc, char **argv)
   if ((r = parse_args (argc, argv, &a)) != 0)
     return r == -1 ? EXIT_OK : r;
   outfile_install_signal_handlers ();
-  if ((fmt = probe_format (&a, &size)) == NULL)
+  if ((fmt = probe_format (&a, &size)) == NULL ||
+      (a.drivers && windows_drivers_check (a.drivers, a.target) == -1))
     return cmd_fail ();
   r = a.in_place ? run (&a, a.image, fmt, &res)
     : convert_to_output (&a, fmt, size, &res);

@@ -8,6 +8,7 @@
 #include "common/strbuf.h"
 #include "guest/inspect.h"
 #include "guest/session.h"
+#include "guest/windows-reg.h"
 #include "common/banned.h"
 
 static void
@@ -57,6 +58,50 @@ get_mounts (guestfs_h *g, const char *dev, guest_mount_vector *mounts)
   return 0;
 }
 
+/* The build number lives only in the SOFTWARE hive (libguestfs 1.48 has
+ * no inspect_get_build_id): mount the root read-only for a moment. */
+static char *
+windows_build (guestfs_h *g, const struct guest_root *r)
+{
+  char *build = NULL;
+  int64_t node;
+  bool found;
+
+  if (guestfs_mount_ro (g, r->device, "/") == -1) {
+    guest_error (g, "inspection: mount");
+    return NULL;
+  }
+  if (win_reg_open (g, r->software_hive, false) == 0) {
+    node = win_reg_key (g, "Microsoft\\Windows NT\\CurrentVersion", false);
+    if (node > 0)
+      build = win_reg_get_string (g, node, "CurrentBuildNumber", &found);
+    if (node > 0 && build == NULL)
+      build = win_reg_get_string (g, node, "CurrentBuild", &found);
+    win_reg_close (g);
+  }
+  guestfs_umount_all (g);
+  return dup_or (build, "");
+}
+
+/* Arch, system root, ControlSet in use (libguestfs reads SYSTEM's
+ * Select\Current), hive paths and build of a Windows root. */
+static int
+inspect_windows (guestfs_h *g, struct guest_root *r)
+{
+  const char *dev = r->device;
+
+  r->arch = dup_or (guestfs_inspect_get_arch (g, dev), "unknown");
+  r->systemroot = guestfs_inspect_get_windows_systemroot (g, dev);
+  r->control_set = guestfs_inspect_get_windows_current_control_set (g, dev);
+  r->system_hive = guestfs_inspect_get_windows_system_hive (g, dev);
+  r->software_hive = guestfs_inspect_get_windows_software_hive (g, dev);
+  if (!r->arch || !r->systemroot || !r->control_set || !r->system_hive ||
+      !r->software_hive)
+    return guest_error (g, "inspection: windows");
+  r->build = windows_build (g, r);
+  return r->build ? 0 : -1;
+}
+
 static int
 inspect_one (guestfs_h *g, char *dev, struct guest_root *r)
 {
@@ -71,6 +116,8 @@ inspect_one (guestfs_h *g, char *dev, struct guest_root *r)
   r->minor = guestfs_inspect_get_minor_version (g, dev);
   if (!r->type || !r->distro || !r->product || !r->package_format ||
       !r->hostname)
+    return -1;
+  if (strcmp (r->type, "windows") == 0 && inspect_windows (g, r) == -1)
     return -1;
   return get_mounts (g, dev, &r->mounts);
 }
@@ -186,6 +233,8 @@ guest_roots_free (guest_root_vector *roots)
     struct guest_root *r = &roots->ptr[i];
     free (r->device); free (r->type); free (r->distro); free (r->product);
     free (r->package_format); free (r->hostname);
+    free (r->arch); free (r->systemroot); free (r->control_set);
+    free (r->system_hive); free (r->software_hive); free (r->build);
     for (j = 0; j < r->mounts.len; j++) {
       free (r->mounts.ptr[j].mountpoint);
       free (r->mounts.ptr[j].device);

@@ -29,6 +29,13 @@ struct guest_root {
   char *package_format;       /* "deb", "rpm", ... */
   char *hostname;
   guest_mount_vector mounts;  /* sorted: parents before children */
+  /* Windows roots only (NULL otherwise): */
+  char *arch;                 /* "x86_64", "i386" (of System32\cmd.exe) */
+  char *systemroot;           /* "/Windows", as libguestfs resolved it */
+  char *control_set;          /* "ControlSet002": SYSTEM's Select\Current */
+  char *system_hive;          /* "/Windows/System32/config/SYSTEM" */
+  char *software_hive;
+  char *build;                /* SOFTWARE CurrentBuildNumber, "7601"; "" if absent */
 };
 DEFINE_VECTOR_TYPE (guest_root_vector, struct guest_root);
 

@@ -1,35 +1,55 @@
 /* export.c: `ferry export` — package disk images and VM settings (from
- * options or a libvirt domain) as an OVA or a XenServer XVA. */
+ * options, a libvirt domain or another package) as an OVA, a XenServer
+ * XVA or a libvirt domain directory. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "common/checked.h"
 #include "common/cleanup.h"
 #include "common/error.h"
+#include "common/fullrw.h"
 #include "common/ids.h"
 #include "common/json.h"
 #include "common/outfile.h"
 #include "common/progress.h"
 #include "common/strbuf.h"
+#include "image/copy.h"
 #include "ova/libvirt.h"
+#include "ova/ova-read.h"
 #include "ova/ova-write.h"
+#include "ova/xva-read.h"
 #include "ova/xva-write.h"
 #include "p2v/usedmap.h"
 
 static const char usage_text[] =
   "usage: ferry export IMAGE... -o OUT.ova|OUT.xva [options]\n"
-  "       ferry export --from-libvirt DOMAIN.xml -o OUT.ova|OUT.xva [options]\n\n"
+  "       ferry export --from-libvirt DOMAIN.xml -o OUT.ova|OUT.xva [options]\n"
+  "       ferry export --from PACKAGE -o OUT.ova|OUT.xva [options]\n"
+  "       ferry export ... --to libvirt|libvirt-xen -o DIR [options]\n\n"
   "Package disk images and a VM definition as an OVA (OVF + disks + SHA\n"
-  "manifest) or a XenServer XVA.  Disks are streamed into the package:\n"
+  "manifest), a XenServer XVA, or a libvirt domain (DIR with qcow2 disks\n"
+  "and NAME.xml).  Disks are streamed into the package:\n"
   "ext2/3/4 partitions by their used blocks (free blocks become zeros),\n"
   "swap by its header, the rest with zero blocks skipped.\n\n"
-  "  -o OUT                 OUT.ova or OUT.xva (the kind is the extension)\n"
+  "  -o OUT                 OUT.ova or OUT.xva (the kind is the extension),\n"
+  "                         or a new directory DIR with --to\n"
+  "  --to libvirt|libvirt-xen  a libvirt KVM or Xen (libxl) domain in DIR\n"
   "  --flavour F            vmware (default), virtualbox or xenserver (OVA)\n"
   "  --from-libvirt FILE    VM settings and disks from a domain XML\n"
+  "  --from PACKAGE         the VM and its disks from an OVA (tar, gzip/xz\n"
+  "                         tar or directory) or an XVA, verified first;\n"
+  "                         the options below override its settings\n"
   "  --name NAME            VM name (default: OUT without extension)\n"
   "  --cpus N               virtual CPUs (default 1)\n"
   "  --memory MIB           memory in MiB (default 1024)\n"
@@ -38,7 +58,8 @@ static const char usage_text[] =
   "                         ubuntu64, rhel64, sles64, windows64\n"
   "  --nic [MAC][,network=NET][,model=M]   a NIC (repeatable); without a\n"
   "                         MAC one is generated with the flavour's prefix;\n"
-  "                         default: one NIC\n"
+  "                         default: one NIC; with --from they replace the\n"
+  "                         package's NICs\n"
   "  --all-blocks           copy every non-zero block, ignoring filesystems\n"
   "  --manifest sha256|sha1 manifest hash (default sha256)\n"
   "  --sign KEY --cert CERT sign the manifest (OVA only): NAME.cert holds\n"
@@ -48,11 +69,12 @@ static const char usage_text[] =
   "  --json                 print a JSON summary on stdout\n";
 
 struct export_args {
-  const char *output, *from_libvirt, *name;
+  const char *output, *from_libvirt, *from_pkg, *name, *to;
   const char *sign_key, *sign_cert;
   enum ovf_flavour flavour;
-  bool xva, all_blocks, json, quiet, force;
-  bool has_cpus, has_memory, has_firmware, has_os, has_flavour;
+  enum libvirt_flavour lv;      /* with `libvirt` */
+  bool xva, libvirt, all_blocks, json, quiet, force;
+  bool has_cpus, has_memory, has_firmware, has_os, has_flavour, has_manifest;
   struct vm opt;                /* cpus, memory, firmware, os from options */
   enum hash_kind manifest;
   char *nics[VM_MAX_NICS];
@@ -68,6 +90,12 @@ struct export_job {
   struct usedmap maps[VM_MAX_DISKS];
   size_t n_open;
   struct ova_signer *signer;
+  struct ova_pkg pkg;           /* --from: the package read */
+  char *final;                  /* absolute OUT or DIR (staged outputs) */
+  char *stage;                  /* private directory beside it; NULL: none */
+  char *paths[VM_MAX_DISKS];    /* libvirt: final absolute disk paths */
+  uint64_t written[VM_MAX_DISKS];   /* libvirt: bytes written per disk */
+  char *descriptor;             /* libvirt: final path of NAME.xml */
 };
 
 /* ---- options ----------------------------------------------------------- */
@@ -101,6 +129,12 @@ parse_value (struct export_args *a, int c, const char *v)
     if (strcmp (v, "sha256") && strcmp (v, "sha1"))
       return cmd_usage_error ("export", "--manifest: sha256 or sha1");
     a->manifest = strcmp (v, "sha1") == 0 ? HASH_SHA1 : HASH_SHA256;
+    a->has_manifest = true; return 0;
+  case 'T':
+    if (strcmp (v, "libvirt") && strcmp (v, "libvirt-xen"))
+      return cmd_usage_error ("export", "--to: libvirt or libvirt-xen");
+    a->to = v; a->libvirt = true;
+    a->lv = strcmp (v, "libvirt-xen") == 0 ? LIBVIRT_XEN : LIBVIRT_KVM;
     return 0;
   case 'f':
     if (ovf_flavour_parse (v, &a->flavour) == -1)
@@ -117,6 +151,8 @@ parse_opts (int argc, char **argv, struct export_args *a)
     { "flavour", required_argument, NULL, 'f' },
     { "flavor", required_argument, NULL, 'f' },
     { "from-libvirt", required_argument, NULL, 'L' },
+    { "from", required_argument, NULL, 'P' },
+    { "to", required_argument, NULL, 'T' },
     { "name", required_argument, NULL, 'N' },
     { "cpus", required_argument, NULL, 'C' },
     { "memory", required_argument, NULL, 'M' },
@@ -139,6 +175,7 @@ parse_opts (int argc, char **argv, struct export_args *a)
     switch (c) {
     case 'o': a->output = optarg; break;
     case 'L': a->from_libvirt = optarg; break;
+    case 'P': a->from_pkg = optarg; break;
     case 'N': a->name = optarg; break;
     case 'K': a->sign_key = optarg; break;
     case 'R': a->sign_cert = optarg; break;
@@ -162,6 +199,36 @@ parse_opts (int argc, char **argv, struct export_args *a)
   return 0;
 }
 
+/* Exactly one source: images, a domain XML or a package. */
+static int
+check_sources (const struct export_args *a)
+{
+  if ((a->n_images > 0) + (a->from_libvirt != NULL) + (a->from_pkg != NULL)
+      != 1)
+    return cmd_usage_error ("export", "give one of IMAGE..., "
+                            "--from-libvirt FILE or --from PACKAGE");
+  if (a->n_images > VM_MAX_DISKS)
+    return cmd_usage_error ("export", "too many images (limit %d)",
+                            VM_MAX_DISKS);
+  return 0;
+}
+
+/* --to libvirt makes a directory: package-only options contradict it. */
+static int
+check_libvirt_args (const struct export_args *a)
+{
+  if (str_has_suffix (a->output, ".ova") || str_has_suffix (a->output, ".xva"))
+    return cmd_usage_error ("export", "--to %s makes a directory, not the "
+                            "package '%s'", a->to, a->output);
+  if (a->has_flavour || a->has_manifest || a->sign_key || a->sign_cert)
+    return cmd_usage_error ("export", "--flavour, --manifest and --sign are "
+                            "for packages, not --to %s", a->to);
+  if (a->force)
+    return cmd_usage_error ("export", "--to %s makes a new directory: "
+                            "--force does not apply", a->to);
+  return check_sources (a);
+}
+
 static int
 parse_args (int argc, char **argv, struct export_args *a)
 {
@@ -176,10 +243,12 @@ parse_args (int argc, char **argv, struct export_args *a)
   a->n_images = argc - optind;
   if (a->output == NULL)
     return cmd_usage_error ("export", "no output given (-o OUT.ova)");
+  if (a->libvirt)
+    return check_libvirt_args (a);
   a->xva = str_has_suffix (a->output, ".xva");
   if (!a->xva && !str_has_suffix (a->output, ".ova"))
     return cmd_usage_error ("export", "'%s': the output must end in .ova "
-                            "or .xva", a->output);
+                            "or .xva (or give --to libvirt)", a->output);
   if (a->xva && a->has_flavour && a->flavour != OVF_XENSERVER)
     return cmd_usage_error ("export", "an XVA has no flavour but xenserver");
   if ((a->sign_key != NULL) != (a->sign_cert != NULL))
@@ -188,25 +257,175 @@ parse_args (int argc, char **argv, struct export_args *a)
   if (a->xva && a->sign_key)
     return cmd_usage_error ("export", "only an OVA can be signed "
                             "(--sign), not an XVA");
-  if ((a->n_images > 0) == (a->from_libvirt != NULL))
-    return cmd_usage_error ("export", "give either IMAGE... or "
-                            "--from-libvirt FILE");
-  if (a->n_images > VM_MAX_DISKS)
-    return cmd_usage_error ("export", "too many images (limit %d)",
-                            VM_MAX_DISKS);
+  return check_sources (a);
+}
+
+/* ---- the staging directory --------------------------------------------- */
+
+/* A package's disks are extracted, and a libvirt DIR is built, in a
+ * private directory ".BASE.ferry-export-PID" beside the output; the
+ * output appears only when complete, and everything else goes with the
+ * directory on success, failure or signal.  (The same machinery as
+ * cmd/import.c's; see the report about moving it to lib/common.) */
+
+/* The staging directory, for the signal handler: fixed storage, set before
+ * the directory exists, so the handler needs no allocation. */
+static char stage_sig[PATH_MAX];
+
+/* Remove the staging directory and every file in it, using
+ * async-signal-safe calls only. */
+static void
+remove_stage_now (const char *stage)
+{
+  char buf[4096] __attribute__ ((aligned (8)));
+  int fd, pass;
+  ssize_t n;
+
+  fd = open (stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd == -1)
+    return;
+  /* Unlinking while reading may hide entries: scan until none is left. */
+  for (pass = 0; pass < 16; pass++) {
+    bool removed = false;
+    lseek (fd, 0, SEEK_SET);
+    while ((n = getdents64 (fd, buf, sizeof buf)) > 0) {
+      ssize_t off;
+      for (off = 0; off < n; ) {
+        struct dirent64 *d = (struct dirent64 *) (buf + off);
+        off += d->d_reclen;
+        if (strcmp (d->d_name, ".") && strcmp (d->d_name, "..") &&
+            unlinkat (fd, d->d_name, 0) == 0)
+          removed = true;
+      }
+    }
+    if (!removed)
+      break;
+  }
+  close (fd);
+  rmdir (stage);
+}
+
+static void
+on_signal (int sig)
+{
+  if (stage_sig[0])
+    remove_stage_now (stage_sig);
+  signal (sig, SIG_DFL);
+  raise (sig);
+}
+
+/* Ctrl-C, SIGTERM and SIGHUP remove the staging directory.  The package
+ * writers' own temporaries are inside it, so outfile.h's handler (which
+ * this replaces) has nothing left to do. */
+static void
+install_stage_handler (const char *stage)
+{
+  struct sigaction sa;
+
+  snprintf (stage_sig, sizeof stage_sig, "%s", stage);
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigfillset (&sa.sa_mask);
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGHUP, &sa, NULL);
+}
+
+/* OUT made absolute (a domain XML names disks by absolute path) and the
+ * staging directory beside it.  An existing OUT is refused unless it is
+ * a package replaced with --force. */
+static int
+make_stage (const struct export_args *a, struct export_job *job)
+{
+  CLEANUP_FREE char *c1 = xstrdup (a->output), *c2 = xstrdup (a->output);
+  char parent[PATH_MAX];
+  const char *base;
+
+  if (c1 == NULL || c2 == NULL)
+    return -1;
+  base = basename (c2);
+  if (!strcmp (base, "/") || !strcmp (base, ".") || !strcmp (base, ".."))
+    return error_set ("export: '%s': not a name for a new output",
+                      a->output);
+  if (!a->force && (access (a->output, F_OK) == 0 || errno != ENOENT))
+    return error_set ("export: '%s': already exists", a->output);
+  if (realpath (dirname (c1), parent) == NULL)
+    return error_errno ("export: '%s'", a->output);
+  job->final = xasprintf ("%s/%s", strcmp (parent, "/") ? parent : "", base);
+  job->stage = xasprintf ("%s/.%s.ferry-export-%ld", parent, base,
+                          (long) getpid ());
+  if (job->final == NULL || job->stage == NULL)
+    return -1;
+  if (strlen (job->stage) >= sizeof stage_sig)
+    return error_set ("export: '%s': path too long", a->output);
+  install_stage_handler (job->stage);
+  /* A package's staging stays private; a libvirt DIR is the output. */
+  if (mkdir (job->stage, a->libvirt ? 0755 : 0700) == -1) {
+    stage_sig[0] = '\0';
+    free (job->stage);
+    job->stage = NULL;
+    return error_errno ("export: '%s'", a->output);
+  }
   return 0;
+}
+
+static int
+fsync_path (const char *path, int flags)
+{
+  CLEANUP_CLOSE int fd = open (path, flags | O_RDONLY | O_CLOEXEC);
+
+  if (fd == -1 || fsync (fd) == -1)
+    return error_errno ("export: fsync '%s'", path);
+  return 0;
+}
+
+/* Where the package is written: inside the staging directory when there
+ * is one, so that its temporary goes with it. */
+static char *
+package_path (const struct export_args *a, const struct export_job *job)
+{
+  CLEANUP_FREE char *c = xstrdup (a->output);
+
+  if (job->stage == NULL)
+    return xstrdup (a->output);
+  return c ? xasprintf ("%s/%s", job->stage, basename (c)) : NULL;
+}
+
+/* Move the staged output into place: the package file (replacing OUT only
+ * with --force), or the whole directory (never replacing anything). */
+static int
+commit_stage (const struct export_args *a, struct export_job *job)
+{
+  CLEANUP_FREE char *c = xstrdup (job->final);
+  CLEANUP_FREE char *pkg = a->libvirt ? NULL : package_path (a, job);
+  const char *from = a->libvirt ? job->stage : pkg;
+
+  if (c == NULL || from == NULL)
+    return -1;
+  if (a->libvirt && fsync_path (job->stage, O_DIRECTORY) == -1)
+    return -1;
+  if (renameat2 (AT_FDCWD, from, AT_FDCWD, job->final,
+                 a->force ? 0 : RENAME_NOREPLACE) == -1)
+    return error_errno ("export: '%s'", job->final);
+  if (a->libvirt) {
+    stage_sig[0] = '\0';        /* the name is gone: nothing to remove */
+    free (job->stage);
+    job->stage = NULL;
+  }
+  return fsync_path (dirname (c), O_DIRECTORY);
 }
 
 /* ---- the VM ------------------------------------------------------------ */
 
-/* Member names are built from the output's name: keep it tar- and
+/* Member names are built from the output's name (a package's without
+ * its ".ova"/".xva", or the libvirt directory's): keep it tar- and
  * shell-friendly and short enough for one tar header. */
 static void
-make_stem (const char *output, char *stem, size_t len)
+make_stem (const char *output, bool strip_ext, char *stem, size_t len)
 {
   CLEANUP_FREE char *copy = xstrdup (output);
   const char *base = copy ? basename (copy) : "vm";
-  size_t i, n = strlen (base) - 4;      /* minus ".ova" */
+  size_t i, n = strlen (base) - (strip_ext ? 4 : 0);
 
   if (n >= len)
     n = len - 1;
@@ -220,11 +439,22 @@ make_stem (const char *output, char *stem, size_t len)
     stem[0] = '_';
 }
 
+/* Whether the output is a Xen guest (its disks on the xen bus). */
+static bool
+xen_output (const struct export_args *a)
+{
+  if (a->libvirt)
+    return a->lv == LIBVIRT_XEN;
+  return a->xva || a->flavour == OVF_XENSERVER;
+}
+
 static enum vm_bus
 default_bus (const struct export_args *a)
 {
-  if (a->xva || a->flavour == OVF_XENSERVER)
+  if (xen_output (a))
     return VM_BUS_XEN;
+  if (a->libvirt)
+    return VM_BUS_VIRTIO;
   return a->flavour == OVF_VIRTUALBOX ? VM_BUS_SATA : VM_BUS_SCSI;
 }
 
@@ -293,6 +523,15 @@ read_small_file (const char *path, size_t max, struct strbuf *sb)
   return 0;
 }
 
+static void
+apply_overrides (const struct export_args *a, struct vm *vm)
+{
+  if (a->has_cpus) vm->cpus = a->opt.cpus;
+  if (a->has_memory) vm->memory_mib = a->opt.memory_mib;
+  if (a->has_firmware) vm->firmware = a->opt.firmware;
+  if (a->has_os) vm->os = a->opt.os;
+}
+
 static int
 vm_from_libvirt (const struct export_args *a, struct vm *vm)
 {
@@ -311,10 +550,42 @@ vm_from_libvirt (const struct export_args *a, struct vm *vm)
   for (i = 0; i < a->n_nics; i++)
     if (nic_option (vm, a->nics[i]) == -1)
       return -1;
-  if (a->has_cpus) vm->cpus = a->opt.cpus;
-  if (a->has_memory) vm->memory_mib = a->opt.memory_mib;
-  if (a->has_firmware) vm->firmware = a->opt.firmware;
-  if (a->has_os) vm->os = a->opt.os;
+  apply_overrides (a, vm);
+  return 0;
+}
+
+/* The package's VM and disks move into the job: the disks are already
+ * extracted into the staging directory and unlinked (ova-read.h).  Its
+ * UUID and MACs are kept; options override the rest, --nic replaces the
+ * NICs.  Disks move to the bus of a Xen output, or off the xen bus for
+ * any other. */
+static int
+vm_from_package (const struct export_args *a, struct export_job *job)
+{
+  struct vm *vm = &job->vm;
+  size_t i;
+
+  if ((xva_probe (a->from_pkg)
+       ? xva_read (a->from_pkg, job->stage, &job->pkg)
+       : ova_read (a->from_pkg, job->stage, &job->pkg)) == -1)
+    return -1;
+  vm_free (vm);
+  *vm = job->pkg.vm;
+  vm_init (&job->pkg.vm);
+  for (i = 0; i < vm->disks.len; i++)
+    if (xen_output (a) || vm->disks.ptr[i].bus == VM_BUS_XEN)
+      vm->disks.ptr[i].bus = default_bus (a);
+  if (a->n_nics > 0) {
+    for (i = 0; i < vm->nics.len; i++) {
+      free (vm->nics.ptr[i].network);
+      free (vm->nics.ptr[i].model);
+    }
+    vm->nics.len = 0;
+  }
+  for (i = 0; i < a->n_nics; i++)
+    if (nic_option (vm, a->nics[i]) == -1)
+      return -1;
+  apply_overrides (a, vm);
   return 0;
 }
 
@@ -322,12 +593,15 @@ vm_from_libvirt (const struct export_args *a, struct vm *vm)
 static const uint8_t *const prefix_xen = MAC_PREFIX_XEN;
 static const uint8_t *const prefix_vmware = MAC_PREFIX_VMWARE;
 static const uint8_t *const prefix_vbox = MAC_PREFIX_VIRTUALBOX;
+static const uint8_t *const prefix_kvm = MAC_PREFIX_KVM;
 
 static const uint8_t *
 mac_prefix (const struct export_args *a)
 {
-  if (a->xva || a->flavour == OVF_XENSERVER)
+  if (xen_output (a))
     return prefix_xen;
+  if (a->libvirt)
+    return prefix_kvm;
   return a->flavour == OVF_VIRTUALBOX ? prefix_vbox : prefix_vmware;
 }
 
@@ -357,9 +631,16 @@ fill_macs (const struct export_args *a, struct vm *vm)
 static int
 build_vm (const struct export_args *a, struct export_job *job)
 {
-  make_stem (a->output, job->stem, sizeof job->stem);
-  if ((a->from_libvirt ? vm_from_libvirt (a, &job->vm)
-       : vm_from_options (a, &job->vm)) == -1)
+  int r;
+
+  make_stem (a->output, !a->libvirt, job->stem, sizeof job->stem);
+  if (a->from_pkg)
+    r = vm_from_package (a, job);
+  else if (a->from_libvirt)
+    r = vm_from_libvirt (a, &job->vm);
+  else
+    r = vm_from_options (a, &job->vm);
+  if (r == -1)
     return -1;
   if (a->name || job->vm.name == NULL) {
     free (job->vm.name);
@@ -378,7 +659,7 @@ static int
 open_disk (const struct export_args *a, struct export_job *job, size_t i)
 {
   struct vm_disk *d = &job->vm.disks.ptr[i];
-  const char *fmt = a->xva ? "raw"
+  const char *fmt = a->libvirt ? "qcow2" : a->xva ? "raw"
     : a->flavour == OVF_XENSERVER ? "vhd" : "vmdk";
   char *name = xasprintf ("%s-disk%zu.%s", job->stem, i + 1, fmt);
   struct image *src;
@@ -389,7 +670,11 @@ open_disk (const struct export_args *a, struct export_job *job, size_t i)
     free (name);
     return error_set ("disk %zu has no source file", i + 1);
   }
-  src = image_open (d->file, 0);
+  if (a->from_pkg) {            /* the package's extracted disk, moved */
+    src = job->pkg.disks[i];
+    job->pkg.disks[i] = NULL;
+  } else
+    src = image_open (d->file, 0);
   if (src == NULL) {
     free (name);
     return -1;
@@ -432,6 +717,85 @@ job_free (struct export_job *job)
   }
   vm_free (&job->vm);
   ova_signer_free (job->signer);
+  ova_pkg_free (&job->pkg);
+  if (job->stage)
+    remove_stage_now (job->stage);
+  stage_sig[0] = '\0';
+  for (i = 0; i < VM_MAX_DISKS; i++)
+    free (job->paths[i]);
+  free (job->descriptor);
+  free (job->stage);
+  free (job->final);
+}
+
+/* ---- libvirt ----------------------------------------------------------- */
+
+static int
+write_file (const char *path, const char *data, size_t len)
+{
+  int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+  if (fd == -1)
+    return error_errno ("export: '%s'", path);
+  if (full_pwrite (fd, data, len, 0, path) == -1 ||
+      (fsync (fd) == -1 && error_errno ("export: '%s'", path))) {
+    close (fd);
+    return -1;
+  }
+  if (close (fd) == -1)
+    return error_errno ("export: '%s'", path);
+  return 0;
+}
+
+/* Disk i becomes DIR/STEM-diskN.qcow2, through the copy engine with the
+ * used-block mask (or every non-zero block with --all-blocks). */
+static int
+convert_disk (const struct export_args *a, struct export_job *job, size_t i)
+{
+  const char *file = job->vm.disks.ptr[i].file;
+  CLEANUP_FREE char *tmp = xasprintf ("%s/%s", job->stage, file);
+  struct image_create_opts co = { .subformat = NULL };
+  struct copy_opts po = { .label = job->in[i].src->path,
+                          .quiet = a->quiet || a->json,
+                          .mask = job->in[i].mask };
+  struct copy_stats st = { .bytes_read = 0 };
+  int r;
+
+  if (tmp == NULL)
+    return -1;
+  r = image_convert (job->in[i].src, "qcow2", tmp, &co, &po, false, &st);
+  free (st.bad.ptr);
+  if (r == -1)
+    return error_prefix ("export: '%s': ", file);
+  if (st.bytes_bad)
+    return error_set ("export: '%s': unreadable ranges", file);
+  job->written[i] = st.bytes_written;
+  job->paths[i] = xasprintf ("%s/%s", job->final, file);
+  return job->paths[i] ? 0 : -1;
+}
+
+/* DIR/NAME.xml naming the disks by their final absolute paths. */
+static int
+write_libvirt (const struct export_args *a, struct export_job *job)
+{
+  struct strbuf xml = STRBUF_INIT;
+  char stem[64];
+  CLEANUP_FREE char *path = NULL;
+  size_t i;
+  int r = -1;
+
+  for (i = 0; i < job->vm.disks.len; i++)
+    if (convert_disk (a, job, i) == -1)
+      return -1;
+  make_stem (job->vm.name, false, stem, sizeof stem);
+  path = xasprintf ("%s/%s.xml", job->stage, stem);
+  job->descriptor = xasprintf ("%s/%s.xml", job->final, stem);
+  if (path && job->descriptor &&
+      libvirt_write (&job->vm, a->lv, (const char *const *) job->paths,
+                     &xml) == 0)
+    r = write_file (path, xml.buf, xml.len);
+  strbuf_release (&xml);
+  return r;
 }
 
 /* ---- reporting --------------------------------------------------------- */
@@ -474,16 +838,35 @@ json_xva (struct json *j, const struct xva_result *r)
 }
 
 static void
-print_json (const struct export_args *a, const struct ova_result *ova,
-            const struct xva_result *xva)
+json_libvirt (struct json *j, const struct export_job *job)
+{
+  size_t i;
+
+  json_key_string (j, "domain", job->descriptor);
+  json_key (j, "disks");
+  json_array_begin (j);
+  for (i = 0; i < job->vm.disks.len; i++) {
+    json_object_begin (j);
+    json_key_string (j, "path", job->paths[i]);
+    json_key_uint (j, "bytes_written", job->written[i]);
+    json_object_end (j);
+  }
+  json_array_end (j);
+}
+
+static void
+print_json (const struct export_args *a, const struct export_job *job,
+            const struct ova_result *ova, const struct xva_result *xva)
 {
   struct json j;
 
   json_init (&j, stdout);
   json_object_begin (&j);
   json_key_string (&j, "output", a->output);
-  json_key_string (&j, "package", a->xva ? "xva" : "ova");
-  if (a->xva)
+  json_key_string (&j, "package", a->libvirt ? a->to : a->xva ? "xva" : "ova");
+  if (a->libvirt)
+    json_libvirt (&j, job);
+  else if (a->xva)
     json_xva (&j, xva);
   else {
     json_key_string (&j, "flavour", ovf_flavour_name (a->flavour));
@@ -498,12 +881,20 @@ print_json (const struct export_args *a, const struct ova_result *ova,
 }
 
 static void
-print_text (const struct export_args *a, const struct ova_result *ova,
-            const struct xva_result *xva)
+print_text (const struct export_args *a, const struct export_job *job,
+            const struct ova_result *ova, const struct xva_result *xva)
 {
   char sz[32];
   size_t i;
 
+  if (a->libvirt) {
+    for (i = 0; i < job->vm.disks.len; i++) {
+      format_bytes (sz, sizeof sz, job->written[i]);
+      fprintf (stderr, "export: %-40s %10s\n", job->paths[i], sz);
+    }
+    fprintf (stderr, "export: %s (%s)\n", job->descriptor, job->vm.name);
+    return;
+  }
   if (a->xva) {
     for (i = 0; i < xva->n_disks; i++)
       fprintf (stderr, "export: %s: %llu chunks stored, %llu zero chunks "
@@ -531,20 +922,33 @@ run (const struct export_args *a, struct export_job *job)
                                .quiet = a->quiet || a->json };
   static struct ova_result ova;
   static struct xva_result xva;
+  CLEANUP_FREE char *path = NULL;
 
   if (a->sign_key &&
       (job->signer = ova_signer_load (a->sign_key, a->sign_cert)) == NULL)
     return -1;
   oo.signer = job->signer;
+  if ((a->from_pkg || a->libvirt) && make_stage (a, job) == -1)
+    return -1;
   if (build_vm (a, job) == -1 || open_disks (a, job) == -1)
     return -1;
-  if ((a->xva ? xva_write (a->output, &job->vm, job->in, &xo, &xva)
-       : ova_write (a->output, &job->vm, job->in, &oo, &ova)) == -1)
+  if (a->libvirt) {
+    if (write_libvirt (a, job) == -1)
+      return -1;
+  } else {
+    /* Inside the staging directory the package's own name is new. */
+    oo.overwrite = xo.overwrite = a->force && job->stage == NULL;
+    if ((path = package_path (a, job)) == NULL ||
+        (a->xva ? xva_write (path, &job->vm, job->in, &xo, &xva)
+         : ova_write (path, &job->vm, job->in, &oo, &ova)) == -1)
+      return -1;
+  }
+  if (job->stage && commit_stage (a, job) == -1)
     return -1;
   if (a->json)
-    print_json (a, &ova, &xva);
+    print_json (a, job, &ova, &xva);
   else if (!a->quiet)
-    print_text (a, &ova, &xva);
+    print_text (a, job, &ova, &xva);
   return 0;
 }
 

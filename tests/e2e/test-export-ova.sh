@@ -149,7 +149,7 @@ qemu_compare "$t/data.img" "$t/x/web-disk2.vmdk"
 expect_fail "already exists" "$FERRY" export -q "$t/disk.img" -o "$t/vmware.ova"
 expect_fail "must end in .ova or .xva" "$FERRY" export -q "$t/disk.img" -o "$t/x.tar"
 expect_fail "not a MAC address" "$FERRY" export -q "$t/disk.img" -o "$t/n.ova" --nic 11:22
-expect_fail "either IMAGE" "$FERRY" export -q "$t/disk.img" --from-libvirt "$t/dom.xml" -o "$t/n.ova"
+expect_fail "give one of IMAGE" "$FERRY" export -q "$t/disk.img" --from-libvirt "$t/dom.xml" -o "$t/n.ova"
 [ ! -e "$t/n.ova" ] || fail "a refused export left an output"
 
 # Ctrl-C / SIGTERM: no output, no temporary (needs a slow source).

@@ -2,8 +2,9 @@
 # `ferry import` of OVA packages: every flavour `ferry export --all-blocks`
 # writes comes back bit-identical as qcow2 (and raw) with a valid libvirt
 # domain that keeps UUID and MACs (--new-identity replaces them with
-# 52:54:00 MACs); gzip- and xz-compressed tars, an unpacked directory and a
-# package made by hand with qemu-img + tar import too; the hostile corpus
+# 52:54:00 MACs); gzip- and xz-compressed tars, an unpacked directory and
+# packages made by hand with qemu-img + tar in the VirtualBox, VMware
+# (also gzip-compressed) and XenCenter shapes import too; the hostile corpus
 # of tests/data/gen-hostile-ova.sh and a truncated archive are each
 # refused with one line, leaving no output directory behind.
 source "$(dirname "$0")/../functions.sh"
@@ -103,6 +104,54 @@ sed -e 's/ubuntu2204-disk001.vmdk/hand-disk1.vmdk/' \
  tar cf "$t/hand.ova" hand.ovf hand.mf hand-disk1.vmdk)
 import_ok "$t/hand.ova" "$t/out-hand"
 qemu_compare "$t/disk.img" "$t/out-hand"/*.qcow2
+
+# xml_has XML STRING: the domain must hold STRING.
+xml_has () { grep -qF -- "$2" "$1" || fail "'$1' lacks $2"; }
+
+# VMware-shaped, made with real tools: ovftool's OVF (vmx-13, lsilogic
+# SCSI disk, VmxNet3 NIC, vmw:Config firmware=efi), a streamOptimized
+# VMDK from qemu-img, a SHA256 manifest; members in ovftool's order.
+v=$t/vmw; mkdir "$v"
+qemu-img convert -f raw -O vmdk -o subformat=streamOptimized,adapter_type=lsilogic \
+    "$t/disk.img" "$v/centos7-app-disk1.vmdk"
+sed -e "s/ovf:size=\"912384512\"/ovf:size=\"$(stat -c %s "$v/centos7-app-disk1.vmdk")\"/" \
+    -e 's/ovf:capacity="20" ovf:capacityAllocationUnits="byte \* 2^30"/ovf:capacity="40" ovf:capacityAllocationUnits="byte * 2^20"/' \
+    "$TESTS_DIR/data/ovf/vmware-lsilogic.ovf" > "$v/centos7-app.ovf"
+grep -q 'ovf:capacity="40"' "$v/centos7-app.ovf" || fail "vmware: sed did not apply"
+(cd "$v" && for f in centos7-app.ovf centos7-app-disk1.vmdk; do
+     echo "SHA256($f)= $(sha256sum < "$f" | cut -d' ' -f1)"; done > centos7-app.mf &&
+ tar cf "$t/vmw.ova" centos7-app.ovf centos7-app.mf centos7-app-disk1.vmdk &&
+ tar czf "$t/vmw-gz.ova" centos7-app.ovf centos7-app.mf centos7-app-disk1.vmdk)
+for p in vmw vmw-gz; do
+    import_ok "$t/$p.ova" "$t/out-$p"
+    qemu_compare "$t/disk.img" "$t/out-$p/centos7-app-disk1.qcow2"
+    x="$t/out-$p/centos7-app.xml"
+    xml_has "$x" "<name>centos7-app</name>"
+    xml_has "$x" "<vcpu placement='static'>2</vcpu>"
+    xml_has "$x" "<memory unit='MiB'>2048</memory>"
+    xml_has "$x" "firmware='efi'"
+    [ "$(xml_macs "$x")" = "00:50:56:9a:4e:21" ] || fail "$p: MAC not kept"
+done
+
+# XenCenter-shaped: its OVF (hvm-3.0-unknown), a dynamic VHD from
+# qemu-img named after the VDI's UUID, a SHA1 manifest.
+x=$t/xc; mkdir "$x"; vdi=8c5a2e44-2f0b-4c8e-9d4e-6a1b2c3d4e5f
+qemu-img convert -f raw -O vpc -o subformat=dynamic "$t/disk.img" "$x/$vdi.vhd"
+vsize=$(qemu-img info --output=json "$x/$vdi.vhd" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["virtual-size"])')
+sed -e "s/ovf:size=\"2147996160\"/ovf:size=\"$(stat -c %s "$x/$vdi.vhd")\"/" \
+    -e "s/ovf:capacity=\"34359738368\"/ovf:capacity=\"$vsize\"/" \
+    "$TESTS_DIR/data/ovf/xencenter.ovf" > "$x/rocky9-db.ovf"
+grep -q "ovf:capacity=\"$vsize\"" "$x/rocky9-db.ovf" || fail "xencenter: sed did not apply"
+(cd "$x" && for f in rocky9-db.ovf $vdi.vhd; do
+     echo "SHA1($f)= $(sha1sum < "$f" | cut -d' ' -f1)"; done > rocky9-db.mf &&
+ tar cf "$t/xc.ova" rocky9-db.ovf rocky9-db.mf $vdi.vhd)
+import_ok "$t/xc.ova" "$t/out-xc"
+qemu_compare "$t/disk.img" "$t/out-xc/rocky9-db-disk1.qcow2"
+xml_has "$t/out-xc/rocky9-db.xml" "<name>rocky9-db</name>"
+xml_has "$t/out-xc/rocky9-db.xml" "<vcpu placement='static'>4</vcpu>"
+xml_has "$t/out-xc/rocky9-db.xml" "<memory unit='MiB'>8192</memory>"
+[ "$(xml_macs "$t/out-xc/rocky9-db.xml")" = "e2:14:6a:5c:09:d3" ] || fail "xencenter: MAC not kept"
 
 # The hostile corpus, and a truncated archive: refused, nothing left.
 "$TESTS_DIR/data/gen-hostile-ova.sh" "$t/bad" "$t/vmware.ova"

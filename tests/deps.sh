@@ -18,7 +18,7 @@ PACKAGES=(
     libhivex-bin libwin-hivex-perl ntfs-3g
     # the capture ISO (make iso) and its boot tests
     xorriso grub-pc-bin grub-efi-amd64-bin grub-common mtools dosfstools
-    squashfs-tools isolinux syslinux-common ovmf cpio
+    squashfs-tools isolinux syslinux-common ovmf cpio initramfs-tools-core
     # agent tests: TUI in tmux, SSH target on loopback
     tmux openssh-server openssh-client openssl sshfs
 )

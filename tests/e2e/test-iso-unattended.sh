@@ -1,0 +1,100 @@
+#!/bin/bash
+# An unattended capture on the ISO: the ISO's kernel and initramfs booted
+# directly (qemu -kernel/-initrd, the ISO as CD-ROM so live-boot finds the
+# squashfs) with ferry.* settings on the kernel command line, the reference
+# "physical" machine (tests/guests.sh debian12-ahci) attached read-only as
+# /dev/vda and an empty disk with one ext4 partition as the target
+# (/dev/vdb1).  The agent must capture vda to TARGET/NAME/NAME-vda.qcow2
+# without asking, write its status and report beside it and power the
+# machine off; the image must pass qemu-img check and hold the guest's
+# known files.  Runs once `ferry agent` exists (skips before).
+#
+# With FERRY_ISO_CONVERT=kvm the run also has ferry.convert=kvm (the
+# conversion runs inside the ISO: libguestfs under TCG inside TCG, tens of
+# minutes here, on real hardware with KVM a few) and the result must boot
+# on virtio-blk.
+source "$(dirname "$0")/../functions.sh"
+source "$(dirname "$0")/../iso.sh"
+source "$(dirname "$0")/../boot.sh"
+iso_requirements
+requires losetup mount qemu-img sfdisk mkfs.ext4
+agent_landed || { echo "SKIP: ferry agent does not exist yet"; exit 77; }
+
+src=$("$TESTS_DIR/guests.sh" "$BUILDDIR" debian12-ahci)
+iso=$(iso_build) || fail "the ISO does not build (boot-iso/build.sh)"
+t=$(mktmpdir)
+convert=${FERRY_ISO_CONVERT:-none}
+name=ref1
+
+iso_extract "$iso" /live/vmlinuz "$t/vmlinuz"
+iso_extract "$iso" /live/initrd.img "$t/initrd.img"
+
+# The target: 4 GiB sparse, MBR, one ext4 partition.
+tgt=$t/target.img
+truncate -s 4G "$tgt"
+echo 'start=2048, type=83' | sfdisk -q "$tgt"
+mkfs.ext4 -q -F -L ferry-target -E offset=1048576 "$tgt" $(( 4096 - 1 ))M
+src_sum=$(sha256sum "$src" | cut -d' ' -f1)
+
+cmdline="boot=live live-media-path=/live quiet console=ttyS0,115200n8 ferry.console=ttyS0"
+cmdline+=" ferry.disks=vda ferry.target=disk:/dev/vdb1 ferry.format=qcow2 ferry.name=$name"
+cmdline+=" ferry.convert=$convert ferry.ip=none ferry.post=poweroff ferry.yes"
+log=$BUILDDIR/boot-logs/iso-unattended.log
+mkdir -p "$(dirname "$log")"
+t0=$(date +%s)
+iso_boot "$iso" bios "$log" -kernel "$t/vmlinuz" -initrd "$t/initrd.img" -append "$cmdline" \
+    -drive "file=$src,format=raw,if=none,id=src,readonly=on" -device virtio-blk-pci,drive=src \
+    -drive "file=$tgt,format=raw,if=none,id=tgt" -device virtio-blk-pci,drive=tgt \
+    -no-reboot
+timeout=1500
+[ "$convert" = none ] || timeout=5400
+# The agent powers the machine off when done: qemu exits.
+for (( i = 0; i < timeout; i++ )); do
+    kill -0 "$_ISO_PID" 2>/dev/null || break
+    sleep 1
+done
+kill -0 "$_ISO_PID" 2>/dev/null && { iso_wait "$log" 'no such line' 1 || true; fail "no poweroff after ${timeout}s"; }
+iso_kill
+echo "unattended run: $(( $(date +%s) - t0 ))s"
+iso_log_has "$log" 'ferry-iso: starting ferry agent on ttyS0' || fail "the agent did not start"
+iso_log_has "$log" "ferry agent: done: 1 image" || fail "the agent did not finish the capture"
+[ "$(sha256sum "$src" | cut -d' ' -f1)" = "$src_sum" ] || fail "the source disk changed"
+
+# The result, read through a read-only loop device.
+mnt=$t/mnt
+mkdir -p "$mnt"
+loop=$(losetup --find --show --read-only --offset 1048576 "$tgt")
+cleanup_fn "losetup -d $loop"
+mount -o ro "$loop" "$mnt"
+cleanup_fn "umount '$mnt'"
+ls -lR "$mnt" >&2
+out=$mnt/$name
+[ -f "$out/ferry-status" ] || fail "no status file in the result"
+read -r status _ <"$out/ferry-status"
+[ "$status" = 0 ] || fail "the agent reports failure: $(cat "$out/ferry-status")"
+[ -s "$out/$name.json" ] || fail "no report $name.json"
+[ -s "$out/ferry-agent.log" ] || fail "no ferry-agent.log"
+img=$out/$name-vda.qcow2
+[ -f "$img" ] || fail "no image $img"
+qemu-img check "$img" || fail "qemu-img check fails on the captured image"
+[ "$(qemu-img info --output=json "$img" | sed -n 's/.*"virtual-size": *\([0-9]*\).*/\1/p')" = \
+  "$(stat -c %s "$src")" ] || fail "the image's size is not the source's"
+
+# The guest's known files, in the captured filesystem.
+raw=$t/captured.raw
+qemu-img convert -O raw "$img" "$raw"
+gmnt=$t/guest
+mkdir -p "$gmnt"
+# (by offset: partition device nodes need udev, which a container may lack)
+p1=$(sfdisk -d "$raw" | awk -F'[=,]' '/start=/ { print $2 + 0; exit }')
+[ -n "$p1" ] && [ "$p1" -gt 0 ] || fail "no partition in the captured disk"
+gloop=$(losetup --find --show --read-only --offset $(( p1 * 512 )) "$raw")
+cleanup_fn "losetup -d $gloop"
+mount -o ro "$gloop" "$gmnt"
+cleanup_fn "umount '$gmnt'"
+(cd "$gmnt" && sha256sum -c --quiet "${src%.img}.sha256") || fail "the captured files differ"
+
+if [ "$convert" = kvm ]; then
+    boot_guest "$img" virtio || fail "the converted capture does not boot on virtio-blk"
+fi
+echo "PASS"

@@ -25,6 +25,11 @@ static const char usage_text[] =
   "with all-zero blocks skipped.  With one SOURCE, OUTPUT is the image file;\n"
   "with several, OUTPUT is a directory receiving one image per source.\n\n"
   "  -O FORMAT          vhd (default), vmdk, qcow2 or raw\n"
+  "  --convert TARGET   kvm or xen: convert the guest on the way (one\n"
+  "                     SOURCE); the source is still only read: the\n"
+  "                     changes go to a temporary overlay copied into\n"
+  "                     OUTPUT with the used blocks\n"
+  "  --root DEV         the root to convert when there are several\n"
   "  --opt KEY=VALUE    image options, as `ferry copy -o`\n"
   "  --all-blocks       copy every non-zero block, ignoring filesystems\n"
   "  --strict           stop at the first unreadable sector\n"
@@ -48,6 +53,8 @@ parse_opts (int argc, char **argv, struct capture_args *a)
 {
   static const struct option longopts[] = {
     { "opt", required_argument, NULL, 'p' },
+    { "convert", required_argument, NULL, 'C' },
+    { "root", required_argument, NULL, 'r' },
     { "all-blocks", no_argument, NULL, 'A' },
     { "strict", no_argument, NULL, 'S' },
     { "retries", required_argument, NULL, 'R' },
@@ -69,6 +76,8 @@ parse_opts (int argc, char **argv, struct capture_args *a)
         return cmd_usage_error ("capture", "%s", error_get ());
       break;
     case 'A': a->opts.all_blocks = true; break;
+    case 'C': a->opts.convert = optarg; break;
+    case 'r': a->opts.root = optarg; break;
     case 'S': a->opts.strict = true; break;
     case 'R':
       if (cmd_parse_uint (optarg, 100, &n) == -1)
@@ -105,6 +114,14 @@ parse_args (int argc, char **argv, struct capture_args *a)
     a->opts.format = "vhd";
   if (image_format_by_name (a->opts.format) == NULL)
     return cmd_usage_error ("capture", "%s", error_get ());
+  if (a->opts.convert && (strcmp (a->opts.convert, "kvm") &&
+                          strcmp (a->opts.convert, "xen")))
+    return cmd_usage_error ("capture", "--convert: kvm or xen, not '%s'",
+                            a->opts.convert);
+  if (a->opts.convert && a->nr_sources != 1)
+    return cmd_usage_error ("capture", "--convert takes one SOURCE");
+  if (a->opts.root && a->opts.convert == NULL)
+    return cmd_usage_error ("capture", "--root needs --convert");
   return 0;
 }
 
@@ -163,6 +180,47 @@ json_partitions (struct json *j, const struct usedmap *map)
 }
 
 static void
+json_convert (struct json *j, const struct capture_args *a,
+              const struct capture_result *res)
+{
+  size_t i;
+
+  json_key (j, "convert");
+  json_object_begin (j);
+  json_key_string (j, "target", a->opts.convert);
+  json_key_string (j, "root", res->root);
+  json_key_string (j, "kernel", res->convert.kernel);
+  json_key_string (j, "initramfs_tool", res->convert.initrd_tool);
+  json_key_string (j, "accelerator", res->accel);
+  json_key (j, "changes");
+  json_array_begin (j);
+  for (i = 0; i < res->convert.changes.len; i++) {
+    json_object_begin (j);
+    json_key_string (j, "what", res->convert.changes.ptr[i].what);
+    json_key_string (j, "path", res->convert.changes.ptr[i].path);
+    json_key_string (j, "detail", res->convert.changes.ptr[i].detail);
+    json_object_end (j);
+  }
+  json_array_end (j);
+  json_object_end (j);
+}
+
+static void
+text_convert (const struct capture_args *a, const struct capture_result *res)
+{
+  const struct convert_report *rep = &res->convert;
+  size_t i;
+
+  printf ("converted %s for %s: kernel %s, initramfs by %s (appliance on "
+          "%s)\n", res->root, a->opts.convert, rep->kernel, rep->initrd_tool,
+          res->accel);
+  for (i = 0; i < rep->changes.len; i++)
+    printf ("  %-10s %s%s%s\n", rep->changes.ptr[i].what,
+            rep->changes.ptr[i].path, *rep->changes.ptr[i].path ? ": " : "",
+            rep->changes.ptr[i].detail);
+}
+
+static void
 json_result (struct json *j, const char *src, const char *out,
              const struct capture_args *a, const struct capture_result *res)
 {
@@ -173,6 +231,8 @@ json_result (struct json *j, const char *src, const char *out,
   json_key_uint (j, "source_size", res->source_size);
   json_partitions (j, &res->map);
   report_stats_json (j, &res->stats);
+  if (a->opts.convert)
+    json_convert (j, a, res);
   json_object_end (j);
 }
 
@@ -202,8 +262,11 @@ capture_all (struct capture_args *a, struct json *j)
     }
     if (a->json)
       json_result (j, a->sources[i], out, a, &res);
-    else if (!a->opts.quiet)
+    else if (!a->opts.quiet) {
+      if (a->opts.convert)
+        text_convert (a, &res);
       text_result (a->sources[i], out, &res);
+    }
     capture_result_free (&res);
     free (out);
   }

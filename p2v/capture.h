@@ -1,11 +1,13 @@
 /* capture.h: the capture pipeline — one source disk to one image, reading
- * only the blocks its filesystems use (usedmap.h), through the copy engine.
+ * only the blocks its filesystems use (usedmap.h), through the copy engine;
+ * optionally converted for a hypervisor on the way (lib/guest/convert.h).
  */
 #ifndef FERRY_CAPTURE_H
 #define FERRY_CAPTURE_H
 
 #include <stdbool.h>
 
+#include "guest/convert.h"
 #include "image/copy.h"
 #include "image/image.h"
 #include "usedmap.h"
@@ -18,12 +20,24 @@ struct capture_opts {
   unsigned retries;
   bool quiet;                         /* no progress meter */
   bool overwrite;
+  /* "kvm" or "xen": convert the guest while capturing.  The source is
+   * still never written: the conversion's writes go to a qcow2 overlay
+   * backed by it (a hidden temporary beside the output, removed on
+   * failure or a signal), and the copy engine then reads source + overlay
+   * once into the output: the used blocks plus every cluster the
+   * conversion wrote.  NULL: plain capture. */
+  const char *convert;
+  const char *root;                   /* --root DEV with several roots */
 };
 
 struct capture_result {
   uint64_t source_size;
   struct usedmap map;                 /* empty with all_blocks */
   struct copy_stats stats;
+  /* With opts->convert: */
+  struct convert_report convert;      /* every change made */
+  char *root;                         /* "/dev/sda1 (debian 12.4)" */
+  char accel[8];                      /* the appliance's "kvm" or "tcg" */
 };
 
 /* Capture `source` (block device, file standing in for one, or nbd:// URI;
@@ -32,5 +46,10 @@ struct capture_result {
 int capture_one (const char *source, const char *output,
                  const struct capture_opts *opts, struct capture_result *res);
 void capture_result_free (struct capture_result *res);
+
+/* a ∪ b, both sorted and non-overlapping, merged into *out (EXTENT_DATA):
+ * the used-block mask plus the overlay's clusters.  For the unit tests. */
+int extents_union (const extent_vector *a, const extent_vector *b,
+                   extent_vector *out);
 
 #endif

@@ -264,15 +264,62 @@ uefi_fallback (guestfs_h *g, struct convert_report *rep)
   return r;
 }
 
+static bool
+reported (const struct convert_report *rep, const char *path)
+{
+  size_t i;
+
+  for (i = 0; i < rep->changes.len; i++)
+    if (strcmp (rep->changes.ptr[i].path, path) == 0)
+      return true;
+  return false;
+}
+
+/* Nothing GRUB reads changed (same default kernel, /etc/default/grub
+ * untouched) and the existing grub.cfg already names the root by UUID
+ * with the target's console: regenerating would write the same file. */
+static const char *
+grub_cfg_unchanged (guestfs_h *g, const char *target, bool newest,
+                    const struct convert_report *rep)
+{
+  static const char *const cfgs[] = { "/boot/grub/grub.cfg",
+                                      "/boot/grub2/grub.cfg", NULL };
+  const char *found = NULL;
+  char *text;
+  size_t i, size;
+  int64_t len;
+
+  if (!newest || reported (rep, "/etc/default/grub"))
+    return NULL;
+  for (i = 0; cfgs[i] && found == NULL; i++) {
+    if (guestfs_is_file (g, cfgs[i]) <= 0 ||
+        (len = guestfs_filesize (g, cfgs[i])) < 0 || len > (1 << 20) ||
+        (text = guestfs_read_file (g, cfgs[i], &size)) == NULL)
+      continue;
+    if (memchr (text, '\0', size) == NULL && grub_cfg_ready (text, target))
+      found = cfgs[i];
+    free (text);
+  }
+  return found;
+}
+
 int
 linux_update_bootloader (guestfs_h *g, const struct guest_root *root,
-                         const char *kver, bool newest,
+                         const char *kver, bool newest, const char *target,
                          struct convert_report *rep)
 {
+  const char *cfg;
+
   if (!newest && set_default_kernel (g, root, kver, rep) == -1)
     return -1;
-  if (guestfs_is_file (g, "/etc/default/grub") > 0 &&
-      regenerate_grub (g, rep) == -1)
+  if ((cfg = grub_cfg_unchanged (g, target, newest, rep)) != NULL) {
+    if (convert_report_add (rep, "bootloader", cfg, "already boots %s "
+                            "(root by UUID, console): not regenerated",
+                            target) == -1)
+      return -1;
+  }
+  else if (guestfs_is_file (g, "/etc/default/grub") > 0 &&
+           regenerate_grub (g, rep) == -1)
     return -1;
   return uefi_fallback (g, rep);
 }

@@ -296,10 +296,10 @@ rebuild_initrd (guestfs_h *g, const struct guest_root *root,
                 const char *target, struct convert_report *rep)
 {
   const char **mods = modules_to_add (k, target);
-  char *path = NULL, *list = NULL;
+  char *path = NULL, *list = NULL, *why = NULL;
   struct strbuf sb = STRBUF_INIT;
   size_t i;
-  int r = -1;
+  int r = -1, fast;
 
   if (mods == NULL || (path = ops->path (g, root, k->kver)) == NULL)
     goto out;
@@ -308,14 +308,23 @@ rebuild_initrd (guestfs_h *g, const struct guest_root *root,
   list = strbuf_detach (&sb);
   if (ops->configure (g, target, mods, rep) == -1 ||
       backup_initrd (g, path, rep) == -1 ||
-      ops->rebuild (g, k->kver, path, target, mods) == -1)
+      (fast = initrd_fast_add (g, k->kver, path, mods, &why)) == -1)
+    goto out;
+  if (fast == 1) {
+    r = convert_report_add (rep, "initramfs", path, "%s for %s: %s", list,
+                            k->kver, why);
+    goto out;
+  }
+  if (ops->rebuild (g, k->kver, path, target, mods) == -1)
     goto out;
   r = convert_report_add (rep, "initramfs", path, "rebuilt by %s for %s "
-                          "with %s", ops->name, k->kver, list);
+                          "with %s (no fast path: %s)", ops->name, k->kver,
+                          list, why);
 out:
   free (mods);
   free (path);
   free (list);
+  free (why);
   return r;
 }
 
@@ -340,7 +349,7 @@ convert_linux (guestfs_h *g, const struct guest_root *root,
       linux_edit_devices (g, target, rep) == -1 ||
       linux_edit_network (g, target, rep) == -1 ||
       rebuild_initrd (g, root, ops, &k, target, rep) == -1 ||
-      linux_update_bootloader (g, root, k.kver, newest, rep) == -1)
+      linux_update_bootloader (g, root, k.kver, newest, target, rep) == -1)
     goto out;
   r = 0;
 out:

@@ -34,9 +34,11 @@ int linux_edit_devices (guestfs_h *g, const char *target,
                         struct convert_report *rep);
 
 /* convert-boot.c: kernel `kver` the default (unless it is the newest,
- * which GRUB boots anyway), grub.cfg regenerated, UEFI fallback loader. */
+ * which GRUB boots anyway), grub.cfg regenerated unless nothing it is made
+ * from changed and it already boots `target` (grub_cfg_ready), UEFI
+ * fallback loader. */
 int linux_update_bootloader (guestfs_h *g, const struct guest_root *root,
                              const char *kver, bool newest,
-                             struct convert_report *rep);
+                             const char *target, struct convert_report *rep);
 
 #endif

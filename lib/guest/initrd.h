@@ -8,10 +8,12 @@
 #define FERRY_GUEST_INITRD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <guestfs.h>
 
 #include "guest/convert.h"
+#include "guest/linux-text.h"
 
 struct initrd_ops {
   const char *name;
@@ -42,5 +44,59 @@ typedef char *(*text_fn) (const char *text, void *ctx, int *changed);
 int guest_edit_file (guestfs_h *g, const char *path, text_fn fn, void *ctx,
                      struct convert_report *rep, const char *what,
                      const char *detail);
+
+/* initrd-cpio.c: an initramfs file on the host (downloaded from the guest,
+ * so hostile), read and rewritten with libarchive.  Layout: zero or more
+ * uncompressed cpio archives (early microcode), kept byte for byte, then
+ * one compressed cpio archive, the main one. */
+struct initrd_image {
+  uint64_t prefix_len;        /* bytes of the early archives */
+  int filter;                 /* ARCHIVE_FILTER_* of the main archive */
+  char *moddir;               /* "usr/lib/modules/KVER" or "lib/modules/KVER" */
+  char *conf_modules;         /* initramfs-tools' conf/modules, or NULL */
+  bool modules_load_d;        /* etc/modules-load.d exists (systemd) */
+  path_vector names;          /* every entry of the main archive */
+};
+
+/* Read `path`: fill *im and extract the main archive's module tree of
+ * kernel `kver` (regular files and directories only, securely) under
+ * `stage`/lib/modules/KVER, for depmod -b.  Entries are bounded in number
+ * and size; hard links (dracut makes them) are kept as links, within the
+ * module tree only. */
+int initrd_image_read (const char *path, const char *kver, const char *stage,
+                       struct initrd_image *im);
+void initrd_image_free (struct initrd_image *im);
+
+struct initrd_add {
+  const char *kver;
+  const char *stage;          /* depmod -b STAGE ran on STAGE/lib/modules/KVER */
+  const char *moddir;         /* where modules live in the image */
+  path_vector modules;        /* new module files, relative to moddir */
+  const char *conf_modules;   /* new conf/modules text, or NULL */
+  const char *modules_load;   /* etc/modules-load.d/90-ferry.conf, or NULL */
+};
+
+/* Write `out` (created, must not exist): the early archives of `in`, then
+ * its main archive with `add`'s modules (and missing parent directories),
+ * depmod's outputs from the stage instead of the old ones and the
+ * configuration files, compressed as before when that is gzip or zstd,
+ * else with gzip; *compression names the one used. */
+int initrd_image_write (const char *in, const struct initrd_image *im,
+                        const struct initrd_add *add, const char *out,
+                        const char **compression);
+
+/* Every entry name of the main archive of `path` (for verification). */
+int initrd_image_list (const char *path, path_vector *names);
+
+/* initrd-fast.c: add the modules `mods` of kernel `kver` with their
+ * dependencies to the guest's existing initramfs `path` without running
+ * the guest's builder: download it, add the module files and depmod's
+ * new indexes (host depmod -b over the image's modules plus the new
+ * ones), the loader configuration (initramfs-tools conf/modules, systemd
+ * modules-load.d), repack, check, upload.  Returns 1 when done (*detail:
+ * what was added, caller frees), 0 when this fast path does not apply
+ * (*detail: why; the caller then runs the builder), -1 on an error. */
+int initrd_fast_add (guestfs_h *g, const char *kver, const char *path,
+                     const char *const *mods, char **detail);
 
 #endif

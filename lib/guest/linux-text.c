@@ -981,3 +981,184 @@ ifupdown_static_ifaces (const char *text, struct strbuf *names)
   }
   return count;
 }
+
+void
+path_vector_free (path_vector *v)
+{
+  size_t i;
+
+  for (i = 0; i < v->len; i++)
+    free (v->ptr[i]);
+  path_vector_reset (v);
+}
+
+bool
+path_vector_has (const path_vector *v, const char *s)
+{
+  size_t i;
+
+  for (i = 0; i < v->len; i++)
+    if (strcmp (v->ptr[i], s) == 0)
+      return true;
+  return false;
+}
+
+/* Module paths come from the guest and become file names on the host and
+ * in the appliance: relative, no "..", a small character set. */
+static bool
+module_path_ok (const char *p, size_t n)
+{
+  size_t i;
+
+  if (n == 0 || n > 512 || p[0] == '/')
+    return false;
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char) p[i];
+    if (!isalnum (c) && !strchr ("_-+./", c))
+      return false;
+    if (c == '.' && i + 1 < n && p[i + 1] == '.')
+      return false;
+  }
+  return true;
+}
+
+static int
+add_path (path_vector *out, const char *p, size_t n)
+{
+  char *s;
+
+  if (!module_path_ok (p, n))
+    return error_set ("modules.dep: bad module path '%.*s'",
+                      (int) (n > 80 ? 80 : n), p);
+  if ((s = strndup (p, n)) == NULL)
+    return error_errno ("modules.dep");
+  if (path_vector_has (out, s)) {
+    free (s);
+    return 0;
+  }
+  if (path_vector_append (out, s) == -1) {
+    free (s);
+    return error_errno ("modules.dep");
+  }
+  return 0;
+}
+
+/* The modules.dep line of module `name`, or NULL; *len is its length. */
+static const char *
+moddep_line (const char *dep, const char *name, size_t *len)
+{
+  const char *p = dep, *mn;
+  size_t n;
+
+  while (*p) {
+    size_t l = strcspn (p, "\n"), k = strcspn (p, ":\n");
+    if (k < l && module_name_of (p, k, &mn, &n) &&
+        modname_eq (mn, n, name, strlen (name))) {
+      *len = l;
+      return p;
+    }
+    p += l + (p[l] == '\n');
+  }
+  return NULL;
+}
+
+/* The words of one line after its ':' (depmod lists every dependency,
+ * transitively, so one line is the whole closure of its module). */
+static int
+add_line (path_vector *out, const char *line, size_t len)
+{
+  size_t k = strcspn (line, ":"), s, e;
+
+  if (add_path (out, line, k) == -1)
+    return -1;
+  for (s = k + 1; s < len; s = e) {
+    while (s < len && (line[s] == ' ' || line[s] == '\t'))
+      s++;
+    for (e = s; e < len && line[e] != ' ' && line[e] != '\t'; e++)
+      ;
+    if (e > s && add_path (out, line + s, e - s) == -1)
+      return -1;
+  }
+  return 0;
+}
+
+int
+moddep_closure (const char *moddep, const char *const *names,
+                path_vector *out)
+{
+  size_t i, len;
+
+  for (i = 0; names[i]; i++) {
+    const char *line = moddep_line (moddep, names[i], &len);
+    if (line == NULL)
+      return error_set ("module '%s' is not in modules.dep", names[i]);
+    if (add_line (out, line, len) == -1)
+      return -1;
+  }
+  return 0;
+}
+
+/* One kernel line of grub.cfg ("linux /vmlinuz-x root=... ro"): its
+ * arguments after the kernel path, or NULL for other lines. */
+static const char *
+grub_kernel_args (const char *line, size_t len, size_t *alen)
+{
+  const char *p = line, *end = line + len;
+
+  while (p < end && (*p == ' ' || *p == '\t'))
+    p++;
+  if (end - p < 6 || strncmp (p, "linux", 5) != 0)
+    return NULL;
+  while (p < end && *p != ' ' && *p != '\t')
+    p++;                        /* linux, linux16, linuxefi */
+  while (p < end && (*p == ' ' || *p == '\t'))
+    p++;
+  while (p < end && *p != ' ' && *p != '\t')
+    p++;                        /* the kernel */
+  *alen = (size_t) (end - p);
+  return p;
+}
+
+static bool
+args_ready (const char *args, size_t len, const char *target)
+{
+  word_vector w = empty_vector;
+  char *s = strndup (args, len), *out = NULL;
+  unsigned disk, part;
+  int changed = 0;
+  bool ok = s && words_split (s, &w) == 0;
+  size_t i;
+
+  for (i = 0; ok && i < w.len; i++) {
+    const char *v = str_has_prefix (w.ptr[i], "root=") ? w.ptr[i] + 5
+      : str_has_prefix (w.ptr[i], "resume=") ? w.ptr[i] + 7 : NULL;
+    if (v && devname_parse (v, &disk, &part) == 0)
+      ok = false;
+  }
+  if (ok)
+    ok = (out = cmdline_set_console (s, target, &changed)) != NULL &&
+      changed == 0;
+  words_free (&w);
+  free (out);
+  free (s);
+  return ok;
+}
+
+bool
+grub_cfg_ready (const char *text, const char *target)
+{
+  const char *p = text, *args;
+  size_t len, alen;
+  int kernels = 0;
+
+  while (*p) {
+    len = strcspn (p, "\n");
+    if ((args = grub_kernel_args (p, len, &alen)) != NULL) {
+      if (!args_ready (args, alen, target))
+        return false;
+      kernels++;
+    }
+    p += len + (p[len] == '\n');
+  }
+  return kernels > 0;
+}

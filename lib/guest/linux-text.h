@@ -97,4 +97,25 @@ int kernel_missing_drivers (const char *const *module_paths, size_t n,
                             const char *builtin, const char *const *drivers,
                             struct strbuf *missing);
 
+/* A list of malloc'd strings (module paths). */
+DEFINE_VECTOR_TYPE (path_vector, char *);
+void path_vector_free (path_vector *v);
+bool path_vector_has (const path_vector *v, const char *s);
+
+/* modules.dep text ("kernel/a/x.ko: kernel/b/y.ko ...", paths relative to
+ * /lib/modules/KVER): append to *out the paths of the modules `names`
+ * (NULL-terminated; '-' and '_' alike, any .ko[.xz|.zst|.gz]) and of all
+ * they depend on, dependencies first as depmod lists them, without
+ * duplicates.  The text is the guest's, so hostile: a path that is
+ * absolute, holds ".." or odd characters is an error; so is a name
+ * without a line ("module 'x' is not in modules.dep"). */
+int moddep_closure (const char *moddep, const char *const *names,
+                    path_vector *out);
+
+/* grub.cfg already boots `target`: it has kernel lines, and on each
+ * root= and resume= name no device (sdX, vdX...: UUID=, LABEL=, LVM are
+ * stable) and cmdline_set_console would change nothing.  Then
+ * regenerating it (update-grub: half a minute under TCG) is not needed. */
+bool grub_cfg_ready (const char *text, const char *target);
+
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -272,18 +273,121 @@ retry_tcg (struct guest_session *s, bool timed_out, unsigned secs)
   return 0;
 }
 
+/* A failed KVM launch is remembered for this boot of the host: in the
+ * process, and in a small cache file holding the host's boot id, so the
+ * next run goes straight to TCG instead of waiting again. */
+static bool kvm_failed;
+
+static char *
+kvm_cache_path (void)
+{
+  const char *xdg = getenv ("XDG_CACHE_HOME"), *home = getenv ("HOME");
+
+  if (xdg && xdg[0] == '/')
+    return xasprintf ("%s/ferry-kvm-failed", xdg);
+  if (home && home[0] == '/')
+    return xasprintf ("%s/.cache/ferry-kvm-failed", home);
+  return xasprintf ("/var/tmp/ferry-kvm-failed-%u", (unsigned) getuid ());
+}
+
+static bool
+read_small (const char *path, char *buf, size_t size)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  ssize_t n;
+
+  if (fd == -1)
+    return false;
+  n = read (fd, buf, size - 1);
+  close (fd);
+  if (n <= 0)
+    return false;
+  buf[n] = '\0';
+  buf[strcspn (buf, "\n")] = '\0';
+  return true;
+}
+
+static bool
+kvm_known_bad (char **why)
+{
+  char boot[64], seen[64], *path;
+
+  if (kvm_failed) {
+    *why = xstrdup ("kvm failed earlier in this process");
+    return true;
+  }
+  if ((path = kvm_cache_path ()) == NULL)
+    return false;
+  if (read_small ("/proc/sys/kernel/random/boot_id", boot, sizeof boot) &&
+      read_small (path, seen, sizeof seen) && strcmp (boot, seen) == 0) {
+    kvm_failed = true;
+    *why = xasprintf ("kvm failed earlier on this boot of the host (%s)",
+                      path);
+    free (path);
+    return true;
+  }
+  free (path);
+  return false;
+}
+
+/* Best effort: a cache that cannot be written only costs the wait. */
+static void
+kvm_remember_bad (void)
+{
+  char boot[64], *path = kvm_cache_path (), *tmp = NULL;
+  int fd;
+
+  kvm_failed = true;
+  if (path == NULL ||
+      !read_small ("/proc/sys/kernel/random/boot_id", boot, sizeof boot) ||
+      (tmp = xasprintf ("%s.%d", path, (int) getpid ())) == NULL)
+    goto out;
+  *strrchr (tmp, '/') = '\0';
+  mkdir (tmp, 0700);            /* ~/.cache may not exist yet */
+  tmp[strlen (tmp)] = '/';
+  fd = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+             0644);
+  if (fd == -1)
+    goto out;
+  if (write (fd, boot, strlen (boot)) != (ssize_t) strlen (boot) ||
+      close (fd) == -1 || rename (tmp, path) == -1)
+    unlink (tmp);
+out:
+  free (tmp);
+  free (path);
+}
+
+static int
+launch_tcg_directly (struct guest_session *s, char *why)
+{
+  s->fallback_reason = why;
+  guestfs_close (s->g);
+  if ((s->g = make_handle (s->disks, s->nr_disks, true)) == NULL)
+    return -1;
+  if (guestfs_launch (s->g) == -1)
+    return guest_error (s->g, "libguestfs: appliance launch (tcg)");
+  s->accel = "tcg";
+  return 0;
+}
+
 int
 guest_session_launch (struct guest_session *s)
 {
   unsigned secs = kvm_timeout ();
   double t0 = now_seconds ();
   bool timed_out = false;
+  char *why = NULL;
 
-  if (launch_watched (s->g, secs, &timed_out) == 0) {
+  if (kvm_known_bad (&why)) {
+    if (launch_tcg_directly (s, why) == -1)
+      return -1;
+  }
+  else if (launch_watched (s->g, secs, &timed_out) == 0) {
     s->accel = default_accel ();
   }
   else {
     guest_error (s->g, "libguestfs: appliance launch (kvm)");
+    kvm_remember_bad ();
     t0 = now_seconds ();
     if (retry_tcg (s, timed_out, secs) == -1)
       return -1;

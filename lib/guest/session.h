@@ -34,7 +34,12 @@ struct guest_session *guest_session_open (const struct guest_disk *disks,
 /* Start the appliance: KVM first (libguestfs' default), and when that
  * launch fails, or its kernel prints nothing within FERRY_KVM_TIMEOUT
  * seconds (default 10; nested KVM may hang in the firmware rather than
- * fail), a fresh handle with backend setting force_tcg. */
+ * fail), a fresh handle with backend setting force_tcg.  A failed KVM
+ * attempt is remembered for the rest of the process and, through a cache
+ * file holding the host's boot id ($XDG_CACHE_HOME/ferry-kvm-failed, else
+ * ~/.cache/ferry-kvm-failed, else /var/tmp/ferry-kvm-failed-UID), until
+ * the host reboots: later launches go straight to TCG (delete the file to
+ * try KVM again). */
 int guest_session_launch (struct guest_session *s);
 
 /* "kvm" or "tcg" after a successful launch, else NULL. */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "unit.h"
+#include "common/error.h"
 #include "common/strbuf.h"
 #include "guest/linux-text.h"
 
@@ -287,6 +288,63 @@ test_kernel_choice (void **state)
   assert_int_equal (kernel_version_cmp ("5.4", "5.4"), 0);
 }
 
+static const char moddep[] =
+  "kernel/drivers/block/virtio_blk.ko.xz: kernel/drivers/virtio/virtio.ko.xz "
+  "kernel/drivers/virtio/virtio_ring.ko.xz\n"
+  "kernel/drivers/virtio/virtio.ko.xz: kernel/drivers/virtio/virtio_ring.ko.xz\n"
+  "kernel/drivers/virtio/virtio_ring.ko.xz:\n"
+  "kernel/drivers/block/xen-blkfront.ko.xz:\n";
+
+static void
+test_moddep_closure (void **state)
+{
+  static const char *const kvm[] = { "virtio_blk", "virtio", NULL };
+  static const char *const xen[] = { "xen_blkfront", NULL };
+  static const char *const none[] = { "nvme", NULL };
+  path_vector v = empty_vector;
+
+  (void) state;
+  assert_int_equal (moddep_closure (moddep, kvm, &v), 0);
+  assert_int_equal (v.len, 3);        /* no duplicates */
+  assert_string_equal (v.ptr[0], "kernel/drivers/block/virtio_blk.ko.xz");
+  assert_true (path_vector_has (&v, "kernel/drivers/virtio/virtio_ring.ko.xz"));
+  path_vector_free (&v);
+  assert_int_equal (moddep_closure (moddep, xen, &v), 0);
+  assert_int_equal (v.len, 1);        /* '-' and '_' alike */
+  path_vector_free (&v);
+  assert_int_equal (moddep_closure (moddep, none, &v), -1);
+  assert_non_null (strstr (error_get (), "'nvme' is not in modules.dep"));
+  path_vector_free (&v);
+  /* Hostile paths from the guest are refused. */
+  assert_int_equal (moddep_closure ("../../etc/virtio_blk.ko: \n", kvm, &v),
+                    -1);
+  assert_int_equal (moddep_closure ("/abs/virtio_blk.ko:\n", kvm, &v), -1);
+  assert_int_equal (moddep_closure ("k/virtio_blk.ko: a/../../x.ko\n", kvm,
+                                    &v), -1);
+  path_vector_free (&v);
+}
+
+static void
+test_grub_cfg_ready (void **state)
+{
+  static const char uuid_cfg[] =
+    "menuentry 'Debian' {\n"
+    "\tlinux\t/boot/vmlinuz-6.1 root=UUID=" U1 " ro console=tty0 "
+    "console=ttyS0,115200n8\n"
+    "\tinitrd\t/boot/initrd.img-6.1\n}\n";
+  static const char dev_cfg[] =
+    "\tlinux /boot/vmlinuz-6.1 root=/dev/sda1 ro console=ttyS0\n";
+  static const char noconsole[] =
+    "\tlinuxefi /vmlinuz-6.1 root=/dev/mapper/vg-root ro quiet\n";
+
+  (void) state;
+  assert_true (grub_cfg_ready (uuid_cfg, "kvm"));
+  assert_false (grub_cfg_ready (uuid_cfg, "xen"));   /* wants hvc0 */
+  assert_false (grub_cfg_ready (dev_cfg, "kvm"));    /* device name */
+  assert_false (grub_cfg_ready (noconsole, "kvm"));  /* no serial console */
+  assert_false (grub_cfg_ready ("set default=0\n", "kvm")); /* no kernel */
+}
+
 int
 main (void)
 {
@@ -303,6 +361,8 @@ main (void)
     cmocka_unit_test (test_netplan),
     cmocka_unit_test (test_ifupdown),
     cmocka_unit_test (test_kernel_choice),
+    cmocka_unit_test (test_moddep_closure),
+    cmocka_unit_test (test_grub_cfg_ready),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

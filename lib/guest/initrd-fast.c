@@ -1,0 +1,342 @@
+/* initrd-fast.c: add drivers to a guest's existing initramfs without
+ * running its builder (update-initramfs or dracut take minutes inside a
+ * TCG appliance): the image is repacked on the host, where it is fast. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/strbuf.h"
+#include "guest/initrd.h"
+#include "guest/linux-text.h"
+#include "guest/session.h"
+#include "common/banned.h"
+
+#define MAX_INITRD (1LL << 30)
+
+static const char *const depmod_paths[] = { "/usr/sbin/depmod",
+                                            "/sbin/depmod", NULL };
+
+static const char *
+host_depmod (void)
+{
+  size_t i;
+
+  for (i = 0; depmod_paths[i]; i++)
+    if (access (depmod_paths[i], X_OK) == 0)
+      return depmod_paths[i];
+  return NULL;
+}
+
+static int
+rm_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+  (void) st; (void) flag; (void) ftw;
+  remove (path);
+  return 0;
+}
+
+static void
+rm_tree (const char *dir)
+{
+  if (dir)
+    nftw (dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* mkdir -p of the parent of `path`. */
+static int
+mkdir_parents (const char *path)
+{
+  char *p = xstrdup (path), *s;
+  int r = 0;
+
+  if (p == NULL)
+    return -1;
+  for (s = strchr (p + 1, '/'); s && r == 0; s = strchr (s + 1, '/')) {
+    *s = '\0';
+    if (mkdir (p, 0755) == -1 && errno != EEXIST)
+      r = error_errno ("'%s'", p);
+    *s = '/';
+  }
+  free (p);
+  return r;
+}
+
+static int
+run_depmod (const char *depmod, const char *stage, const char *kver)
+{
+  pid_t pid = fork ();
+  int status, fd;
+
+  if (pid == -1)
+    return error_errno ("depmod");
+  if (pid == 0) {
+    fd = open ("/dev/null", O_RDWR);
+    if (fd != -1) {
+      dup2 (fd, 1);
+      dup2 (fd, 2);
+    }
+    execl (depmod, "depmod", "-b", stage, kver, (char *) NULL);
+    _exit (127);
+  }
+  if (waitpid (pid, &status, 0) == -1)
+    return error_errno ("depmod");
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    return error_set ("depmod -b '%s' %s failed (status %d)", stage, kver,
+                      status);
+  return 0;
+}
+
+struct fast {
+  guestfs_h *g;
+  const char *kver, *path;
+  const char *const *mods;
+  char *tmp, *stage, *orig, *repacked;
+  struct initrd_image im;
+  struct initrd_add add;
+  char *conf, *load;
+};
+
+/* The modules and their dependencies, from the guest's modules.dep. */
+static int
+closure (struct fast *f, path_vector *all)
+{
+  char *dep = xasprintf ("/lib/modules/%s/modules.dep", f->kver), *text;
+  size_t size;
+  int64_t len;
+  int r = -1;
+
+  if (dep == NULL)
+    return -1;
+  if ((len = guestfs_filesize (f->g, dep)) == -1)
+    guest_error (f->g, dep);
+  else if (len > 64 << 20)
+    error_set ("%s: too large", dep);
+  else if ((text = guestfs_read_file (f->g, dep, &size)) == NULL)
+    guest_error (f->g, dep);
+  else {
+    r = memchr (text, '\0', size) ? error_set ("%s: binary", dep)
+      : moddep_closure (text, f->mods, all);
+    free (text);
+  }
+  free (dep);
+  return r;
+}
+
+/* Download the modules the image lacks into the stage. */
+static int
+fetch_modules (struct fast *f, const path_vector *all)
+{
+  size_t i;
+  int r = 0;
+
+  for (i = 0; r == 0 && i < all->len; i++) {
+    char *name = xasprintf ("%s/%s", f->im.moddir, all->ptr[i]);
+    char *from = xasprintf ("/lib/modules/%s/%s", f->kver, all->ptr[i]);
+    char *to = xasprintf ("%s/lib/modules/%s/%s", f->stage, f->kver,
+                          all->ptr[i]);
+    char *keep = xstrdup (all->ptr[i]);
+    if (name == NULL || from == NULL || to == NULL || keep == NULL)
+      r = -1;
+    else if (path_vector_has (&f->im.names, name))
+      r = 0;
+    else if (mkdir_parents (to) == -1)
+      r = -1;
+    else if (guestfs_download (f->g, from, to) == -1)
+      r = guest_error (f->g, from);
+    else if (path_vector_append (&f->add.modules, keep) == 0)
+      keep = NULL;
+    else
+      r = error_errno ("initramfs");
+    free (name); free (from); free (to); free (keep);
+  }
+  return r;
+}
+
+/* modules.builtin, .builtin.modinfo and .order: depmod needs them for
+ * the builtin index and the load order; the kernel's own, from the
+ * guest, unless the image had them. */
+static int
+fetch_kernel_lists (struct fast *f)
+{
+  static const char *const lists[] = { "modules.builtin",
+                                       "modules.builtin.modinfo",
+                                       "modules.order", NULL };
+  size_t i;
+  int r = 0;
+
+  for (i = 0; r == 0 && lists[i]; i++) {
+    char *from = xasprintf ("/lib/modules/%s/%s", f->kver, lists[i]);
+    char *to = xasprintf ("%s/lib/modules/%s/%s", f->stage, f->kver,
+                          lists[i]);
+    if (from == NULL || to == NULL)
+      r = -1;
+    else if (access (to, F_OK) != 0 && guestfs_is_file (f->g, from) > 0 &&
+             guestfs_download (f->g, from, to) == -1)
+      r = guest_error (f->g, from);
+    free (from);
+    free (to);
+  }
+  return r;
+}
+
+/* initramfs-tools loads conf/modules; systemd's initrd modules-load.d. */
+static int
+loader_config (struct fast *f)
+{
+  struct strbuf sb = STRBUF_INIT;
+  int changed = 0;
+  size_t i;
+
+  if (f->im.conf_modules) {
+    f->conf = modules_file_add (f->im.conf_modules, f->mods,
+                                "added by ferry convert", &changed);
+    if (f->conf == NULL)
+      return -1;
+    f->add.conf_modules = f->conf;
+  }
+  if (f->im.modules_load_d) {
+    strbuf_adds (&sb, "# Written by ferry convert.\n");
+    for (i = 0; f->mods[i]; i++)
+      strbuf_addf (&sb, "%s\n", f->mods[i]);
+    if (sb.buf == NULL)
+      return error_errno ("initramfs");
+    f->add.modules_load = f->load = strbuf_detach (&sb);
+  }
+  return 0;
+}
+
+/* The repacked image must list every module added. */
+static int
+verify (struct fast *f)
+{
+  path_vector names = empty_vector;
+  size_t i;
+  int r = initrd_image_list (f->repacked, &names);
+
+  for (i = 0; r == 0 && i < f->add.modules.len; i++) {
+    char *name = xasprintf ("%s/%s", f->im.moddir, f->add.modules.ptr[i]);
+    if (name == NULL || !path_vector_has (&names, name))
+      r = error_set ("repacked initramfs lacks %s", f->add.modules.ptr[i]);
+    free (name);
+  }
+  path_vector_free (&names);
+  return r;
+}
+
+static int
+prepare (struct fast *f)
+{
+  const char *dir = getenv ("TMPDIR");
+  int64_t size;
+
+  f->tmp = xasprintf ("%s/ferry-initrd-XXXXXX", dir && *dir ? dir : "/tmp");
+  if (f->tmp == NULL || mkdtemp (f->tmp) == NULL) {
+    free (f->tmp);
+    f->tmp = NULL;
+    return error_errno ("initramfs: temporary directory");
+  }
+  f->stage = xasprintf ("%s/stage", f->tmp);
+  f->orig = xasprintf ("%s/orig", f->tmp);
+  f->repacked = xasprintf ("%s/new", f->tmp);
+  if (f->stage == NULL || f->orig == NULL || f->repacked == NULL)
+    return -1;
+  if ((size = guestfs_filesize (f->g, f->path)) == -1)
+    return guest_error (f->g, f->path);
+  if (size > MAX_INITRD)
+    return error_set ("%s: larger than 1 GiB", f->path);
+  if (guestfs_download (f->g, f->path, f->orig) == -1)
+    return guest_error (f->g, f->path);
+  return 0;
+}
+
+static void
+fast_free (struct fast *f)
+{
+  rm_tree (f->tmp);
+  free (f->tmp); free (f->stage); free (f->orig); free (f->repacked);
+  free (f->conf); free (f->load);
+  initrd_image_free (&f->im);
+  path_vector_free (&f->add.modules);
+}
+
+static char *
+describe (struct fast *f, const char *compression)
+{
+  struct strbuf sb = STRBUF_INIT;
+  size_t i;
+
+  strbuf_addf (&sb, "%zu module file%s added without the builder (",
+               f->add.modules.len, f->add.modules.len == 1 ? "" : "s");
+  for (i = 0; i < f->add.modules.len; i++) {
+    const char *base = strrchr (f->add.modules.ptr[i], '/');
+    strbuf_addf (&sb, "%s%s", i ? " " : "", base ? base + 1
+                 : f->add.modules.ptr[i]);
+  }
+  strbuf_addf (&sb, "), depmod indexes regenerated%s%s, repacked (%s)",
+               f->conf ? ", conf/modules" : "",
+               f->load ? ", modules-load.d" : "", compression);
+  return strbuf_detach (&sb);
+}
+
+/* Everything that may fail for a reason that only means "not here". */
+static int
+try_fast (struct fast *f, const char *depmod, const char **compression)
+{
+  path_vector all = empty_vector;
+  int r = -1;
+
+  if (prepare (f) == -1 || closure (f, &all) == -1 ||
+      initrd_image_read (f->orig, f->kver, f->stage, &f->im) == -1)
+    goto out;
+  f->add.kver = f->kver;
+  f->add.stage = f->stage;
+  f->add.moddir = f->im.moddir;
+  if (fetch_modules (f, &all) == -1 || fetch_kernel_lists (f) == -1 ||
+      run_depmod (depmod, f->stage, f->kver) == -1 ||
+      loader_config (f) == -1 ||
+      initrd_image_write (f->orig, &f->im, &f->add, f->repacked,
+                          compression) == -1 ||
+      verify (f) == -1)
+    goto out;
+  r = 0;
+out:
+  path_vector_free (&all);
+  return r;
+}
+
+int
+initrd_fast_add (guestfs_h *g, const char *kver, const char *path,
+                 const char *const *mods, char **detail)
+{
+  struct fast f = { .g = g, .kver = kver, .path = path, .mods = mods };
+  const char *depmod = host_depmod (), *compression = "";
+  const char *env = getenv ("FERRY_INITRD");
+  int r = 0;
+
+  *detail = NULL;
+  if (env && strcmp (env, "rebuild") == 0)
+    *detail = xstrdup ("FERRY_INITRD=rebuild");
+  else if (depmod == NULL)
+    *detail = xstrdup ("no depmod on this host");
+  else if (guestfs_is_file (g, path) <= 0)
+    *detail = xasprintf ("%s does not exist yet", path);
+  else if (try_fast (&f, depmod, &compression) == -1)
+    *detail = xstrdup (error_get ());
+  else if (guestfs_upload (g, f.repacked, path) == -1)
+    r = guest_error (g, path);
+  else {
+    *detail = describe (&f, compression);
+    r = 1;
+  }
+  fast_free (&f);
+  if (r != -1 && *detail == NULL)
+    r = -1;
+  return r;
+}

@@ -1,13 +1,10 @@
 /* export.c: `ferry export` — package disk images and VM settings (from
  * options, a libvirt domain or another package) as an OVA, a XenServer
  * XVA or a libvirt domain directory. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
-#include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +15,11 @@
 #include "common/checked.h"
 #include "common/cleanup.h"
 #include "common/error.h"
-#include "common/fullrw.h"
 #include "common/ids.h"
 #include "common/json.h"
 #include "common/outfile.h"
 #include "common/progress.h"
+#include "common/stagedir.h"
 #include "common/strbuf.h"
 #include "image/copy.h"
 #include "ova/libvirt.h"
@@ -91,8 +88,7 @@ struct export_job {
   size_t n_open;
   struct ova_signer *signer;
   struct ova_pkg pkg;           /* --from: the package read */
-  char *final;                  /* absolute OUT or DIR (staged outputs) */
-  char *stage;                  /* private directory beside it; NULL: none */
+  struct stagedir sd;           /* beside OUT or DIR; .path NULL: none */
   char *paths[VM_MAX_DISKS];    /* libvirt: final absolute disk paths */
   uint64_t written[VM_MAX_DISKS];   /* libvirt: bytes written per disk */
   char *descriptor;             /* libvirt: final path of NAME.xml */
@@ -265,118 +261,17 @@ parse_args (int argc, char **argv, struct export_args *a)
 /* A package's disks are extracted, and a libvirt DIR is built, in a
  * private directory ".BASE.ferry-export-PID" beside the output; the
  * output appears only when complete, and everything else goes with the
- * directory on success, failure or signal.  (The same machinery as
- * cmd/import.c's; see the report about moving it to lib/common.) */
-
-/* The staging directory, for the signal handler: fixed storage, set before
- * the directory exists, so the handler needs no allocation. */
-static char stage_sig[PATH_MAX];
-
-/* Remove the staging directory and every file in it, using
- * async-signal-safe calls only. */
-static void
-remove_stage_now (const char *stage)
-{
-  char buf[4096] __attribute__ ((aligned (8)));
-  int fd, pass;
-  ssize_t n;
-
-  fd = open (stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd == -1)
-    return;
-  /* Unlinking while reading may hide entries: scan until none is left. */
-  for (pass = 0; pass < 16; pass++) {
-    bool removed = false;
-    lseek (fd, 0, SEEK_SET);
-    while ((n = getdents64 (fd, buf, sizeof buf)) > 0) {
-      ssize_t off;
-      for (off = 0; off < n; ) {
-        struct dirent64 *d = (struct dirent64 *) (buf + off);
-        off += d->d_reclen;
-        if (strcmp (d->d_name, ".") && strcmp (d->d_name, "..") &&
-            unlinkat (fd, d->d_name, 0) == 0)
-          removed = true;
-      }
-    }
-    if (!removed)
-      break;
-  }
-  close (fd);
-  rmdir (stage);
-}
-
-static void
-on_signal (int sig)
-{
-  if (stage_sig[0])
-    remove_stage_now (stage_sig);
-  signal (sig, SIG_DFL);
-  raise (sig);
-}
-
-/* Ctrl-C, SIGTERM and SIGHUP remove the staging directory.  The package
- * writers' own temporaries are inside it, so outfile.h's handler (which
- * this replaces) has nothing left to do. */
-static void
-install_stage_handler (const char *stage)
-{
-  struct sigaction sa;
-
-  snprintf (stage_sig, sizeof stage_sig, "%s", stage);
-  memset (&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigfillset (&sa.sa_mask);
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
-  sigaction (SIGHUP, &sa, NULL);
-}
-
-/* OUT made absolute (a domain XML names disks by absolute path) and the
+ * directory on success, failure or signal (common/stagedir.h).
+ *
+ * OUT made absolute (a domain XML names disks by absolute path) and the
  * staging directory beside it.  An existing OUT is refused unless it is
- * a package replaced with --force. */
+ * a package replaced with --force.  A package's staging stays private; a
+ * libvirt DIR is the output. */
 static int
 make_stage (const struct export_args *a, struct export_job *job)
 {
-  CLEANUP_FREE char *c1 = xstrdup (a->output), *c2 = xstrdup (a->output);
-  char parent[PATH_MAX];
-  const char *base;
-
-  if (c1 == NULL || c2 == NULL)
-    return -1;
-  base = basename (c2);
-  if (!strcmp (base, "/") || !strcmp (base, ".") || !strcmp (base, ".."))
-    return error_set ("export: '%s': not a name for a new output",
-                      a->output);
-  if (!a->force && (access (a->output, F_OK) == 0 || errno != ENOENT))
-    return error_set ("export: '%s': already exists", a->output);
-  if (realpath (dirname (c1), parent) == NULL)
-    return error_errno ("export: '%s'", a->output);
-  job->final = xasprintf ("%s/%s", strcmp (parent, "/") ? parent : "", base);
-  job->stage = xasprintf ("%s/.%s.ferry-export-%ld", parent, base,
-                          (long) getpid ());
-  if (job->final == NULL || job->stage == NULL)
-    return -1;
-  if (strlen (job->stage) >= sizeof stage_sig)
-    return error_set ("export: '%s': path too long", a->output);
-  install_stage_handler (job->stage);
-  /* A package's staging stays private; a libvirt DIR is the output. */
-  if (mkdir (job->stage, a->libvirt ? 0755 : 0700) == -1) {
-    stage_sig[0] = '\0';
-    free (job->stage);
-    job->stage = NULL;
-    return error_errno ("export: '%s'", a->output);
-  }
-  return 0;
-}
-
-static int
-fsync_path (const char *path, int flags)
-{
-  CLEANUP_CLOSE int fd = open (path, flags | O_RDONLY | O_CLOEXEC);
-
-  if (fd == -1 || fsync (fd) == -1)
-    return error_errno ("export: fsync '%s'", path);
-  return 0;
+  return stagedir_begin (&job->sd, a->output, "export",
+                         a->libvirt ? 0755 : 0700, a->force);
 }
 
 /* Where the package is written: inside the staging directory when there
@@ -386,9 +281,9 @@ package_path (const struct export_args *a, const struct export_job *job)
 {
   CLEANUP_FREE char *c = xstrdup (a->output);
 
-  if (job->stage == NULL)
+  if (job->sd.path == NULL)
     return xstrdup (a->output);
-  return c ? xasprintf ("%s/%s", job->stage, basename (c)) : NULL;
+  return c ? xasprintf ("%s/%s", job->sd.path, basename (c)) : NULL;
 }
 
 /* Move the staged output into place: the package file (replacing OUT only
@@ -396,48 +291,17 @@ package_path (const struct export_args *a, const struct export_job *job)
 static int
 commit_stage (const struct export_args *a, struct export_job *job)
 {
-  CLEANUP_FREE char *c = xstrdup (job->final);
-  CLEANUP_FREE char *pkg = a->libvirt ? NULL : package_path (a, job);
-  const char *from = a->libvirt ? job->stage : pkg;
+  CLEANUP_FREE char *c = xstrdup (a->output);
 
-  if (c == NULL || from == NULL)
+  if (c == NULL)
     return -1;
-  if (a->libvirt && fsync_path (job->stage, O_DIRECTORY) == -1)
-    return -1;
-  if (renameat2 (AT_FDCWD, from, AT_FDCWD, job->final,
-                 a->force ? 0 : RENAME_NOREPLACE) == -1)
-    return error_errno ("export: '%s'", job->final);
-  if (a->libvirt) {
-    stage_sig[0] = '\0';        /* the name is gone: nothing to remove */
-    free (job->stage);
-    job->stage = NULL;
-  }
-  return fsync_path (dirname (c), O_DIRECTORY);
+  if ((a->libvirt ? stagedir_commit (&job->sd)
+       : stagedir_commit_file (&job->sd, basename (c), a->force)) == -1)
+    return error_prefix ("export: ");
+  return 0;
 }
 
 /* ---- the VM ------------------------------------------------------------ */
-
-/* Member names are built from the output's name (a package's without
- * its ".ova"/".xva", or the libvirt directory's): keep it tar- and
- * shell-friendly and short enough for one tar header. */
-static void
-make_stem (const char *output, bool strip_ext, char *stem, size_t len)
-{
-  CLEANUP_FREE char *copy = xstrdup (output);
-  const char *base = copy ? basename (copy) : "vm";
-  size_t i, n = strlen (base) - (strip_ext ? 4 : 0);
-
-  if (n >= len)
-    n = len - 1;
-  for (i = 0; i < n; i++)
-    stem[i] = strchr ("-._", base[i]) || (base[i] >= '0' && base[i] <= '9')
-      || ((base[i] | 0x20) >= 'a' && (base[i] | 0x20) <= 'z') ? base[i] : '_';
-  stem[i] = '\0';
-  if (i == 0)
-    snprintf (stem, len, "vm");
-  else if (stem[0] == '.')              /* no hidden members */
-    stem[0] = '_';
-}
 
 /* Whether the output is a Xen guest (its disks on the xen bus). */
 static bool
@@ -566,8 +430,8 @@ vm_from_package (const struct export_args *a, struct export_job *job)
   size_t i;
 
   if ((xva_probe (a->from_pkg)
-       ? xva_read (a->from_pkg, job->stage, &job->pkg)
-       : ova_read (a->from_pkg, job->stage, &job->pkg)) == -1)
+       ? xva_read (a->from_pkg, job->sd.path, &job->pkg)
+       : ova_read (a->from_pkg, job->sd.path, &job->pkg)) == -1)
     return -1;
   vm_free (vm);
   *vm = job->pkg.vm;
@@ -605,35 +469,22 @@ mac_prefix (const struct export_args *a)
   return a->flavour == OVF_VIRTUALBOX ? prefix_vbox : prefix_vmware;
 }
 
-/* NICs without a MAC get one with the flavour's prefix, unique in the VM. */
-static int
-fill_macs (const struct export_args *a, struct vm *vm)
-{
-  uint8_t avoid[VM_MAX_NICS][6];
-  size_t i, n = 0;
-
-  for (i = 0; i < vm->nics.len && i < VM_MAX_NICS; i++)
-    if (vm->nics.ptr[i].has_mac)
-      memcpy (avoid[n++], vm->nics.ptr[i].mac, 6);
-  for (i = 0; i < vm->nics.len && i < VM_MAX_NICS; i++) {
-    struct vm_nic *nic = &vm->nics.ptr[i];
-    if (nic->has_mac)
-      continue;
-    if (mac_generate (mac_prefix (a), (const uint8_t (*)[6]) avoid, n,
-                      nic->mac) == -1)
-      return -1;
-    nic->has_mac = true;
-    memcpy (avoid[n++], nic->mac, 6);
-  }
-  return 0;
-}
-
 static int
 build_vm (const struct export_args *a, struct export_job *job)
 {
+  CLEANUP_FREE char *c = xstrdup (a->output);
+  const char *base;
+  size_t n;
   int r;
 
-  make_stem (a->output, !a->libvirt, job->stem, sizeof job->stem);
+  if (c == NULL)
+    return -1;
+  /* Member names are built from the output's name (a package's without
+   * its ".ova"/".xva", or the libvirt directory's). */
+  base = basename (c);
+  n = strlen (base);
+  cmd_make_stem (base, n - (!a->libvirt && n >= 4 ? 4 : 0), job->stem,
+                 sizeof job->stem);
   if (a->from_pkg)
     r = vm_from_package (a, job);
   else if (a->from_libvirt)
@@ -647,7 +498,8 @@ build_vm (const struct export_args *a, struct export_job *job)
     if ((job->vm.name = xstrdup (a->name ? a->name : job->stem)) == NULL)
       return -1;
   }
-  return fill_macs (a, &job->vm);
+  /* NICs without a MAC get one with the flavour's prefix. */
+  return vm_fill_macs (&job->vm, mac_prefix (a), false);
 }
 
 /* ---- the disks --------------------------------------------------------- */
@@ -718,34 +570,13 @@ job_free (struct export_job *job)
   vm_free (&job->vm);
   ova_signer_free (job->signer);
   ova_pkg_free (&job->pkg);
-  if (job->stage)
-    remove_stage_now (job->stage);
-  stage_sig[0] = '\0';
+  stagedir_abort (&job->sd);
   for (i = 0; i < VM_MAX_DISKS; i++)
     free (job->paths[i]);
   free (job->descriptor);
-  free (job->stage);
-  free (job->final);
 }
 
 /* ---- libvirt ----------------------------------------------------------- */
-
-static int
-write_file (const char *path, const char *data, size_t len)
-{
-  int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-
-  if (fd == -1)
-    return error_errno ("export: '%s'", path);
-  if (full_pwrite (fd, data, len, 0, path) == -1 ||
-      (fsync (fd) == -1 && error_errno ("export: '%s'", path))) {
-    close (fd);
-    return -1;
-  }
-  if (close (fd) == -1)
-    return error_errno ("export: '%s'", path);
-  return 0;
-}
 
 /* Disk i becomes DIR/STEM-diskN.qcow2, through the copy engine with the
  * used-block mask (or every non-zero block with --all-blocks). */
@@ -753,7 +584,7 @@ static int
 convert_disk (const struct export_args *a, struct export_job *job, size_t i)
 {
   const char *file = job->vm.disks.ptr[i].file;
-  CLEANUP_FREE char *tmp = xasprintf ("%s/%s", job->stage, file);
+  CLEANUP_FREE char *tmp = xasprintf ("%s/%s", job->sd.path, file);
   struct image_create_opts co = { .subformat = NULL };
   struct copy_opts po = { .label = job->in[i].src->path,
                           .quiet = a->quiet || a->json,
@@ -770,7 +601,7 @@ convert_disk (const struct export_args *a, struct export_job *job, size_t i)
   if (st.bytes_bad)
     return error_set ("export: '%s': unreadable ranges", file);
   job->written[i] = st.bytes_written;
-  job->paths[i] = xasprintf ("%s/%s", job->final, file);
+  job->paths[i] = xasprintf ("%s/%s", job->sd.final, file);
   return job->paths[i] ? 0 : -1;
 }
 
@@ -778,24 +609,15 @@ convert_disk (const struct export_args *a, struct export_job *job, size_t i)
 static int
 write_libvirt (const struct export_args *a, struct export_job *job)
 {
-  struct strbuf xml = STRBUF_INIT;
   char stem[64];
-  CLEANUP_FREE char *path = NULL;
   size_t i;
-  int r = -1;
 
   for (i = 0; i < job->vm.disks.len; i++)
     if (convert_disk (a, job, i) == -1)
       return -1;
-  make_stem (job->vm.name, false, stem, sizeof stem);
-  path = xasprintf ("%s/%s.xml", job->stage, stem);
-  job->descriptor = xasprintf ("%s/%s.xml", job->final, stem);
-  if (path && job->descriptor &&
-      libvirt_write (&job->vm, a->lv, (const char *const *) job->paths,
-                     &xml) == 0)
-    r = write_file (path, xml.buf, xml.len);
-  strbuf_release (&xml);
-  return r;
+  cmd_make_stem (job->vm.name, SIZE_MAX, stem, sizeof stem);
+  return cmd_write_domain ("export", &job->sd, stem, &job->vm, a->lv,
+                           job->paths, &job->descriptor);
 }
 
 /* ---- reporting --------------------------------------------------------- */
@@ -937,13 +759,13 @@ run (const struct export_args *a, struct export_job *job)
       return -1;
   } else {
     /* Inside the staging directory the package's own name is new. */
-    oo.overwrite = xo.overwrite = a->force && job->stage == NULL;
+    oo.overwrite = xo.overwrite = a->force && job->sd.path == NULL;
     if ((path = package_path (a, job)) == NULL ||
         (a->xva ? xva_write (path, &job->vm, job->in, &xo, &xva)
          : ova_write (path, &job->vm, job->in, &oo, &ova)) == -1)
       return -1;
   }
-  if (job->stage && commit_stage (a, job) == -1)
+  if (job->sd.path && commit_stage (a, job) == -1)
     return -1;
   if (a->json)
     print_json (a, job, &ova, &xva);

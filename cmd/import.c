@@ -5,12 +5,9 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
-#include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,11 +15,11 @@
 #include "common/checked.h"
 #include "common/cleanup.h"
 #include "common/error.h"
-#include "common/fullrw.h"
 #include "common/ids.h"
 #include "common/json.h"
 #include "common/outfile.h"
 #include "common/progress.h"
+#include "common/stagedir.h"
 #include "common/strbuf.h"
 #include "image/copy.h"
 #include "ova/libvirt.h"
@@ -88,8 +85,9 @@ struct import_args {
 struct import_job {
   struct ova_pkg pkg;
   bool xva;                             /* the package is an XVA */
-  char *final;                          /* absolute DIR */
-  char *stage;                          /* temporary directory beside it */
+  struct stagedir sd;                   /* ".DIR.ferry-import-PID" beside
+                                           DIR; .final: DIR, absolute (the
+                                           domain XML names disks by it) */
   char stem[64];
   char *descriptor;                     /* final path of NAME.xml/.ps1/.ova */
   char *paths[VM_MAX_DISKS];            /* final absolute disk paths */
@@ -149,180 +147,7 @@ parse_args (int argc, char **argv, struct import_args *a)
   return 0;
 }
 
-/* ---- the output directory ---------------------------------------------- */
-
-/* The staging directory, for the signal handler: fixed storage, set before
- * the directory exists, so the handler needs no allocation. */
-static char stage_sig[PATH_MAX];
-
-/* Remove the staging directory and every file in it (the disks, the
- * descriptor, the reader's extracted disks and the image layer's
- * temporaries all live there), using async-signal-safe calls only. */
-static void
-remove_stage_now (const char *stage)
-{
-  char buf[4096] __attribute__ ((aligned (8)));
-  int fd, pass;
-  ssize_t n;
-
-  fd = open (stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd == -1)
-    return;
-  /* Unlinking while reading may hide entries: scan until none is left. */
-  for (pass = 0; pass < 16; pass++) {
-    bool removed = false;
-    lseek (fd, 0, SEEK_SET);
-    while ((n = getdents64 (fd, buf, sizeof buf)) > 0) {
-      ssize_t off;
-      for (off = 0; off < n; ) {
-        struct dirent64 *d = (struct dirent64 *) (buf + off);
-        off += d->d_reclen;
-        if (strcmp (d->d_name, ".") && strcmp (d->d_name, "..") &&
-            unlinkat (fd, d->d_name, 0) == 0)
-          removed = true;
-      }
-    }
-    if (!removed)
-      break;
-  }
-  close (fd);
-  rmdir (stage);
-}
-
-static void
-on_signal (int sig)
-{
-  if (stage_sig[0])
-    remove_stage_now (stage_sig);
-  signal (sig, SIG_DFL);
-  raise (sig);
-}
-
-/* Ctrl-C, SIGTERM and SIGHUP remove the staging directory (outfile.h's
- * handler only knows single files). */
-static void
-install_stage_handler (const char *stage)
-{
-  struct sigaction sa;
-
-  snprintf (stage_sig, sizeof stage_sig, "%s", stage);
-  memset (&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigfillset (&sa.sa_mask);
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
-  sigaction (SIGHUP, &sa, NULL);
-}
-
-/* DIR made absolute (the domain XML names disks by absolute path) and the
- * staging directory ".BASE.ferry-import-PID" beside it. */
-static int
-make_stage (const char *output, struct import_job *job)
-{
-  CLEANUP_FREE char *c1 = xstrdup (output), *c2 = xstrdup (output);
-  char parent[PATH_MAX];
-  const char *base;
-
-  if (c1 == NULL || c2 == NULL)
-    return -1;
-  base = basename (c2);
-  if (!strcmp (base, "/") || !strcmp (base, ".") || !strcmp (base, ".."))
-    return error_set ("import: '%s': not a name for a new directory", output);
-  if (access (output, F_OK) == 0 || errno != ENOENT)
-    return error_set ("import: '%s': already exists", output);
-  if (realpath (dirname (c1), parent) == NULL)
-    return error_errno ("import: '%s'", output);
-  job->final = xasprintf ("%s/%s", strcmp (parent, "/") ? parent : "", base);
-  job->stage = xasprintf ("%s/.%s.ferry-import-%ld", parent, base,
-                          (long) getpid ());
-  if (job->final == NULL || job->stage == NULL)
-    return -1;
-  if (strlen (job->stage) >= sizeof stage_sig)
-    return error_set ("import: '%s': path too long", output);
-  install_stage_handler (job->stage);
-  if (mkdir (job->stage, 0755) == -1) {
-    stage_sig[0] = '\0';
-    free (job->stage);
-    job->stage = NULL;
-    return error_errno ("import: '%s'", output);
-  }
-  return 0;
-}
-
-static int
-fsync_path (const char *path, int flags)
-{
-  CLEANUP_CLOSE int fd = open (path, flags | O_RDONLY | O_CLOEXEC);
-
-  if (fd == -1 || fsync (fd) == -1)
-    return error_errno ("import: fsync '%s'", path);
-  return 0;
-}
-
-/* The staging directory becomes DIR, never replacing anything there. */
-static int
-commit_stage (struct import_job *job)
-{
-  CLEANUP_FREE char *c = xstrdup (job->final);
-
-  if (c == NULL || fsync_path (job->stage, O_DIRECTORY) == -1)
-    return -1;
-  if (renameat2 (AT_FDCWD, job->stage, AT_FDCWD, job->final,
-                 RENAME_NOREPLACE) == -1)
-    return error_errno ("import: '%s'", job->final);
-  stage_sig[0] = '\0';          /* the name is gone: nothing to remove */
-  free (job->stage);
-  job->stage = NULL;
-  return fsync_path (dirname (c), O_DIRECTORY);
-}
-
-/* ---- identity ---------------------------------------------------------- */
-
-/* A restore keeps UUID and MACs (filling in only what is missing); a new
- * identity replaces them all, MACs unique within the VM, with the
- * target's vendor prefix. */
-static int
-set_identity (struct vm *vm, bool fresh, const uint8_t *prefix)
-{
-  uint8_t avoid[VM_MAX_NICS][6];
-  size_t i, n = 0;
-
-  if ((fresh || !vm->has_uuid) && uuid_generate (vm->uuid) == -1)
-    return -1;
-  vm->has_uuid = true;
-  for (i = 0; i < vm->nics.len && i < VM_MAX_NICS; i++)
-    if (vm->nics.ptr[i].has_mac && !fresh)
-      memcpy (avoid[n++], vm->nics.ptr[i].mac, 6);
-  for (i = 0; i < vm->nics.len && i < VM_MAX_NICS; i++) {
-    struct vm_nic *nic = &vm->nics.ptr[i];
-    if (nic->has_mac && !fresh)
-      continue;
-    if (mac_generate (prefix, (const uint8_t (*)[6]) avoid, n,
-                      nic->mac) == -1)
-      return -1;
-    nic->has_mac = true;
-    memcpy (avoid[n++], nic->mac, 6);
-  }
-  return 0;
-}
-
 /* ---- disks ------------------------------------------------------------- */
-
-/* A file-name-friendly form of the VM name. */
-static void
-make_stem (const char *name, char *stem, size_t len)
-{
-  size_t i;
-
-  for (i = 0; name && name[i] && i < len - 1; i++)
-    stem[i] = strchr ("-._", name[i]) || (name[i] >= '0' && name[i] <= '9')
-      || ((name[i] | 0x20) >= 'a' && (name[i] | 0x20) <= 'z') ? name[i] : '_';
-  stem[i] = '\0';
-  if (i == 0)
-    snprintf (stem, len, "vm");
-  else if (stem[0] == '.')
-    stem[0] = '_';
-}
 
 static int
 convert_disk (const struct import_args *a, struct import_job *job, size_t i)
@@ -330,7 +155,7 @@ convert_disk (const struct import_args *a, struct import_job *job, size_t i)
   struct vm_disk *d = &job->pkg.vm.disks.ptr[i];
   CLEANUP_FREE char *file = xasprintf ("%s-disk%zu.%s", job->stem, i + 1,
                                        a->t->ext);
-  CLEANUP_FREE char *tmp = file ? xasprintf ("%s/%s", job->stage, file) : 0;
+  CLEANUP_FREE char *tmp = file ? xasprintf ("%s/%s", job->sd.path, file) : 0;
   struct image_create_opts co = { .subformat = a->t->subformat };
   struct copy_opts po = { .label = d->file, .quiet = a->quiet || a->json };
   struct copy_stats st = { .bytes_read = 0 };
@@ -346,27 +171,10 @@ convert_disk (const struct import_args *a, struct import_job *job, size_t i)
   if (st.bytes_bad)
     return error_set ("import: '%s': unreadable ranges", d->file);
   job->written[i] = st.bytes_written;
-  job->paths[i] = xasprintf ("%s/%s", job->final, file);
+  job->paths[i] = xasprintf ("%s/%s", job->sd.final, file);
   free (d->format);
   d->format = xstrdup (a->t->format);
   return job->paths[i] && d->format ? 0 : -1;
-}
-
-static int
-write_file (const char *path, const char *data, size_t len)
-{
-  int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-
-  if (fd == -1)
-    return error_errno ("import: '%s'", path);
-  if (full_pwrite (fd, data, len, 0, path) == -1 ||
-      (fsync (fd) == -1 && error_errno ("import: '%s'", path))) {
-    close (fd);
-    return -1;
-  }
-  if (close (fd) == -1)
-    return error_errno ("import: '%s'", path);
-  return 0;
 }
 
 /* ---- the descriptors --------------------------------------------------- */
@@ -374,17 +182,8 @@ write_file (const char *path, const char *data, size_t len)
 static int
 write_domain (const struct import_args *a, struct import_job *job)
 {
-  struct strbuf xml = STRBUF_INIT;
-  CLEANUP_FREE char *path = xasprintf ("%s/%s.xml", job->stage, job->stem);
-  int r = -1;
-
-  job->descriptor = xasprintf ("%s/%s.xml", job->final, job->stem);
-  if (path && job->descriptor &&
-      libvirt_write (&job->pkg.vm, a->t->libvirt,
-                     (const char *const *) job->paths, &xml) == 0)
-    r = write_file (path, xml.buf, xml.len);
-  strbuf_release (&xml);
-  return r;
+  return cmd_write_domain ("import", &job->sd, job->stem, &job->pkg.vm,
+                           a->t->libvirt, job->paths, &job->descriptor);
 }
 
 /* A PowerShell single-quoted string: ' doubled; anything but printable
@@ -496,12 +295,12 @@ static int
 write_ps1 (struct import_job *job)
 {
   struct strbuf ps = STRBUF_INIT;
-  CLEANUP_FREE char *path = xasprintf ("%s/%s.ps1", job->stage, job->stem);
+  CLEANUP_FREE char *path = xasprintf ("%s/%s.ps1", job->sd.path, job->stem);
   int r = -1;
 
-  job->descriptor = xasprintf ("%s/%s.ps1", job->final, job->stem);
+  job->descriptor = xasprintf ("%s/%s.ps1", job->sd.final, job->stem);
   if (path && job->descriptor && ps1_script (&ps, job) == 0)
-    r = write_file (path, ps.buf, ps.len);
+    r = cmd_write_file ("import", path, ps.buf, ps.len);
   strbuf_release (&ps);
   return r;
 }
@@ -516,11 +315,11 @@ write_ova (const struct import_args *a, struct import_job *job)
                                .quiet = a->quiet || a->json };
   static struct ova_disk_in in[VM_MAX_DISKS];
   static struct ova_result res;
-  CLEANUP_FREE char *path = xasprintf ("%s/%s.ova", job->stage, job->stem);
+  CLEANUP_FREE char *path = xasprintf ("%s/%s.ova", job->sd.path, job->stem);
   struct vm *vm = &job->pkg.vm;
   size_t i;
 
-  job->descriptor = xasprintf ("%s/%s.ova", job->final, job->stem);
+  job->descriptor = xasprintf ("%s/%s.ova", job->sd.final, job->stem);
   if (path == NULL || job->descriptor == NULL)
     return -1;
   for (i = 0; i < vm->disks.len; i++) {
@@ -556,7 +355,7 @@ print_json (const struct import_args *a, const struct import_job *job)
   uuid_format (vm->uuid, uuid);
   json_init (&j, stdout);
   json_object_begin (&j);
-  json_key_string (&j, "output", job->final);
+  json_key_string (&j, "output", job->sd.final);
   json_key_string (&j, "target", a->to);
   json_key_string (&j, "package", job->xva ? "xva" : "ova");
   json_key_string (&j, "name", vm->name);
@@ -608,8 +407,8 @@ static int
 read_package (const struct import_args *a, struct import_job *job)
 {
   job->xva = xva_probe (a->package);
-  return job->xva ? xva_read (a->package, job->stage, &job->pkg)
-    : ova_read (a->package, job->stage, &job->pkg);
+  return job->xva ? xva_read (a->package, job->sd.path, &job->pkg)
+    : ova_read (a->package, job->sd.path, &job->pkg);
 }
 
 static int
@@ -628,13 +427,18 @@ write_target (const struct import_args *a, struct import_job *job)
 static int
 run (const struct import_args *a, struct import_job *job)
 {
-  if (make_stage (a->output, job) == -1 ||
+  /* A restore keeps UUID and MACs (filling in only what is missing); a
+   * new identity replaces them all, with the target's vendor prefix. */
+  if (stagedir_begin (&job->sd, a->output, "import", 0755, false) == -1 ||
       read_package (a, job) == -1 ||
-      set_identity (&job->pkg.vm, a->new_identity, a->t->prefix) == -1)
+      vm_new_identity (&job->pkg.vm, a->t->prefix, a->new_identity) == -1)
     return -1;
-  make_stem (job->pkg.vm.name, job->stem, sizeof job->stem);
-  if (write_target (a, job) == -1 || commit_stage (job) == -1)
+  cmd_make_stem (job->pkg.vm.name, SIZE_MAX, job->stem, sizeof job->stem);
+  /* The staging directory becomes DIR, never replacing anything. */
+  if (write_target (a, job) == -1)
     return -1;
+  if (stagedir_commit (&job->sd) == -1)
+    return error_prefix ("import: ");
   if (a->json)
     print_json (a, job);
   else if (!a->quiet)
@@ -648,14 +452,10 @@ job_free (struct import_job *job)
   size_t i;
 
   ova_pkg_free (&job->pkg);
-  if (job->stage)
-    remove_stage_now (job->stage);
-  stage_sig[0] = '\0';
+  stagedir_abort (&job->sd);
   for (i = 0; i < VM_MAX_DISKS; i++)
     free (job->paths[i]);
   free (job->descriptor);
-  free (job->stage);
-  free (job->final);
 }
 
 int

@@ -1,13 +1,18 @@
 /* util.c: helpers shared by the command front-ends. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "common/cleanup.h"
 #include "common/error.h"
+#include "common/fullrw.h"
+#include "common/stagedir.h"
 #include "common/strbuf.h"
 #include "image/image.h"
 
@@ -128,4 +133,55 @@ cmd_open_one_image (const char *cmd, const char *usage_text, int argc,
     return cmd_usage_error (cmd, "expected exactly one IMAGE");
   *img = image_open (argv[optind], 0);
   return *img ? -1 : cmd_fail ();
+}
+
+void
+cmd_make_stem (const char *name, size_t n, char *stem, size_t len)
+{
+  size_t i;
+
+  for (i = 0; name && i < n && name[i] && i < len - 1; i++)
+    stem[i] = strchr ("-._", name[i]) || (name[i] >= '0' && name[i] <= '9')
+      || ((name[i] | 0x20) >= 'a' && (name[i] | 0x20) <= 'z') ? name[i] : '_';
+  stem[i] = '\0';
+  if (i == 0)
+    snprintf (stem, len, "vm");
+  else if (stem[0] == '.')              /* no hidden members */
+    stem[0] = '_';
+}
+
+int
+cmd_write_file (const char *cmd, const char *path, const char *data,
+                size_t len)
+{
+  int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+  if (fd == -1)
+    return error_errno ("%s: '%s'", cmd, path);
+  if (full_pwrite (fd, data, len, 0, path) == -1 ||
+      (fsync (fd) == -1 && error_errno ("%s: '%s'", cmd, path))) {
+    close (fd);
+    return -1;
+  }
+  if (close (fd) == -1)
+    return error_errno ("%s: '%s'", cmd, path);
+  return 0;
+}
+
+int
+cmd_write_domain (const char *cmd, const struct stagedir *sd,
+                  const char *stem, const struct vm *vm,
+                  enum libvirt_flavour f, char *const *paths,
+                  char **descriptor)
+{
+  struct strbuf xml = STRBUF_INIT;
+  CLEANUP_FREE char *path = xasprintf ("%s/%s.xml", sd->path, stem);
+  int r = -1;
+
+  *descriptor = xasprintf ("%s/%s.xml", sd->final, stem);
+  if (path && *descriptor &&
+      libvirt_write (vm, f, (const char *const *) paths, &xml) == 0)
+    r = cmd_write_file (cmd, path, xml.buf, xml.len);
+  strbuf_release (&xml);
+  return r;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/ids.h"
 #include "common/strbuf.h"
 #include "vm.h"
 
@@ -235,4 +236,37 @@ vm_os_parse (const char *s, enum vm_os *os)
       return 0;
     }
   return error_set ("unknown OS type '%s'", s);
+}
+
+int
+vm_fill_macs (struct vm *vm, const uint8_t prefix[3], bool fresh)
+{
+  uint8_t avoid[VM_MAX_NICS][6];
+  size_t i, n = 0;
+
+  if (vm->nics.len > VM_MAX_NICS)
+    return error_set ("vm: %zu NICs (at most %d)", vm->nics.len, VM_MAX_NICS);
+  for (i = 0; i < vm->nics.len; i++)
+    if (vm->nics.ptr[i].has_mac && !fresh)
+      memcpy (avoid[n++], vm->nics.ptr[i].mac, 6);
+  for (i = 0; i < vm->nics.len; i++) {
+    struct vm_nic *nic = &vm->nics.ptr[i];
+    if (nic->has_mac && !fresh)
+      continue;
+    if (mac_generate (prefix, (const uint8_t (*)[6]) avoid, n,
+                      nic->mac) == -1)
+      return -1;
+    nic->has_mac = true;
+    memcpy (avoid[n++], nic->mac, 6);
+  }
+  return 0;
+}
+
+int
+vm_new_identity (struct vm *vm, const uint8_t prefix[3], bool fresh)
+{
+  if ((fresh || !vm->has_uuid) && uuid_generate (vm->uuid) == -1)
+    return -1;
+  vm->has_uuid = true;
+  return vm_fill_macs (vm, prefix, fresh);
 }

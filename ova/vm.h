@@ -82,6 +82,13 @@ int vm_add_nic (struct vm *vm, const uint8_t *mac, const char *network,
  * error ("ovf: 'x.ovf'"). */
 int vm_validate (const struct vm *vm, const char *what);
 
+/* Identity.  vm_fill_macs gives every NIC without a MAC (every NIC if
+ * `fresh`) a new one with the vendor `prefix` (NULL: random locally
+ * administered), unique within the VM.  vm_new_identity also sets a new
+ * random UUID if `fresh` or there is none (a restore keeps the rest). */
+int vm_fill_macs (struct vm *vm, const uint8_t prefix[3], bool fresh);
+int vm_new_identity (struct vm *vm, const uint8_t prefix[3], bool fresh);
+
 const char *vm_bus_name (enum vm_bus bus);          /* "ide", "sata", ... */
 int vm_bus_parse (const char *s, enum vm_bus *bus);
 const char *vm_os_name (enum vm_os os);             /* "debian64", ... */

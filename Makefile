@@ -2,7 +2,7 @@
 #
 #   make              developer build (C11, -Wall -Wextra -Werror) into build/
 #   make check        unit tests (cmocka) + end-to-end tests
-#   make check-slow   the slow conversion tests (native, dracut)
+#   make check-slow   the slow conversion test (dracut guest)
 #   make check-asan   unit + image e2e tests under ASan+UBSan (build-asan/)
 #   make demo         capture the built-in demo disk to VHD and show it
 #   make fuzz         build the libFuzzer harnesses and run each FUZZ_TIME s
@@ -88,10 +88,9 @@ check-e2e: $(B)/ferry
 	@FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath build) \
 	  tests/run-e2e.sh $(E2E)
 
-# Conversions that run the guest's initramfs builder with every module
-# (native) or build a dracut guest first: 10-20 minutes under TCG, so not
-# part of `make check` until conversion stops running the builder in the
-# appliance (see docs/ARCHITECTURE.md, Guest conversion).
+# The dracut conversion: building its guest (dracut installed inside the
+# appliance) takes minutes under TCG on a fresh tree, so it is not part of
+# `make check`.
 check-slow: deps $(B)/ferry
 	@FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath build) \
 	  tests/run-e2e.sh $(wildcard tests/e2e-slow/test-*.sh)

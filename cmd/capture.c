@@ -150,61 +150,6 @@ output_for (const struct capture_args *a, int i)
   return r;
 }
 
-static const char *
-policy_name (enum part_policy p)
-{
-  return p == PART_EXT ? "used-blocks" : p == PART_SWAP ? "swap-header"
-    : "non-zero";
-}
-
-static void
-json_partitions (struct json *j, const struct usedmap *map)
-{
-  size_t i;
-
-  json_key_string (j, "partition_table", map->table[0] ? map->table : NULL);
-  json_key (j, "partitions");
-  json_array_begin (j);
-  for (i = 0; i < map->parts.len; i++) {
-    const struct part_info *p = &map->parts.ptr[i];
-    json_object_begin (j);
-    json_key_int (j, "number", p->number);
-    json_key_uint (j, "offset", p->offset);
-    json_key_uint (j, "length", p->length);
-    json_key_string (j, "filesystem", p->fstype[0] ? p->fstype : NULL);
-    json_key_string (j, "policy", policy_name (p->policy));
-    json_key_uint (j, "kept_bytes", p->used_bytes);
-    json_object_end (j);
-  }
-  json_array_end (j);
-}
-
-static void
-json_convert (struct json *j, const struct capture_args *a,
-              const struct capture_result *res)
-{
-  size_t i;
-
-  json_key (j, "convert");
-  json_object_begin (j);
-  json_key_string (j, "target", a->opts.convert);
-  json_key_string (j, "root", res->root);
-  json_key_string (j, "kernel", res->convert.kernel);
-  json_key_string (j, "initramfs_tool", res->convert.initrd_tool);
-  json_key_string (j, "accelerator", res->accel);
-  json_key (j, "changes");
-  json_array_begin (j);
-  for (i = 0; i < res->convert.changes.len; i++) {
-    json_object_begin (j);
-    json_key_string (j, "what", res->convert.changes.ptr[i].what);
-    json_key_string (j, "path", res->convert.changes.ptr[i].path);
-    json_key_string (j, "detail", res->convert.changes.ptr[i].detail);
-    json_object_end (j);
-  }
-  json_array_end (j);
-  json_object_end (j);
-}
-
 static void
 text_convert (const struct capture_args *a, const struct capture_result *res)
 {
@@ -218,22 +163,6 @@ text_convert (const struct capture_args *a, const struct capture_result *res)
     printf ("  %-10s %s%s%s\n", rep->changes.ptr[i].what,
             rep->changes.ptr[i].path, *rep->changes.ptr[i].path ? ": " : "",
             rep->changes.ptr[i].detail);
-}
-
-static void
-json_result (struct json *j, const char *src, const char *out,
-             const struct capture_args *a, const struct capture_result *res)
-{
-  json_object_begin (j);
-  json_key_string (j, "source", src);
-  json_key_string (j, "output", out);
-  json_key_string (j, "format", a->opts.format);
-  json_key_uint (j, "source_size", res->source_size);
-  json_partitions (j, &res->map);
-  report_stats_json (j, &res->stats);
-  if (a->opts.convert)
-    json_convert (j, a, res);
-  json_object_end (j);
 }
 
 static void
@@ -261,7 +190,8 @@ capture_all (struct capture_args *a, struct json *j)
       break;
     }
     if (a->json)
-      json_result (j, a->sources[i], out, a, &res);
+      capture_result_json (j, a->sources[i], out, a->opts.format,
+                           a->opts.convert, &res);
     else if (!a->opts.quiet) {
       if (a->opts.convert)
         text_convert (a, &res);

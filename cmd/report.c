@@ -2,29 +2,12 @@
 #include <stdio.h>
 
 #include "cmd/report.h"
-#include "common/json.h"
 #include "common/progress.h"
 
 void
 report_stats_json (struct json *j, const struct copy_stats *s)
 {
-  size_t i;
-
-  json_key_uint (j, "bytes_read", s->bytes_read);
-  json_key_uint (j, "bytes_written", s->bytes_written);
-  json_key_uint (j, "bytes_skipped", s->bytes_skipped);
-  json_key_uint (j, "bytes_unreadable", s->bytes_bad);
-  json_key (j, "unreadable_ranges");
-  json_array_begin (j);
-  for (i = 0; i < s->bad.len; i++) {
-    json_object_begin (j);
-    json_key_uint (j, "offset", s->bad.ptr[i].offset);
-    json_key_uint (j, "length", s->bad.ptr[i].length);
-    json_object_end (j);
-  }
-  json_array_end (j);
-  json_key (j, "seconds");
-  json_double (j, s->seconds);
+  copy_stats_json (j, s);
 }
 
 void

@@ -94,7 +94,7 @@ report (struct json *j, const struct package *p, const char *const *sources,
     r.stats.bytes_skipped = n[i][2];
     r.stats.seconds = secs[i];
     agent_textf (out, sizeof out, "%s/%s", path, p->vm.disks.ptr[i].file);
-    agent_json_capture (j, sources[i], out, format, &r);
+    capture_result_json (j, sources[i], out, format, NULL, &r);
   }
 }
 

@@ -128,15 +128,18 @@ agent_network_up (const struct agent_settings *s, const agent_nic_vector *nics)
 
 /* ---- checks made before anything is written ---- */
 
+/* Packages are streamed from the disks: there is no overlay to convert
+ * in (capture_one converts only into an image). */
 static int
 check_convert (const struct agent_settings *s)
 {
   const char *conv = agent_get (s, AK_CONVERT), *fmt = agent_get (s, AK_FORMAT);
 
-  if (strcmp (conv, "none") != 0 && strcmp (fmt, "qcow2") != 0 &&
-      strcmp (fmt, "raw") != 0)
-    return error_set ("ferry.convert=%s needs ferry.format=qcow2 or raw "
-                      "(the image is converted in place)", conv);
+  if (strcmp (conv, "none") != 0 &&
+      (strcmp (fmt, "ova") == 0 || strcmp (fmt, "xva") == 0))
+    return error_set ("ferry.convert=%s needs an image format "
+                      "(ferry.format=vhd, vmdk, qcow2 or raw), not %s",
+                      conv, fmt);
   return 0;
 }
 
@@ -234,15 +237,23 @@ struct prog {
   struct agent_disk_progress p;
   size_t idx, n;
   double last;
+  bool copying;               /* the copy has started: p.start is set */
 };
 
 static void
-on_progress (void *opaque, uint64_t done, uint64_t total)
+on_progress (void *opaque, uint64_t done, uint64_t bad, uint64_t total)
 {
   struct prog *pg = opaque;
   double now = monotonic_seconds ();
 
+  /* Rate and ETA count from the copy, not from the used-block scan or
+   * the conversion's appliance before it. */
+  if (!pg->copying) {
+    pg->copying = true;
+    pg->p.start = pg->last = now;     /* first draw once a rate exists */
+  }
   pg->p.done = done;
+  pg->p.bad = bad;
   pg->p.total = total;
   if (now - pg->last < 0.5 && done < total)
     return;
@@ -251,116 +262,19 @@ on_progress (void *opaque, uint64_t done, uint64_t total)
     pg->r->ui->progress (pg->r->ui->opaque, &pg->p, pg->idx, pg->n);
 }
 
-/* capture_one's pipeline with the copy engine's progress hook, which
- * capture_opts does not carry yet (the agent draws its own progress). */
+/* capture_one with the agent's progress; the boot disk is converted on
+ * the way when ferry.convert asks for it (`convert` not NULL). */
 static int
 capture_disk (const char *source, const char *out, const char *format,
-              struct prog *pg, struct capture_result *res)
+              const char *convert, struct prog *pg,
+              struct capture_result *res)
 {
-  struct image_create_opts create = { 0 };
-  struct copy_opts copy = {
-    .label = source, .quiet = true, .retries = 2,
+  struct capture_opts o = {
+    .format = format, .quiet = true, .retries = 2, .convert = convert,
     .on_progress = on_progress, .opaque = pg,
   };
-  struct image *src;
-  int rc = -1;
 
-  memset (res, 0, sizeof *res);
-  if ((src = image_open (source, IMAGE_OPEN_RAW)) == NULL)
-    return error_prefix ("capture: ");
-  res->source_size = src->size;
-  pg->p.total = src->size;
-  if (usedmap_build (src, copy.retries, &res->map) == -1) {
-    error_prefix ("capture: '%s': ", source);
-    goto out;
-  }
-  copy.mask = &res->map.keep;
-  if (image_convert (src, format, out, &create, &copy, false, &res->stats)
-      == -1) {
-    error_prefix ("capture: ");
-    goto out;
-  }
-  rc = 0;
- out:
-  image_close (src);
-  if (rc == -1)
-    capture_result_free (res);
-  return rc;
-}
-
-static const char *
-policy_name (enum part_policy p)
-{
-  return p == PART_EXT ? "used-blocks" : p == PART_SWAP ? "swap-header"
-    : "non-zero";
-}
-
-/* One entry of "captures", as `ferry capture --json` prints it. */
-void
-agent_json_capture (struct json *j, const char *src, const char *out,
-              const char *format, const struct capture_result *res)
-{
-  size_t i;
-
-  json_object_begin (j);
-  json_key_string (j, "source", src);
-  json_key_string (j, "output", out);
-  json_key_string (j, "format", format);
-  json_key_uint (j, "source_size", res->source_size);
-  json_key_string (j, "partition_table",
-                   res->map.table[0] ? res->map.table : NULL);
-  json_key (j, "partitions");
-  json_array_begin (j);
-  for (i = 0; i < res->map.parts.len; i++) {
-    const struct part_info *p = &res->map.parts.ptr[i];
-    json_object_begin (j);
-    json_key_int (j, "number", p->number);
-    json_key_uint (j, "offset", p->offset);
-    json_key_uint (j, "length", p->length);
-    json_key_string (j, "filesystem", p->fstype[0] ? p->fstype : NULL);
-    json_key_string (j, "policy", policy_name (p->policy));
-    json_key_uint (j, "kept_bytes", p->used_bytes);
-    json_object_end (j);
-  }
-  json_array_end (j);
-  json_key_uint (j, "bytes_read", res->stats.bytes_read);
-  json_key_uint (j, "bytes_written", res->stats.bytes_written);
-  json_key_uint (j, "bytes_skipped", res->stats.bytes_skipped);
-  json_key_uint (j, "bytes_unreadable", res->stats.bytes_bad);
-  json_key (j, "unreadable_ranges");
-  json_array_begin (j);
-  for (i = 0; i < res->stats.bad.len; i++) {
-    json_object_begin (j);
-    json_key_uint (j, "offset", res->stats.bad.ptr[i].offset);
-    json_key_uint (j, "length", res->stats.bad.ptr[i].length);
-    json_object_end (j);
-  }
-  json_array_end (j);
-  json_key (j, "seconds");
-  json_double (j, res->stats.seconds);
-  json_object_end (j);
-}
-
-static int
-convert_image (struct run *r, const char *image)
-{
-  const char *argv[] = { "/proc/self/exe", "convert", image, "--to",
-                         agent_get (r->s, AK_CONVERT), "--in-place", NULL };
-
-  const char *msg, *inner;
-  char *copy;
-
-  say (r, "converting '%s' for %s", image, agent_get (r->s, AK_CONVERT));
-  if (agent_spawn (argv, NULL, NULL) == 0)
-    return 0;
-  /* "/proc/self/exe failed: ferry: WHY" -> "convert: WHY" */
-  msg = error_get ();
-  inner = strstr (msg, "ferry: ");
-  if ((copy = xstrdup (inner ? inner + 7 : msg)) == NULL)
-    return -1;
-  error_set ("convert: %s (the image is kept, unconverted)", copy);
-  free (copy);
-  return -1;
+  return capture_one (source, out, &o, res);
 }
 
 /* ova/xva: every selected disk into one package, TARGET/NAME/NAME.FMT. */
@@ -390,12 +304,44 @@ package_all (struct run *r)
   return 0;
 }
 
+/* The disk ferry.convert converts: the first selected one with a boot
+ * loader, else the first selected one. */
+static size_t
+boot_disk (const struct run *r)
+{
+  size_t i, first = SIZE_MAX;
+
+  for (i = 0; i < r->disks->len; i++) {
+    if (!r->sel[i])
+      continue;
+    if (r->disks->ptr[i].boots)
+      return i;
+    if (first == SIZE_MAX)
+      first = i;
+  }
+  return first;
+}
+
+static void
+log_capture (struct run *r, const struct agent_disk *d,
+             const struct capture_result *res, const char *convert)
+{
+  if (convert)
+    say (r, "converted %s for %s (%zu change(s), appliance on %s)",
+         res->root, convert, res->convert.changes.len, res->accel);
+  say (r, "captured '%s': read %llu bytes, wrote %llu, unreadable %llu, "
+       "%.1f s", d->name, (unsigned long long) res->stats.bytes_read,
+       (unsigned long long) res->stats.bytes_written,
+       (unsigned long long) res->stats.bytes_bad, res->stats.seconds);
+}
+
 static int
 capture_all (struct run *r)
 {
   const char *fmt = agent_get (r->s, AK_FORMAT);
   const char *ext = strcmp (fmt, "raw") == 0 ? "img" : fmt;
-  size_t i, k = 0, n = 0, boot = SIZE_MAX;
+  const char *target = agent_get (r->s, AK_CONVERT);
+  size_t i, k = 0, n = 0, boot = boot_disk (r);
 
   for (i = 0; i < r->disks->len; i++)
     n += r->sel[i];
@@ -403,6 +349,8 @@ capture_all (struct run *r)
     const struct agent_disk *d = &r->disks->ptr[i];
     struct prog pg = { .r = r, .idx = k, .n = n,
                        .p = { .name = d->name, .start = monotonic_seconds () } };
+    const char *convert = i == boot && strcmp (target, "none") != 0
+      ? target : NULL;
     struct capture_result res;
     char *out;
     if (!r->sel[i])
@@ -412,27 +360,21 @@ capture_all (struct run *r)
                      r->res->dir, agent_get (r->s, AK_NAME), d->name, ext)
         == -1)
       return -1;
-    say (r, "capturing '%s' (%s) -> '%s'", d->path, d->name, out);
-    if (capture_disk (d->path, out, fmt, &pg, &res) == -1)
+    if (convert)
+      say (r, "capturing '%s' (%s) -> '%s', converting it for %s", d->path,
+           d->name, out, convert);
+    else
+      say (r, "capturing '%s' (%s) -> '%s'", d->path, d->name, out);
+    if (capture_disk (d->path, out, fmt, convert, &pg, &res) == -1)
       return -1;
-    pg.p.done = pg.p.total;
-    pg.p.bad = res.stats.bytes_bad;
     pg.last = 0;
-    on_progress (&pg, pg.p.total, pg.p.total);
-    agent_json_capture (&r->j, d->path, out, fmt, &res);
-    say (r, "captured '%s': read %llu bytes, wrote %llu, unreadable %llu, "
-         "%.1f s", d->name, (unsigned long long) res.stats.bytes_read,
-         (unsigned long long) res.stats.bytes_written,
-         (unsigned long long) res.stats.bytes_bad, res.stats.seconds);
+    on_progress (&pg, res.source_size, res.stats.bytes_bad, res.source_size);
+    capture_result_json (&r->j, d->path, out, fmt, convert, &res);
+    log_capture (r, d, &res, convert);
     capture_result_free (&res);
-    if (boot == SIZE_MAX || (d->boots && !r->disks->ptr[boot].boots))
-      boot = r->res->n_images;
     r->res->n_images++;
     k++;
   }
-  if (strcmp (agent_get (r->s, AK_CONVERT), "none") != 0 && boot != SIZE_MAX &&
-      convert_image (r, r->res->images[boot]) == -1)
-    return -1;
   return 0;
 }
 

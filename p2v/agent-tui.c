@@ -364,8 +364,10 @@ tui_progress (void *opaque, const struct agent_disk_progress *p, size_t idx,
                    ? (double) (p->total - p->done) / r : 0);
   mvprintw (y, 2, "disk %zu/%zu %-10.10s [%s] %3.0f%%", idx + 1, n, p->name,
             bar, frac * 100);
-  mvprintw (y + 1, 6, "%s of %s  %s/s  ETA %s  bad sectors: %s      ", done,
-            total, rate, eta, bad);
+  /* Unreadable sectors as the copy engine finds them, not only at the
+   * end: a dying disk shows itself while there is time to stop. */
+  mvprintw (y + 1, 6, "%s of %s  %s/s  ETA %s  bad sectors: %llu (%s)    ",
+            done, total, rate, eta, (unsigned long long) (p->bad / 512), bad);
   refresh ();
 }
 

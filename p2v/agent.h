@@ -23,8 +23,6 @@
  *                         openssh-client); a password is passed to sshfs
  *                         with -o password_stdin
  *   poweroff, reboot, sh  ferry.post= (systemd-sysv / busybox, dash)
- *   ferry convert         ferry.convert=kvm|xen, run as /proc/self/exe on
- *                         the written image (never on a source disk)
  *
  * Library code here returns -1 with the error set (error.h); only the TUI
  * (which owns the screen) and the run's console/log lines print.
@@ -223,7 +221,7 @@ int agent_spawn (const char *const *argv, const char *input,
 struct agent_disk_progress {
   const char *name;
   uint64_t done, total;
-  uint64_t bad;               /* unreadable bytes so far (final) */
+  uint64_t bad;               /* unreadable bytes so far (live) */
   double start;
 };
 
@@ -250,13 +248,7 @@ struct agent_run_opts {
   bool no_network;            /* tests: never touch the host's network */
 };
 
-/* One entry of the report's "captures", as `ferry capture --json` prints
- * it (agent-run.c; also used for packages). */
-struct capture_result;
 struct json;
-void agent_json_capture (struct json *j, const char *src, const char *out,
-                         const char *format,
-                         const struct capture_result *res);
 /* ferry.format=ova|xva: stream the `n` sources into one package at
  * `path` (agent-package.c), appending their report entries to j. */
 int agent_package (const char *path, const struct agent_settings *s,

@@ -6,6 +6,7 @@
 
 #include "capture.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/outfile.h"
 #include "common/strbuf.h"
 #include "guest/inspect.h"
@@ -173,6 +174,7 @@ capture_one (const char *source, const char *output,
   struct copy_opts copy = {
     .label = source, .quiet = opts->quiet, .strict = opts->strict,
     .retries = opts->retries,
+    .on_progress = opts->on_progress, .opaque = opts->opaque,
   };
   struct image *src;
   int r = -1;
@@ -215,4 +217,76 @@ capture_result_free (struct capture_result *res)
   convert_report_free (&res->convert);
   free (res->root);
   res->root = NULL;
+}
+
+static const char *
+policy_name (enum part_policy p)
+{
+  return p == PART_EXT ? "used-blocks" : p == PART_SWAP ? "swap-header"
+    : "non-zero";
+}
+
+static void
+json_partitions (struct json *j, const struct usedmap *map)
+{
+  size_t i;
+
+  json_key_string (j, "partition_table", map->table[0] ? map->table : NULL);
+  json_key (j, "partitions");
+  json_array_begin (j);
+  for (i = 0; i < map->parts.len; i++) {
+    const struct part_info *p = &map->parts.ptr[i];
+    json_object_begin (j);
+    json_key_int (j, "number", p->number);
+    json_key_uint (j, "offset", p->offset);
+    json_key_uint (j, "length", p->length);
+    json_key_string (j, "filesystem", p->fstype[0] ? p->fstype : NULL);
+    json_key_string (j, "policy", policy_name (p->policy));
+    json_key_uint (j, "kept_bytes", p->used_bytes);
+    json_object_end (j);
+  }
+  json_array_end (j);
+}
+
+static void
+json_convert (struct json *j, const char *target,
+              const struct capture_result *res)
+{
+  size_t i;
+
+  json_key (j, "convert");
+  json_object_begin (j);
+  json_key_string (j, "target", target);
+  json_key_string (j, "root", res->root);
+  json_key_string (j, "kernel", res->convert.kernel);
+  json_key_string (j, "initramfs_tool", res->convert.initrd_tool);
+  json_key_string (j, "accelerator", res->accel);
+  json_key (j, "changes");
+  json_array_begin (j);
+  for (i = 0; i < res->convert.changes.len; i++) {
+    json_object_begin (j);
+    json_key_string (j, "what", res->convert.changes.ptr[i].what);
+    json_key_string (j, "path", res->convert.changes.ptr[i].path);
+    json_key_string (j, "detail", res->convert.changes.ptr[i].detail);
+    json_object_end (j);
+  }
+  json_array_end (j);
+  json_object_end (j);
+}
+
+void
+capture_result_json (struct json *j, const char *source, const char *output,
+                     const char *format, const char *convert,
+                     const struct capture_result *res)
+{
+  json_object_begin (j);
+  json_key_string (j, "source", source);
+  json_key_string (j, "output", output);
+  json_key_string (j, "format", format);
+  json_key_uint (j, "source_size", res->source_size);
+  json_partitions (j, &res->map);
+  copy_stats_json (j, &res->stats);
+  if (convert)
+    json_convert (j, convert, res);
+  json_object_end (j);
 }

@@ -28,6 +28,12 @@ struct capture_opts {
    * conversion wrote.  NULL: plain capture. */
   const char *convert;
   const char *root;                   /* --root DEV with several roots */
+  /* The copy engine's progress hook (copy.h): bytes done and unreadable
+   * so far, for callers drawing their own progress (the agent).  NULL:
+   * the terminal meter unless quiet. */
+  void (*on_progress) (void *opaque, uint64_t done, uint64_t bad,
+                       uint64_t total);
+  void *opaque;
 };
 
 struct capture_result {
@@ -46,6 +52,16 @@ struct capture_result {
 int capture_one (const char *source, const char *output,
                  const struct capture_opts *opts, struct capture_result *res);
 void capture_result_free (struct capture_result *res);
+
+/* One entry of a capture report's "captures" array, the shape `ferry
+ * capture --json` and the agent's report share: source, output, format,
+ * partitions, the copy stats and, when `convert` is not NULL, what the
+ * conversion changed. */
+struct json;
+void capture_result_json (struct json *j, const char *source,
+                          const char *output, const char *format,
+                          const char *convert,
+                          const struct capture_result *res);
 
 /* a ∪ b, both sorted and non-overlapping, merged into *out (EXTENT_DATA):
  * the used-block mask plus the overlay's clusters.  For the unit tests. */

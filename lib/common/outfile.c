@@ -31,29 +31,62 @@ pending_set (const char *tmp, char *value)
     }
 }
 
+/* Cleanups other modules registered (stagedir.c's), run before ours. */
+#define MAX_HOOKS 4
+static void (*volatile hooks[MAX_HOOKS]) (void);
+
 static void
 on_signal (int sig)
 {
-  int i;
+  int i, saved = errno;
 
+  for (i = 0; i < MAX_HOOKS; i++)
+    if (hooks[i])
+      hooks[i] ();
   for (i = 0; i < MAX_PENDING; i++)
     if (pending[i])
       unlink (pending[i]);
+  /* The signal is blocked while we run: it kills us once we return. */
   signal (sig, SIG_DFL);
   raise (sig);
+  errno = saved;
 }
 
 void
 outfile_install_signal_handlers (void)
 {
-  struct sigaction sa;
+  static const int signals[] = { SIGINT, SIGTERM, SIGHUP };
+  struct sigaction sa, cur;
+  size_t i;
 
   memset (&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
-  sigemptyset (&sa.sa_mask);
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
-  sigaction (SIGHUP, &sa, NULL);
+  sigfillset (&sa.sa_mask);
+  for (i = 0; i < sizeof signals / sizeof signals[0]; i++) {
+    /* Already ours, or SIGHUP ignored (nohup): leave it.  An ignored
+     * SIGINT is only a shell's `&`, which must not make us unstoppable. */
+    if (sigaction (signals[i], NULL, &cur) == -1 ||
+        cur.sa_handler == on_signal ||
+        (signals[i] == SIGHUP && cur.sa_handler == SIG_IGN))
+      continue;
+    sigaction (signals[i], &sa, NULL);
+  }
+}
+
+int
+outfile_on_signal (void (*fn) (void))
+{
+  int i;
+
+  for (i = 0; i < MAX_HOOKS; i++)
+    if (hooks[i] == fn)
+      return 0;
+  for (i = 0; i < MAX_HOOKS; i++)
+    if (hooks[i] == NULL) {
+      hooks[i] = fn;
+      return 0;
+    }
+  return error_set ("signal cleanup: too many hooks");
 }
 
 int

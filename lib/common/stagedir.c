@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "error.h"
+#include "outfile.h"
 #include "stagedir.h"
 #include "strbuf.h"
 
@@ -25,8 +26,6 @@
 static char reg_path[STAGEDIR_MAX][PATH_MAX];
 static volatile sig_atomic_t reg_used[STAGEDIR_MAX];
 
-static const int signals[] = { SIGINT, SIGTERM, SIGHUP };
-static struct sigaction prev[3];
 
 /* Remove every entry of the directory open at fd; depth bounds the
  * recursion (and the stack: one 1 KiB buffer per level). */
@@ -81,8 +80,9 @@ stagedir_remove_tree (const char *path)
   rmdir (path);
 }
 
+/* outfile.c's handler calls this first (outfile_on_signal). */
 static void
-on_signal (int sig)
+remove_registered (void)
 {
   size_t i;
   int saved = errno;
@@ -90,36 +90,7 @@ on_signal (int sig)
   for (i = 0; i < STAGEDIR_MAX; i++)
     if (reg_used[i])
       stagedir_remove_tree (reg_path[i]);
-  /* Hand on to the handler we replaced (outfile.h's re-raises). */
-  for (i = 0; i < 3; i++)
-    if (signals[i] == sig && !(prev[i].sa_flags & SA_SIGINFO) &&
-        prev[i].sa_handler != SIG_DFL && prev[i].sa_handler != SIG_IGN) {
-      errno = saved;
-      prev[i].sa_handler (sig);
-      return;
-    }
-  signal (sig, SIG_DFL);
-  raise (sig);
-}
-
-/* (Re)installed at every stagedir_begin: whoever replaced our handler
- * since (outfile_install_signal_handlers) becomes the one we hand on to. */
-static void
-install_handlers (void)
-{
-  struct sigaction sa, cur;
-  size_t i;
-
-  memset (&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigfillset (&sa.sa_mask);
-  for (i = 0; i < 3; i++) {
-    if (sigaction (signals[i], NULL, &cur) == -1 ||
-        cur.sa_handler == on_signal || cur.sa_handler == SIG_IGN)
-      continue;
-    prev[i] = cur;
-    sigaction (signals[i], &sa, NULL);
-  }
+  errno = saved;
 }
 
 static int
@@ -129,11 +100,13 @@ reg_add (const char *path)
 
   if (strlen (path) >= PATH_MAX)
     return error_set ("'%s': path too long", path);
+  if (outfile_on_signal (remove_registered) == -1)
+    return -1;
   for (i = 0; i < STAGEDIR_MAX; i++)
     if (!reg_used[i]) {
       snprintf (reg_path[i], PATH_MAX, "%s", path);
       reg_used[i] = 1;
-      install_handlers ();
+      outfile_install_signal_handlers ();
       return i + 1;
     }
   return error_set ("'%s': too many staging directories", path);

@@ -9,12 +9,11 @@
  * temporaries beside it).  stagedir_abort removes what is left, files and
  * subdirectories (symlinks are removed, never followed).
  *
- * Signals: the handler removes every registered staging directory with
- * async-signal-safe calls only, then hands the signal on to the handler
- * it replaced (outfile.h's, which removes pending temporary files and
- * re-raises), so call outfile_install_signal_handlers before
- * stagedir_begin (each stagedir_begin takes the handler back).  A signal
- * whose disposition was SIG_IGN (nohup) stays ignored.
+ * Signals: stagedir_begin installs outfile.h's one process-wide handler
+ * (idempotent, in any order with outfile_install_signal_handlers) and
+ * has it remove every registered staging directory, with
+ * async-signal-safe calls only, before the process dies of the signal.
+ * An ignored SIGHUP (nohup) stays ignored.
  */
 #ifndef FERRY_STAGEDIR_H
 #define FERRY_STAGEDIR_H

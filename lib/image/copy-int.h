@@ -27,6 +27,7 @@ enum item_kind { ITEM_DATA, ITEM_ZERO, ITEM_END, ITEM_ERROR };
 struct item {
   enum item_kind kind;
   uint64_t off, len;
+  uint64_t bad;                       /* the reader's bytes_bad so far */
   unsigned char *buf;                 /* CHUNK bytes, owned by the ring */
   char *err;                          /* ITEM_ERROR: the reader's message */
 };
@@ -45,6 +46,7 @@ struct copier {
   struct copy_stats *stats;           /* reader: bytes_read, bytes_bad, bad;
                                          writer: the rest */
   struct progress progress;
+  uint64_t bad_seen;                  /* writer: last item's .bad */
   unsigned char *zerobuf, *basebuf;   /* writer side, overlay mode only */
   struct ring ring;
 };

@@ -44,6 +44,7 @@ emit (struct copier *c, enum item_kind kind, uint64_t off, uint64_t len)
   it->kind = kind;
   it->off = off;
   it->len = len;
+  it->bad = c->stats->bytes_bad;
   slot_publish (c);
   return 0;
 }
@@ -130,6 +131,8 @@ read_data_run (struct copier *c, uint64_t off, uint64_t len)
     it->kind = ITEM_DATA;
     it->off = off;
     it->len = n;
+    /* bytes_bad is the reader's; the writer sees it through the item. */
+    it->bad = c->stats->bytes_bad;
     slot_publish (c);
     off += n;
   }
@@ -186,6 +189,7 @@ copy_reader_run (void *arg)
   else if ((it = slot_acquire (c)) != NULL) {
     /* Errors are thread-local: carry the message over to the writer. */
     it->kind = ITEM_ERROR;
+    it->bad = c->stats->bytes_bad;
     it->err = strdup (error_get ());
     slot_publish (c);
   }

@@ -6,6 +6,7 @@
 #include "common/checked.h"
 #include "common/error.h"
 #include "common/fullrw.h"
+#include "common/json.h"
 #include "common/outfile.h"
 #include "common/progress.h"
 #include "common/strbuf.h"
@@ -131,7 +132,7 @@ report_progress (struct copier *c, uint64_t done)
 {
   progress_update (&c->progress, done);
   if (c->opts->on_progress)
-    c->opts->on_progress (c->opts->opaque, done, c->src->size);
+    c->opts->on_progress (c->opts->opaque, done, c->bad_seen, c->src->size);
 }
 
 /* A run that reads as zeros in the source. */
@@ -188,6 +189,7 @@ consume (struct copier *c)
     enum item_kind kind = it->kind;
     int r = 0;
 
+    c->bad_seen = it->bad;
     if (kind == ITEM_DATA) {
       r = write_chunk (c, it->buf, it->len, it->off);
       report_progress (c, it->off + it->len);
@@ -285,6 +287,28 @@ image_copy (struct image *src, struct image *dst,
   copier_fini (&c);
   stats->seconds = monotonic_seconds () - start;
   return r;
+}
+
+void
+copy_stats_json (struct json *j, const struct copy_stats *s)
+{
+  size_t i;
+
+  json_key_uint (j, "bytes_read", s->bytes_read);
+  json_key_uint (j, "bytes_written", s->bytes_written);
+  json_key_uint (j, "bytes_skipped", s->bytes_skipped);
+  json_key_uint (j, "bytes_unreadable", s->bytes_bad);
+  json_key (j, "unreadable_ranges");
+  json_array_begin (j);
+  for (i = 0; i < s->bad.len; i++) {
+    json_object_begin (j);
+    json_key_uint (j, "offset", s->bad.ptr[i].offset);
+    json_key_uint (j, "length", s->bad.ptr[i].length);
+    json_object_end (j);
+  }
+  json_array_end (j);
+  json_key (j, "seconds");
+  json_double (j, s->seconds);
 }
 
 /* Users know the name they typed, not our temporary one: say that. */

@@ -24,9 +24,12 @@ struct copy_opts {
   struct image *base;
   bool strict;                /* first unreadable range is fatal */
   unsigned retries;           /* extra attempts per failed read (default 2) */
-  /* Called after each chunk with bytes done, for callers that report
-   * progress themselves (the capture TUI).  May be NULL. */
-  void (*on_progress) (void *opaque, uint64_t done, uint64_t total);
+  /* Called after each chunk with the bytes done and the bytes found
+   * unreadable (zero-filled) so far, for callers that report progress
+   * themselves (the capture agent's TUI).  Runs on the calling thread.
+   * May be NULL. */
+  void (*on_progress) (void *opaque, uint64_t done, uint64_t bad,
+                       uint64_t total);
   void *opaque;
 };
 
@@ -38,6 +41,11 @@ struct copy_stats {
   extent_vector bad;          /* the unreadable ranges; caller frees .ptr */
   double seconds;
 };
+
+/* The stats as the JSON members every report shares ("bytes_read" ...
+ * "unreadable_ranges", "seconds"), inside an object the caller opened. */
+struct json;
+void copy_stats_json (struct json *j, const struct copy_stats *s);
 
 /* Copy src onto dst (same virtual size, or dst larger).  Returns 0 or -1.
  * stats is filled in either case (free stats->bad.ptr). */

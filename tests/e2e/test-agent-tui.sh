@@ -97,7 +97,7 @@ keys y
 on_screen "Capturing \(7/8\)"
 wait_for 'press Enter for the summary'
 wait_for 'disk 1/1 src.raw +\[#{40}\] 100%'
-wait_for '32.0 MiB of 32.0 MiB .* bad sectors: 0 B'
+wait_for '32.0 MiB of 32.0 MiB .* bad sectors: 0 \(0 B\)'
 wait_for "captured 'src.raw'"
 keys Enter
 

@@ -88,7 +88,7 @@ bad "disk 'sdz' does not exist" "$tgt ferry.disks=sdz"
 bad "target 'file:$t/nowhere': '$t/nowhere': No such file" "ferry.target=file:$t/nowhere ferry.yes"
 bad "target 'disk:$t/a.raw' is a disk being captured" "ferry.target=disk:$t/a.raw ferry.disks=a.raw ferry.yes"
 bad "no disk to capture" "ferry.target=disk:$t/a.raw ferry.yes"
-bad "ferry.convert=kvm needs ferry.format=qcow2 or raw" "$tgt ferry.convert=kvm ferry.format=vhd"
+bad "ferry.convert=kvm needs an image format .*not ova" "$tgt ferry.convert=kvm ferry.format=ova"
 # NFS and CIFS with no server (or no mount helper installed): unreachable.
 bad "target 'nfs:127.0.0.1:/export' is unreachable: " \
     "ferry.target=nfs:127.0.0.1:/export ferry.yes"
@@ -109,6 +109,28 @@ else
     echo "note: cannot mount a tmpfs here, 'too small' not tested"
 fi
 cmp "$t/a.raw" "$t/a.orig" || fail "the source disk was written"
+
+# ferry.convert=kvm goes through capture_one's conversion (one appliance
+# launch, any image format): on a disk with no OS it fails with the
+# conversion's own error, in the status file and the log, and leaves no
+# image and no temporary (overlay or output) behind.
+mkdir "$t/conv"
+rc=0
+agent --disk "$t/a.raw" --cmdline \
+    "ferry.target=file:$t/conv ferry.name=cv ferry.format=vhd ferry.convert=kvm ferry.yes" \
+    2>"$t/err" || rc=$?
+[ "$rc" -eq 1 ] || fail "convert without an OS: exit $rc: $(cat "$t/err")"
+grep -q "capture: '$t/a.raw': no operating system found" "$t/err" \
+    || fail "convert without an OS: $(cat "$t/err")"
+grep -q "^1 capture: .*no operating system found" "$t/status" || fail "status: $(cat "$t/status")"
+grep -q "converting it for kvm" "$t/conv/cv/ferry-agent.log" || fail "log: $(cat "$t/conv/cv/ferry-agent.log")"
+grep -q "no operating system found" "$t/conv/cv/ferry-agent.log" || fail "log lacks the error"
+left=$(ls -A "$t/conv/cv" | grep -v -x -e ferry-status -e ferry-agent.log -e cv.json || true)
+[ -z "$left" ] || fail "left on the target after a failed conversion: $left"
+if grep -q 'convert' "$t/err" && grep -q '/proc/self/exe' "$t/err"; then
+    fail "ferry convert ran as a subprocess: $(cat "$t/err")"
+fi
+cmp "$t/a.raw" "$t/a.orig" || fail "the source disk was written by the conversion"
 
 # Without ferry.yes (or without a target) the run is not unattended: the
 # TUI would start, and without a terminal it says so.

@@ -1,6 +1,7 @@
 /* test-copy.c: the copy engine — masks, zero skipping, overlays. */
 #include "unit.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,6 +160,94 @@ test_convert_refuses_existing_and_smaller (void **state)
   image_close (tiny);
 }
 
+/* Fault injection: the raw driver, but [BAD_OFF, BAD_OFF + BAD_LEN) of
+ * the source fails with EIO every time, like a dying disk's sectors. */
+#define BAD_OFF ((uint64_t) 6 << 20)
+#define BAD_LEN 4096u
+static struct image_ops faulty_ops;
+static const struct image_ops *real_ops;
+
+static int
+faulty_pread (struct image *img, void *buf, size_t count, uint64_t offset)
+{
+  if (offset < BAD_OFF + BAD_LEN && offset + count > BAD_OFF) {
+    errno = EIO;
+    return -1;
+  }
+  return real_ops->pread (img, buf, count, offset);
+}
+
+struct seen {
+  unsigned calls;
+  uint64_t done, bad, total;
+  uint64_t bad_at_4m, bad_at_8m;      /* what the hook said at those marks */
+  bool monotonic;
+};
+
+static void
+record (void *opaque, uint64_t done, uint64_t bad, uint64_t total)
+{
+  struct seen *s = opaque;
+
+  if (done < s->done || bad < s->bad)
+    s->monotonic = false;
+  s->calls++;
+  s->done = done;
+  s->bad = bad;
+  s->total = total;
+  if (done == 4 << 20)
+    s->bad_at_4m = bad;
+  if (done == 8 << 20)
+    s->bad_at_8m = bad;
+}
+
+static void
+test_progress_reports_bad_live (void **state)
+{
+  const uint64_t size = 16 << 20;
+  struct image *src = make_raw ("dying", size), *dst;
+  struct seen seen = { .monotonic = true, .bad_at_4m = 1, .bad_at_8m = 0 };
+  struct copy_opts opts = { .quiet = true, .retries = 1,
+                            .on_progress = record, .opaque = &seen };
+  struct copy_stats st;
+
+  (void) state;
+  fill (src, 0, size, 0x5a);
+  real_ops = src->ops;
+  faulty_ops = *src->ops;
+  faulty_ops.pread = faulty_pread;
+  src->ops = &faulty_ops;
+  dst = make_raw ("salvaged", size);
+  assert_int_equal (image_copy (src, dst, &opts, &st), 0);
+  /* The chunk [4M, 8M) holds the bad sectors: the hook says so as soon as
+   * that chunk is written, not only at the end. */
+  assert_int_equal (seen.bad_at_4m, 0);
+  assert_int_equal (seen.bad_at_8m, BAD_LEN);
+  assert_true (seen.monotonic);
+  assert_true (seen.calls >= 4);
+  assert_int_equal (seen.done, size);
+  assert_int_equal (seen.total, size);
+  assert_int_equal (seen.bad, BAD_LEN);
+  assert_int_equal (st.bytes_bad, BAD_LEN);
+  assert_int_equal (st.bad.len, 1);
+  assert_int_equal (st.bad.ptr[0].offset, BAD_OFF);
+  assert_int_equal (byte_at (dst, BAD_OFF), 0);            /* zero-filled */
+  assert_int_equal (byte_at (dst, BAD_OFF + BAD_LEN), 0x5a);
+  free (st.bad.ptr);
+  /* --strict: the same disk is a failure, and nothing was counted bad. */
+  opts.strict = true;
+  seen = (struct seen) { .monotonic = true };
+  image_close (dst);
+  dst = make_raw ("strict", size);
+  assert_int_equal (image_copy (src, dst, &opts, &st), -1);
+  assert_non_null (strstr (error_get (), "--strict"));
+  assert_int_equal (seen.bad, 0);
+  free (st.bad.ptr);
+  src->ops = real_ops;
+  image_close (src);
+  image_close (dst);
+}
+
 int
 main (void)
 {
@@ -167,6 +256,7 @@ main (void)
     cmocka_unit_test (test_copy_skips_zero_and_masked),
     cmocka_unit_test (test_copy_with_base),
     cmocka_unit_test (test_convert_refuses_existing_and_smaller),
+    cmocka_unit_test (test_progress_reports_bad_live),
   };
 
   return UNIT_RUN_IN_TMPDIR (tests, dir);

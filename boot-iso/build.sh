@@ -45,7 +45,7 @@ export LC_ALL=C DEBIAN_FRONTEND=noninteractive
 
 # Bump when the code of stage 1 (ROOT_) or stage 2 (ISO_) below changes in
 # a way that changes its output.
-ROOT_RECIPE=1
+ROOT_RECIPE=2
 ISO_RECIPE=1
 suite=bookworm
 
@@ -111,7 +111,9 @@ fresh () { [ -e "$1" ] && [ -f "$2" ] && [ "$(cat "$2")" = "$3" ]; }
 pkgs=$(package_list)
 # The root's key is boot-iso/packages, not the library packages: a root that
 # already has every package ferry's libraries come from is kept.
-root_key=$({ echo "recipe $ROOT_RECIPE $suite"; cat "$here/packages"; } | sha)
+# The module exclusion list and the initramfs settings are stage 1's too.
+root_key=$({ echo "recipe $ROOT_RECIPE $suite"; cat "$here/packages" "$here/modules-exclude"
+             (cd "$here/initramfs" && find . -type f -print0 | sort -z | xargs -0 sha256sum); } | sha)
 
 # root_fresh: the root was built from this recipe and has every package.
 root_fresh () {
@@ -161,6 +163,30 @@ chroot_mount () {
     mount --bind "$dir/cache/apt" "$r/var/cache/apt/archives"
 }
 
+# lean_modules ROOT: remove the module directories of modules-exclude from
+# every kernel in ROOT, then rebuild the module index and the initramfs with
+# boot-iso/initramfs/ (MODULES=most, zstd, the ferry-lean hook).  The
+# chroot's mounts are up.
+lean_modules () {
+    local r=$1 kdir pat p n=0
+    for kdir in "$r"/lib/modules/*/; do
+        [ -d "$kdir/kernel" ] || continue
+        while read -r pat; do
+            # shellcheck disable=SC2086  # the pattern is a glob
+            for p in "$kdir"kernel/$pat; do
+                [ -e "$p" ] || continue
+                rm -rf --one-file-system "$p"
+                n=$(( n + 1 ))
+            done
+        done < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' "$here/modules-exclude" | grep -v '^$')
+        chroot "$r" depmod "$(basename "$kdir")" >>"$log" 2>&1
+    done
+    say "stage 1: $n module directories removed (modules-exclude)"
+    install -D -m 644 "$here/initramfs/ferry.conf" "$r/etc/initramfs-tools/conf.d/ferry.conf"
+    install -D -m 755 "$here/initramfs/ferry-lean" "$r/etc/initramfs-tools/hooks/ferry-lean"
+    chroot "$r" update-initramfs -u -k all >>"$log" 2>&1
+}
+
 build_root () {
     local r=$work/root m s
     m=$(mirror)
@@ -197,6 +223,7 @@ EOF
         apt-get install -y -q --no-install-recommends $(echo "$pkgs" | tr '\n' ' ')
         dpkg-query -W -f '\${Package} \${Version}\n' linux-image-amd64 live-boot libguestfs0 systemd" \
         >>"$log" 2>&1
+    lean_modules "$r"
     umount_under "$r"
 
     echo ferry >"$r/etc/hostname"

@@ -75,7 +75,8 @@ iso_boot () {
                       -drive "if=pflash,format=raw,file=$_ISO_DIR/vars.fd") ;;
         *) fail "iso_boot: unknown firmware '$fw'" ;;
     esac
-    [ "$iso" = - ] || cd=(-drive "file=$iso,format=raw,media=cdrom,readonly=on")
+    # The CD first: SeaBIOS would try the (absent) hard disk and floppy.
+    [ "$iso" = - ] || cd=(-drive "file=$iso,format=raw,media=cdrom,readonly=on" -boot order=d)
     cleanup_fn iso_kill
     qemu-system-x86_64 -accel tcg -machine pc -m "${ISO_MEM:-2048}" \
         -nographic -monitor none -chardev "pipe,id=ser,path=$_ISO_DIR/ser" \

@@ -14,6 +14,7 @@
 #include "guest/convert.h"
 #include "guest/convert-windows.h"
 #include "guest/inspect.h"
+#include "guest/overlay.h"
 #include "guest/session.h"
 #include "image/copy.h"
 
@@ -201,7 +202,8 @@ convert_guest (const struct convert_args *a, struct guest_session *s,
       error_prefix ("'%s': ", a->image);
       goto out;
     }
-  } else if (guest_mount_root (g, r, false) == -1 ||
+  } else if (convert_linux_preflight (g, r, a->target) == -1 ||
+             guest_mount_root (g, r, false) == -1 ||
              convert_linux (g, r, a->target, rep) == -1)
     goto out;
   ret = guest_session_shutdown (s);
@@ -221,8 +223,11 @@ launch (const struct convert_args *a, const char *path, const char *fmt)
     guest_session_close (s);
     return NULL;
   }
+  /* The reason says whether KVM failed just now or was skipped because a
+   * failure is remembered (session.h exposes no flag to tell them apart);
+   * either way the appliance ran on TCG, and only that is claimed. */
   if (*guest_session_fallback_reason (s))
-    say (a, "ferry convert: %s; retried with %s\n",
+    say (a, "ferry convert: %s; using %s\n",
          guest_session_fallback_reason (s), "tcg");
   snprintf (secs, sizeof secs, "%.1f", guest_session_launch_seconds (s));
   say (a, "ferry convert: appliance running on %s (launched in %s s)\n",
@@ -296,6 +301,27 @@ run (const struct convert_args *a, const char *path, const char *fmt,
   return r;
 }
 
+/* In place through an overlay beside IMAGE (guest/overlay.h): IMAGE is
+ * written only once the whole conversion succeeded. */
+static int
+convert_in_place (const struct convert_args *a, const char *fmt,
+                  uint64_t size, struct convert_result *res)
+{
+  struct guest_overlay ov = { 0 };
+  int r = -1;
+
+  if (guest_overlay_begin (&ov, a->image, fmt, size) == -1)
+    return -1;
+  say (a, "ferry convert: writes go to the overlay %s%s\n", ov.path, "");
+  if (run (a, ov.path, "qcow2", res) == 0) {
+    say (a, "ferry convert: writing the changes back into %s%s\n", a->image,
+         "");
+    r = guest_overlay_commit (&ov);
+  }
+  guest_overlay_abort (&ov);
+  return r;
+}
+
 /* The overlay's name comes from outfile_begin on OUT: hidden beside OUT,
  * removed on failure or SIGINT/SIGTERM, and OUT refused if it exists. */
 static int
@@ -351,7 +377,7 @@ cmd_convert (int argc, char **argv)
   if ((fmt = probe_format (&a, &size)) == NULL ||
       (a.drivers && windows_drivers_check (a.drivers, a.target) == -1))
     return cmd_fail ();
-  r = a.in_place ? run (&a, a.image, fmt, &res)
+  r = a.in_place ? convert_in_place (&a, fmt, size, &res)
     : convert_to_output (&a, fmt, size, &res);
   if (r == 0)
     print_report (&a, &res.rep, res.root, res.accel);

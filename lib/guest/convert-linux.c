@@ -328,6 +328,31 @@ out:
   return r;
 }
 
+/* The checks convert_linux starts with, on the root mounted read-only:
+ * a guest that cannot be converted is refused before anything is mounted
+ * read-write (an ext4 read-write mount alone writes its superblock). */
+int
+convert_linux_preflight (guestfs_h *g, const struct guest_root *root,
+                         const char *target)
+{
+  struct kernel k = { 0 };
+  bool newest;
+  int r = -1;
+
+  if (convert_target_check (target) == -1 ||
+      guest_mount_root (g, root, true) == -1)
+    goto out;
+  if (check_free (g, "/") == 0 && check_free (g, "/boot") == 0 &&
+      detect_initrd (g) != NULL &&
+      choose_kernel (g, root, target, &k, &newest) == 0)
+    r = 0;
+  kernel_free (&k);
+out:
+  if (guestfs_umount_all (g) == -1 && r == 0)
+    r = guest_error (g, "umount");
+  return r;
+}
+
 int
 convert_linux (guestfs_h *g, const struct guest_root *root,
                const char *target, struct convert_report *rep)

@@ -36,6 +36,12 @@ int convert_target_check (const char *target);
 int convert_linux (guestfs_h *g, const struct guest_root *root,
                    const char *target, struct convert_report *rep);
 
+/* convert_linux's checks (free space, an initramfs builder, a kernel with
+ * the target's drivers) with the root mounted read-only, unmounted again
+ * before returning: run it before mounting the root read-write. */
+int convert_linux_preflight (guestfs_h *g, const struct guest_root *root,
+                             const char *target);
+
 /* Append a change (copies the strings). */
 int convert_report_add (struct convert_report *rep, const char *what,
                         const char *path, const char *fmt, ...)

@@ -194,8 +194,10 @@ guest_choose_root (const guest_root_vector *roots, const char *want)
     if (want ? strcmp (want, roots->ptr[i].device) == 0 : roots->len == 1)
       return (int) i;
   for (i = 0; i < roots->len; i++)
-    strbuf_addf (&sb, "%s%s (%s)", i ? ", " : "", roots->ptr[i].device,
-                 roots->ptr[i].product);
+    /* Copies of one system differ only in their hostname: show it. */
+    strbuf_addf (&sb, "%s%s (%s %s, hostname %s)", i ? ", " : "",
+                 roots->ptr[i].device, roots->ptr[i].distro,
+                 roots->ptr[i].product, roots->ptr[i].hostname);
   if (want)
     error_set ("no operating system root '%s' (roots: %s)", want,
                sb.buf ? sb.buf : "none");

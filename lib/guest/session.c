@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -370,6 +371,34 @@ launch_tcg_directly (struct guest_session *s, char *why)
   return 0;
 }
 
+bool
+guest_env_forces_tcg (const char *settings)
+{
+  static const char *const yes[] = { "1", "true", "t", "yes", "y", "on",
+                                     NULL };
+  const char *p = settings, *end, *v;
+  size_t n, i;
+
+  /* libguestfs: "name" or "name=value", separated by colons; a bare
+   * name is true, a value counts as libguestfs' guestfs_int_is_true. */
+  while (p && *p) {
+    end = strchr (p, ':');
+    n = end ? (size_t) (end - p) : strlen (p);
+    if (n >= 9 && strncmp (p, "force_tcg", 9) == 0) {
+      if (n == 9)
+        return true;
+      if (p[9] == '=') {
+        v = p + 10;
+        for (i = 0; yes[i]; i++)
+          if (strlen (yes[i]) == n - 10 && strncasecmp (v, yes[i], n - 10) == 0)
+            return true;
+      }
+    }
+    p = end ? end + 1 : NULL;
+  }
+  return false;
+}
+
 int
 guest_session_launch (struct guest_session *s)
 {
@@ -378,7 +407,13 @@ guest_session_launch (struct guest_session *s)
   bool timed_out = false;
   char *why = NULL;
 
-  if (kvm_known_bad (&why)) {
+  /* The user forced TCG: trying KVM first would only cost the wait. */
+  if (guest_env_forces_tcg (getenv ("LIBGUESTFS_BACKEND_SETTINGS"))) {
+    if ((why = xstrdup ("LIBGUESTFS_BACKEND_SETTINGS forces tcg")) == NULL ||
+        launch_tcg_directly (s, why) == -1)
+      return -1;
+  }
+  else if (kvm_known_bad (&why)) {
     if (launch_tcg_directly (s, why) == -1)
       return -1;
   }

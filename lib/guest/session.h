@@ -41,6 +41,11 @@ struct guest_session *guest_session_open (const struct guest_disk *disks,
  * the host reboots: later launches go straight to TCG (delete the file to
  * try KVM again). */
 int guest_session_launch (struct guest_session *s);
+/* When LIBGUESTFS_BACKEND_SETTINGS forces TCG (force_tcg, force_tcg=1,
+ * =true, =yes, =on), the launch goes straight to TCG and says so in the
+ * fallback reason; the remembered-failure cache is neither read nor
+ * written.  The test on the setting's text (NULL ok): */
+bool guest_env_forces_tcg (const char *settings);
 
 /* "kvm" or "tcg" after a successful launch, else NULL. */
 const char *guest_session_accel (const struct guest_session *s);

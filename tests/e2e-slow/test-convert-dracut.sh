@@ -13,14 +13,16 @@ t=$(mktmpdir)
 
 cache=$BUILDDIR/guests/debian12-dracut.qcow2
 key="$(sha256sum < "$0" | cut -d' ' -f1) $(cat "$ref.key")"
-if [ ! -s "$cache" ] || [ "$(cat "$cache.key" 2>/dev/null)" != "$key" ]; then
+# The backing file is named relative to the overlay (both in guests/).
+if [ ! -s "$cache" ] || [ "$(cat "$cache.key" 2>/dev/null)" != "$key" ] ||
+   ! qemu-img info -U --backing-chain "$cache" >/dev/null 2>&1; then
     echo "building $cache (dracut under TCG, a few minutes)"
     mkdir -p "$t/debs"
     (cd "$t/debs" && apt-get download dracut dracut-core kpartx >/dev/null 2>&1) ||
         { echo "SKIP: cannot download dracut packages"; exit 77; }
     tmp=$cache.tmp.$$
     cleanup_fn "rm -f '$tmp'"
-    qemu-img create -q -f qcow2 -b "$ref" -F raw "$tmp"
+    qemu-img create -q -f qcow2 -b "$(basename "$ref")" -F raw "$tmp"
     guestfish --rw -a "$tmp" -i <<GF
 copy-in $t/debs /tmp
 sh "dpkg --purge --force-depends initramfs-tools initramfs-tools-core >/dev/null 2>&1; dpkg -i /tmp/debs/*.deb >/dev/null 2>&1; rm -rf /tmp/debs; command -v dracut"

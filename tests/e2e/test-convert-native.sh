@@ -13,10 +13,13 @@ t=$(mktmpdir)
 # script and the reference's own key.
 cache=$BUILDDIR/guests/debian12-virtio.qcow2
 key="$(sha256sum < "$0" | cut -d' ' -f1) $(cat "$ref.key")"
-if [ ! -s "$cache" ] || [ "$(cat "$cache.key" 2>/dev/null)" != "$key" ]; then
+# The backing file is named relative to the overlay (both live in
+# guests/), so the cache survives a moved or copied build directory.
+if [ ! -s "$cache" ] || [ "$(cat "$cache.key" 2>/dev/null)" != "$key" ] ||
+   ! qemu-img info -U --backing-chain "$cache" >/dev/null 2>&1; then
     echo "building $cache (update-initramfs under TCG, a few minutes)"
     tmp=$cache.tmp.$$
-    qemu-img create -q -f qcow2 -b "$ref" -F raw "$tmp"
+    qemu-img create -q -f qcow2 -b "$(basename "$ref")" -F raw "$tmp"
     cat > "$t/virtio.sh" <<'SH'
 set -e
 printf '%s\n' virtio_pci virtio_blk virtio_scsi virtio_net sd_mod ext4 \

@@ -1,11 +1,18 @@
-/* test-convert-linux.c: the pure text transforms of Linux conversion. */
+/* test-convert-linux.c: the pure text transforms of Linux conversion,
+ * and the host-side helpers around it: the in-place overlay, the root
+ * refusal's listing, the forced-TCG test. */
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "unit.h"
 #include "common/error.h"
 #include "common/strbuf.h"
+#include "guest/inspect.h"
 #include "guest/linux-text.h"
+#include "guest/overlay.h"
+#include "guest/session.h"
+#include "image/image.h"
 
 #define U1 "11111111-1111-1111-1111-111111111111"
 #define U2 "22222222-2222-2222-2222-222222222222"
@@ -345,6 +352,158 @@ test_grub_cfg_ready (void **state)
   assert_false (grub_cfg_ready ("set default=0\n", "kvm")); /* no kernel */
 }
 
+static void
+test_env_forces_tcg (void **state)
+{
+  (void) state;
+  assert_true (guest_env_forces_tcg ("force_tcg"));
+  assert_true (guest_env_forces_tcg ("force_tcg=1"));
+  assert_true (guest_env_forces_tcg ("a=b:force_tcg=Yes:c"));
+  assert_true (guest_env_forces_tcg ("x:force_tcg"));
+  assert_false (guest_env_forces_tcg (NULL));
+  assert_false (guest_env_forces_tcg (""));
+  assert_false (guest_env_forces_tcg ("force_tcg=0"));
+  assert_false (guest_env_forces_tcg ("force_tcg=no:x"));
+  assert_false (guest_env_forces_tcg ("force_tcgx"));
+  assert_false (guest_env_forces_tcg ("noforce_tcg:force_kvm"));
+}
+
+static void
+test_choose_root_listing (void **state)
+{
+  struct guest_root r[2] = {
+    { .device = (char *) "/dev/sda1", .distro = (char *) "debian",
+      .product = (char *) "12.15", .hostname = (char *) "web1" },
+    { .device = (char *) "/dev/sda3", .distro = (char *) "debian",
+      .product = (char *) "12.15", .hostname = (char *) "web2" },
+  };
+  guest_root_vector roots = { .ptr = r, .len = 2, .cap = 0 };
+
+  (void) state;
+  assert_int_equal (guest_choose_root (&roots, NULL), -1);
+  assert_string_equal (error_get (), "several operating systems found: "
+                       "/dev/sda1 (debian 12.15, hostname web1), /dev/sda3 "
+                       "(debian 12.15, hostname web2); choose one with "
+                       "--root DEV or --root ask");
+  assert_int_equal (guest_choose_root (&roots, "/dev/sdb1"), -1);
+  assert_non_null (strstr (error_get (), "no operating system root "
+                           "'/dev/sdb1' (roots: /dev/sda1 (debian 12.15, "
+                           "hostname web1), "));
+  assert_int_equal (guest_choose_root (&roots, "/dev/sda3"), 1);
+}
+
+static char dir[] = "/tmp/ferry-unit-convert-XXXXXX";
+#define DISK_SIZE (4u << 20)
+
+static unsigned char
+pattern (size_t i)
+{
+  return (unsigned char) (i * 7 % 251);
+}
+
+static char *
+make_raw (void)
+{
+  char *path = xasprintf ("%s/disk.img", dir);
+  unsigned char *buf = malloc (DISK_SIZE);
+  FILE *f;
+  size_t i;
+
+  assert_non_null (path);
+  assert_non_null (buf);
+  for (i = 0; i < DISK_SIZE; i++)
+    buf[i] = pattern (i);
+  assert_non_null (f = fopen (path, "wb"));
+  assert_int_equal (fwrite (buf, 1, DISK_SIZE, f), DISK_SIZE);
+  assert_int_equal (fclose (f), 0);
+  free (buf);
+  return path;
+}
+
+/* Files in dir besides disk.img. */
+static int
+other_files (void)
+{
+  DIR *d = opendir (dir);
+  struct dirent *e;
+  int n = 0;
+
+  assert_non_null (d);
+  while ((e = readdir (d)) != NULL)
+    if (strcmp (e->d_name, ".") && strcmp (e->d_name, "..") &&
+        strcmp (e->d_name, "disk.img"))
+      n++;
+  closedir (d);
+  return n;
+}
+
+static void
+test_overlay_abort (void **state)
+{
+  struct guest_overlay ov = { 0 };
+  char *path = make_raw (), *after;
+  size_t i, len;
+
+  (void) state;
+  assert_int_equal (guest_overlay_begin (&ov, path, "raw", DISK_SIZE), 0);
+  assert_non_null (strstr (ov.path, "/.disk.img.ferry-tmp-"));
+  assert_int_equal (access (ov.path, F_OK), 0);
+  assert_int_equal (other_files (), 1);
+  guest_overlay_abort (&ov);
+  assert_int_equal (other_files (), 0);
+  after = unit_slurp (path, &len);
+  assert_int_equal (len, DISK_SIZE);
+  for (i = 0; i < len; i++)
+    if ((unsigned char) after[i] != pattern (i))
+      fail_msg ("byte %zu changed", i);
+  free (after);
+  assert_int_equal (guest_overlay_begin (&ov, path, "vmdk", DISK_SIZE), -1);
+  assert_non_null (strstr (error_get (), "not supported"));
+  assert_int_equal (other_files (), 0);
+  free (path);
+}
+
+/* What an appliance would do: write into the overlay (recreated here with
+ * the same backing, since the image layer writes only new qcow2 files),
+ * then commit: exactly the written bytes land in the raw image. */
+static void
+test_overlay_commit_raw (void **state)
+{
+  struct guest_overlay ov = { 0 };
+  char *path = make_raw (), *base = realpath (path, NULL), *after;
+  unsigned char data[5000];
+  struct image *img;
+  size_t i, len;
+  const uint64_t at = (1u << 20) + 512;
+
+  (void) state;
+  memset (data, 0xab, sizeof data);
+  assert_int_equal (guest_overlay_begin (&ov, path, "raw", DISK_SIZE), 0);
+  assert_int_equal (unlink (ov.path), 0);
+  img = image_create ("qcow2", ov.path, DISK_SIZE, &(struct image_create_opts) {
+      .backing = base, .backing_format = "raw" });
+  assert_non_null (img);
+  assert_int_equal (image_pwrite (img, data, sizeof data, at), 0);
+  assert_int_equal (image_close (img), 0);
+  /* Until the commit the image is untouched. */
+  after = unit_slurp (path, &len);
+  assert_int_equal ((unsigned char) after[at], pattern (at));
+  free (after);
+  assert_int_equal (guest_overlay_commit (&ov), 0);
+  guest_overlay_abort (&ov);
+  assert_int_equal (other_files (), 0);
+  after = unit_slurp (path, &len);
+  assert_int_equal (len, DISK_SIZE);
+  for (i = 0; i < len; i++) {
+    unsigned char want = i >= at && i < at + sizeof data ? 0xab : pattern (i);
+    if ((unsigned char) after[i] != want)
+      fail_msg ("byte %zu: %u, want %u", i, (unsigned char) after[i], want);
+  }
+  free (after);
+  free (base);
+  free (path);
+}
+
 int
 main (void)
 {
@@ -363,6 +522,10 @@ main (void)
     cmocka_unit_test (test_kernel_choice),
     cmocka_unit_test (test_moddep_closure),
     cmocka_unit_test (test_grub_cfg_ready),
+    cmocka_unit_test (test_env_forces_tcg),
+    cmocka_unit_test (test_choose_root_listing),
+    cmocka_unit_test (test_overlay_abort),
+    cmocka_unit_test (test_overlay_commit_raw),
   };
-  return cmocka_run_group_tests (tests, NULL, NULL);
+  return UNIT_RUN_IN_TMPDIR (tests, dir);
 }

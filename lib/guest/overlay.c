@@ -1,0 +1,198 @@
+/* overlay.c: in-place guest edits through a qcow2 overlay backed by the
+ * image, written back only once the whole edit succeeded. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/strbuf.h"
+#include "guest/overlay.h"
+#include "guest/session.h"
+#include "image/image.h"
+#include "common/banned.h"
+
+#define CHUNK (1u << 20)      /* below libguestfs' 4 MiB message limit */
+
+int
+guest_overlay_begin (struct guest_overlay *o, const char *image,
+                     const char *format, uint64_t size)
+{
+  struct image *img;
+  char *base;
+
+  if (strcmp (format, "raw") && strcmp (format, "qcow2"))
+    return error_set ("'%s': in-place edits of %s images are not supported",
+                      image, format);
+  if ((base = realpath (image, NULL)) == NULL)
+    return error_errno ("'%s'", image);
+  o->image = xstrdup (image);
+  o->format = xstrdup (format);
+  /* The final name is IMAGE itself: outfile only lends its hidden
+   * temporary name and its signal cleanup; the overlay is never renamed. */
+  if (o->image == NULL || o->format == NULL ||
+      outfile_begin (&o->of, image, true) == -1)
+    goto fail;
+  o->path = o->of.tmp;
+  img = image_create ("qcow2", o->of.tmp, size, &(struct image_create_opts) {
+      .backing = base, .backing_format = format });
+  if (img == NULL || image_close (img) == -1) {
+    error_prefix ("overlay: ");
+    goto fail;
+  }
+  free (base);
+  return 0;
+fail:
+  free (base);
+  guest_overlay_abort (o);
+  return -1;
+}
+
+int
+guest_overlay_written (struct image *ov, extent_vector *out)
+{
+  struct image *backing = ov->backing;
+  extent_vector all = empty_vector;
+  struct extent *last;
+  size_t i;
+  int r;
+
+  ov->backing = NULL;
+  r = image_extents (ov, 0, ov->size, &all);
+  ov->backing = backing;
+  for (i = 0; r == 0 && i < all.len; i++) {
+    if (all.ptr[i].type == EXTENT_HOLE)
+      continue;
+    last = out->len ? &out->ptr[out->len - 1] : NULL;
+    if (last && last->offset + last->length == all.ptr[i].offset)
+      last->length += all.ptr[i].length;
+    else if (extent_vector_append (out, (struct extent) {
+          all.ptr[i].offset, all.ptr[i].length, EXTENT_DATA }) == -1)
+      r = error_errno ("overlay extents");
+  }
+  extent_vector_reset (&all);
+  return r;
+}
+
+/* Where the written ranges go: the raw image, or /dev/sda of an appliance
+ * holding the qcow2 image. */
+struct sink {
+  struct image *raw;
+  guestfs_h *g;
+};
+
+static int
+sink_write (struct sink *k, const char *buf, size_t n, uint64_t off)
+{
+  int w;
+
+  if (k->raw)
+    return image_pwrite (k->raw, buf, n, off);
+  while (n > 0) {
+    w = guestfs_pwrite_device (k->g, "/dev/sda", buf, n, (int64_t) off);
+    if (w <= 0)
+      return w == 0 ? error_set ("/dev/sda: short write")
+        : guest_error (k->g, "write back");
+    buf += w; n -= (size_t) w; off += (uint64_t) w;
+  }
+  return 0;
+}
+
+static int
+copy_written (struct image *ov, struct sink *k)
+{
+  extent_vector ext = empty_vector;
+  char *buf = malloc (CHUNK);
+  uint64_t off, end;
+  size_t i, n;
+  int r = buf ? guest_overlay_written (ov, &ext) : error_errno ("malloc");
+
+  for (i = 0; r == 0 && i < ext.len; i++) {
+    end = ext.ptr[i].offset + ext.ptr[i].length;
+    for (off = ext.ptr[i].offset; r == 0 && off < end; off += n) {
+      n = end - off < CHUNK ? (size_t) (end - off) : CHUNK;
+      r = image_pread (ov, buf, n, off) == -1 ? -1 : sink_write (k, buf, n,
+                                                                 off);
+    }
+  }
+  extent_vector_reset (&ext);
+  free (buf);
+  return r;
+}
+
+static int
+commit_raw (struct guest_overlay *o, struct image *ov)
+{
+  struct sink k = { .raw = image_open (o->image, IMAGE_OPEN_RDWR) };
+  int r;
+
+  if (k.raw == NULL)
+    return -1;
+  if (strcmp (image_format (k.raw), "raw") != 0 ||
+      k.raw->size != ov->size) {
+    image_close (k.raw);
+    return error_set ("'%s': changed during the conversion", o->image);
+  }
+  r = copy_written (ov, &k);
+  if (r == 0)
+    r = image_flush (k.raw);
+  if (image_close (k.raw) == -1)
+    r = -1;
+  return r;
+}
+
+static int
+commit_qcow2 (struct image *ov, struct guest_session *s)
+{
+  struct sink k = { .g = guest_session_handle (s) };
+
+  if (copy_written (ov, &k) == -1)
+    return -1;
+  return guest_session_shutdown (s);
+}
+
+int
+guest_overlay_commit (struct guest_overlay *o)
+{
+  struct guest_disk disk = { o->image, "qcow2", false };
+  struct guest_session *s = NULL;
+  struct image *ov;
+  sigset_t hold, old;
+  int r = -1;
+
+  if ((ov = image_open (o->path, 0)) == NULL)
+    return -1;
+  /* qcow2: launched before the signals are held, so qemu keeps them. */
+  if (strcmp (o->format, "qcow2") == 0 &&
+      ((s = guest_session_open (&disk, 1)) == NULL ||
+       guest_session_launch (s) == -1))
+    goto out;
+  sigemptyset (&hold);
+  sigaddset (&hold, SIGINT);
+  sigaddset (&hold, SIGTERM);
+  sigaddset (&hold, SIGHUP);
+  sigprocmask (SIG_BLOCK, &hold, &old);
+  r = s ? commit_qcow2 (ov, s) : commit_raw (o, ov);
+  if (r == 0) {
+    image_close (ov);
+    ov = NULL;
+    guest_overlay_abort (o);  /* written back: the overlay goes */
+  }
+  sigprocmask (SIG_SETMASK, &old, NULL);
+out:
+  if (r == -1)
+    error_prefix ("'%s': writing the changes back: ", o->image);
+  guest_session_close (s);
+  image_close (ov);
+  return r;
+}
+
+void
+guest_overlay_abort (struct guest_overlay *o)
+{
+  outfile_abort (&o->of);
+  o->path = NULL;
+  free (o->image);
+  free (o->format);
+  o->image = o->format = NULL;
+}

@@ -10,6 +10,7 @@
 #include "common/outfile.h"
 #include "common/strbuf.h"
 #include "guest/inspect.h"
+#include "guest/overlay.h"
 #include "guest/session.h"
 #include "common/banned.h"
 
@@ -37,27 +38,6 @@ extents_union (const extent_vector *a, const extent_vector *b,
       return error_errno ("extents");
   }
   return 0;
-}
-
-/* The clusters the overlay itself holds (the conversion's writes): its
- * extents with the backing detached, so nothing falls through to it. */
-static int
-overlay_written (struct image *ov, extent_vector *out)
-{
-  struct image *backing = ov->backing;
-  extent_vector all = empty_vector;
-  size_t i;
-  int r;
-
-  ov->backing = NULL;
-  r = image_extents (ov, 0, ov->size, &all);
-  ov->backing = backing;
-  for (i = 0; r == 0 && i < all.len; i++)
-    if (all.ptr[i].type != EXTENT_HOLE &&
-        extent_vector_append (out, all.ptr[i]) == -1)
-      r = error_errno ("overlay extents");
-  extent_vector_reset (&all);
-  return r;
 }
 
 static int
@@ -148,7 +128,7 @@ capture_converted (struct image *src, const char *source, const char *output,
   r = -1;
   if (convert_overlay (source, ov.tmp, opts, res) == -1 ||
       (img = image_open (ov.tmp, 0)) == NULL ||
-      overlay_written (img, &written) == -1)
+      guest_overlay_written (img, &written) == -1)
     goto out;
   if (copy->mask) {
     if (extents_union (copy->mask, &written, &mask) == -1)

@@ -19,9 +19,12 @@ static const struct command commands[] = {
   { "check", cmd_check, "validate an image's structure (exit 1 if corrupt)" },
   { "convert", cmd_convert, "convert a guest for kvm, xen or native hardware" },
   { "copy", cmd_copy, "copy an image into another format" },
-  { "export", cmd_export, "package images and a VM as an OVA or XVA" },
-  { "import", cmd_import, "verify an OVA and restore its VM for libvirt" },
-  { "info", cmd_info, "show an image's format, sizes and allocation" },
+  { "export", cmd_export,
+    "package images and a VM as an OVA, XVA or libvirt directory" },
+  { "import", cmd_import,
+    "verify an OVA/XVA and restore its VM for any hypervisor" },
+  { "info", cmd_info,
+    "show an image's format, sizes and allocation, or a package's VM" },
 };
 
 #define NR_COMMANDS (sizeof commands / sizeof commands[0])

@@ -2,7 +2,7 @@
 #
 #   make              developer build (C11, -Wall -Wextra -Werror) into build/
 #   make check        unit tests (cmocka) + end-to-end tests
-#   make check-slow   slow conversion proofs (dracut, roots, UEFI, guest tools)
+#   make check-slow   slow conversion proofs (roots, UEFI, guest tools)
 #   make check-asan   unit + image e2e tests under ASan+UBSan (build-asan/)
 #   make demo         capture the built-in demo disk to VHD and show it
 #   make fuzz         build the libFuzzer harnesses and run each FUZZ_TIME s
@@ -89,10 +89,9 @@ check-e2e: $(B)/ferry
 	  tests/run-e2e.sh $(E2E)
 
 # Conversion proofs that take 4-6 minutes each under TCG and are not the
-# issue's acceptance checks: the dracut guest (building it installs dracut
-# inside the appliance), multiple roots, the UEFI fallback loader booted
-# under OVMF, foreign guest tools.  Not part of `make check`, to keep CI
-# well under its budget.
+# issue's acceptance checks: multiple roots, the UEFI fallback loader
+# booted under OVMF, foreign guest tools.  Not part of `make check`, to
+# keep CI well under its budget.
 check-slow: deps $(B)/ferry
 	@FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath build) \
 	  tests/run-e2e.sh $(wildcard tests/e2e-slow/test-*.sh)

@@ -19,10 +19,10 @@
 #include "common/vector.h"
 #include "ova-read.h"
 #include "ovf.h"
+#include "pkg-member.h"
 #include "xva-xml.h"
 
 #define CHUNK (1u << 20)
-#define ZERO_BLOCK 65536u
 #define HEAD 512u                       /* a disk header inspect reads */
 
 /* A manifest line: KIND(name)= hex. */
@@ -79,35 +79,10 @@ struct rd {
 static int
 fail (const struct rd *r, const char *why, const char *name)
 {
-  char b[65];
-  size_t i;
-
-  for (i = 0; i < sizeof b - 1 && name[i]; i++)
-    b[i] = (unsigned char) name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
-  b[i] = '\0';
-  return error_set ("ova: '%s': %s '%s'", r->what, why, b);
+  return pkg_fail ("ova", r->what, why, name);
 }
 
 /* ---- names ------------------------------------------------------------- */
-
-static const char *
-name_problem (const char *n)
-{
-  if (n[0] == '\0')
-    return "an empty member name:";
-  if (n[0] == '/')
-    return "an absolute member name:";
-  if (strstr (n, ".."))
-    return "a member name with '..':";
-  if (strchr (n, '/') || strchr (n, '\\'))
-    return "a member in a subdirectory:";
-  if (strlen (n) > 255)
-    return "a member name too long:";
-  for (; *n; n++)
-    if ((unsigned char) *n < 0x20 || *n == 0x7f)
-      return "a member name with control characters:";
-  return NULL;
-}
 
 static struct seen *
 find_seen (struct rd *r, const char *name)
@@ -123,7 +98,7 @@ find_seen (struct rd *r, const char *name)
 static struct seen *
 add_seen (struct rd *r, const char *name)
 {
-  const char *why = name_problem (name);
+  const char *why = pkg_name_problem (name, false);
   struct seen s = { .name = NULL };
 
   if (why) {
@@ -285,26 +260,13 @@ hashes_final (struct hashes *hs, struct seen *s)
   return r;
 }
 
-static bool
-all_zero (const unsigned char *p, size_t n)
-{
-  return n == 0 || (p[0] == 0 && memcmp (p, p + 1, n - 1) == 0);
-}
-
 /* Write n bytes at off of fd, leaving all-zero 64 KiB blocks as holes. */
 static int
 put_sparse (const struct rd *r, int fd, const unsigned char *p, size_t n,
             uint64_t off)
 {
-  size_t i, k;
-
-  for (i = 0; i < n; i += k) {
-    k = MIN ((size_t) ZERO_BLOCK, n - i);
-    if (!all_zero (p + i, k) && pwrite (fd, p + i, k, (off_t) (off + i))
-        != (ssize_t) k)
-      return error_errno ("ova: '%s': writing to '%s'", r->what,
-                          r->workdir);
-  }
+  if (pkg_put_sparse (fd, p, n, off) == -1)
+    return error_errno ("ova: '%s': writing to '%s'", r->what, r->workdir);
   return 0;
 }
 
@@ -816,23 +778,10 @@ tar_read (void *opaque, void *buf, size_t len)
   return n;
 }
 
-/* Strip "./" prefixes (tar -C dir .); "" then means the directory itself. */
-static const char *
-entry_name (struct archive_entry *e)
-{
-  const char *n = archive_entry_pathname (e);
-
-  if (n == NULL)
-    return "";
-  while (n[0] == '.' && n[1] == '/')
-    n += 2;
-  return n;
-}
-
 static int
 tar_entry (struct rd *r, struct archive *a, struct archive_entry *e)
 {
-  const char *name = entry_name (e);
+  const char *name = pkg_entry_name (e);
   struct tar_in in = { .a = a, .what = r->what, .name = name };
   struct member m = { .name = name, .size = -1, .read = tar_read,
                       .opaque = &in };
@@ -905,8 +854,8 @@ dir_member (struct rd *r, int dfd, const char *name)
   struct member m = { .name = name, .read = fd_read, .opaque = &fd };
   struct stat st;
 
-  if (name_problem (name))
-    return fail (r, name_problem (name), name);
+  if (pkg_name_problem (name, false))
+    return fail (r, pkg_name_problem (name, false), name);
   if (fstatat (dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
     return errno == ENOENT ? 0 : error_errno ("ova: '%s/%s'", r->what, name);
   if (!S_ISREG (st.st_mode))

@@ -15,11 +15,11 @@
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/strbuf.h"
+#include "pkg-member.h"
 #include "xva-read.h"
 #include "xva-xml.h"
 
 #define BUF (1u << 20)
-#define ZERO_BLOCK 65536u
 #define NO_CHUNK UINT64_MAX
 
 /* The VDI being rebuilt. */
@@ -52,43 +52,7 @@ struct rd {
 static int
 fail (const struct rd *r, const char *why, const char *name)
 {
-  char b[65];
-  size_t i;
-
-  for (i = 0; i < sizeof b - 1 && name[i]; i++)
-    b[i] = (unsigned char) name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
-  b[i] = '\0';
-  return error_set ("xva: '%s': %s '%s'", r->what, why, b);
-}
-
-static const char *
-name_problem (const char *n)
-{
-  if (n[0] == '\0')
-    return "an empty member name:";
-  if (n[0] == '/')
-    return "an absolute member name:";
-  if (strstr (n, ".."))
-    return "a member name with '..':";
-  if (strlen (n) > 255)
-    return "a member name too long:";
-  for (; *n; n++)
-    if ((unsigned char) *n < 0x20 || *n == 0x7f)
-      return "a member name with control characters:";
-  return NULL;
-}
-
-/* Strip "./" prefixes (tar -C dir .). */
-static const char *
-entry_name (struct archive_entry *e)
-{
-  const char *n = archive_entry_pathname (e);
-
-  if (n == NULL)
-    return "";
-  while (n[0] == '.' && n[1] == '/')
-    n += 2;
-  return n;
+  return pkg_fail ("xva", r->what, why, name);
 }
 
 static ssize_t
@@ -187,25 +151,13 @@ is_vdi_dir (const struct rd *r, const char *name)
 
 /* ---- rebuilding a VDI -------------------------------------------------- */
 
-static bool
-all_zero (const unsigned char *p, size_t n)
-{
-  return n == 0 || (p[0] == 0 && memcmp (p, p + 1, n - 1) == 0);
-}
-
 /* Write n bytes at off, leaving all-zero 64 KiB blocks as holes. */
 static int
 put_sparse (const struct rd *r, const unsigned char *p, size_t n,
             uint64_t off)
 {
-  size_t i, k;
-
-  for (i = 0; i < n; i += k) {
-    k = MIN ((size_t) ZERO_BLOCK, n - i);
-    if (!all_zero (p + i, k) &&
-        pwrite (r->cur.fd, p + i, k, (off_t) (off + i)) != (ssize_t) k)
-      return error_errno ("xva: '%s': writing to '%s'", r->what, r->workdir);
-  }
+  if (pkg_put_sparse (r->cur.fd, p, n, off) == -1)
+    return error_errno ("xva: '%s': writing to '%s'", r->what, r->workdir);
   return 0;
 }
 
@@ -410,8 +362,8 @@ take_member (struct rd *r, struct archive_entry *e, const char *name)
 static int
 take_entry (struct rd *r, struct archive_entry *e, bool first)
 {
-  const char *name = entry_name (e);
-  const char *why = name_problem (name);
+  const char *name = pkg_entry_name (e);
+  const char *why = pkg_name_problem (name, true);
 
   if (why)
     return fail (r, why, name);
@@ -559,8 +511,8 @@ xva_probe (const char *path)
   archive_read_support_format_tar (a);
   if (archive_read_open_filename (a, path, 65536) == ARCHIVE_OK &&
       archive_read_next_header (a, &e) == ARCHIVE_OK)
-    yes = strcmp (entry_name (e), "ova.xml") == 0 ||
-      looks_like_chunk (entry_name (e));
+    yes = strcmp (pkg_entry_name (e), "ova.xml") == 0 ||
+      looks_like_chunk (pkg_entry_name (e));
   archive_read_free (a);
   return yes;
 }

@@ -67,6 +67,37 @@ make_test_disk () {
 }
 
 # qemu_compare A B: qemu-img must say the two disks are identical.
+# start_sshd DIR: an sshd of the test's own on 127.0.0.1 and a free port
+# (set in $port), with its config, host key and log in DIR; DIR/id is the
+# only key it accepts (public-key logins only, root included).  Stopped by
+# the test's cleanup.
+start_sshd () {
+    local d=$1
+    mkdir -p /run/sshd
+    ssh-keygen -q -t ed25519 -N '' -f "$d/hostkey"
+    ssh-keygen -q -t ed25519 -N '' -f "$d/id"
+    cp "$d/id.pub" "$d/authorized_keys"
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    cat > "$d/sshd_config" <<CONF
+ListenAddress 127.0.0.1
+Port $port
+HostKey $d/hostkey
+AuthorizedKeysFile $d/authorized_keys
+PidFile $d/sshd.pid
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+UsePAM no
+StrictModes no
+LogLevel VERBOSE
+Subsystem sftp internal-sftp
+CONF
+    /usr/sbin/sshd -f "$d/sshd_config" -E "$d/sshd.log"
+    cleanup_fn "kill \$(cat '$d/sshd.pid') 2>/dev/null"
+    for _ in $(seq 50); do [ -s "$d/sshd.pid" ] && break; sleep 0.1; done
+    [ -s "$d/sshd.pid" ] || fail "sshd did not start: $(cat "$d/sshd.log")"
+}
+
 qemu_compare () {
     qemu-img compare -q "$1" "$2" || fail "qemu-img compare: '$1' and '$2' differ"
 }

@@ -9,28 +9,9 @@ requires qemu-img sshfs ssh-keygen fusermount
 [ -e /dev/fuse ] || { echo "SKIP: no /dev/fuse"; exit 77; }
 t=$(mktmpdir)
 chmod 700 "$t"
-mkdir -p /run/sshd "$t/remote" "$t/mnt" "$t/empty"
-ssh-keygen -q -t ed25519 -N '' -f "$t/hostkey"
-ssh-keygen -q -t ed25519 -N '' -f "$t/id"
+mkdir -p "$t/remote" "$t/mnt" "$t/empty"
+start_sshd "$t"
 ssh-keygen -q -t ed25519 -N '' -f "$t/wrong"
-cp "$t/id.pub" "$t/authorized_keys"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat > "$t/sshd_config" <<CONF
-ListenAddress 127.0.0.1
-Port $port
-HostKey $t/hostkey
-AuthorizedKeysFile $t/authorized_keys
-PidFile $t/sshd.pid
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-UsePAM no
-StrictModes no
-Subsystem sftp internal-sftp
-CONF
-/usr/sbin/sshd -f "$t/sshd_config" -E "$t/sshd.log"
-cleanup_fn "kill \$(cat '$t/sshd.pid') 2>/dev/null"
-for _ in $(seq 50); do [ -s "$t/sshd.pid" ] && break; sleep 0.1; done
 cleanup_fn "fusermount -u '$t/mnt' 2>/dev/null"
 user=$(id -un)
 

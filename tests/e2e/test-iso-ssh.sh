@@ -29,29 +29,8 @@ iso_extract "$iso" /live/vmlinuz "$t/vmlinuz"
 iso_extract "$iso" /live/initrd.img "$t/initrd.img"
 
 # The sshd: root logs in with the test's key only.
-mkdir -p /run/sshd "$t/remote"
-ssh-keygen -q -t ed25519 -N '' -f "$t/hostkey"
-ssh-keygen -q -t ed25519 -N '' -f "$t/id"
-cp "$t/id.pub" "$t/authorized_keys"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat > "$t/sshd_config" <<CONF
-ListenAddress 127.0.0.1
-Port $port
-HostKey $t/hostkey
-AuthorizedKeysFile $t/authorized_keys
-PidFile $t/sshd.pid
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-UsePAM no
-StrictModes no
-LogLevel VERBOSE
-Subsystem sftp internal-sftp
-CONF
-/usr/sbin/sshd -f "$t/sshd_config" -E "$t/sshd.log"
-cleanup_fn "kill \$(cat '$t/sshd.pid') 2>/dev/null"
-for _ in $(seq 50); do [ -s "$t/sshd.pid" ] && break; sleep 0.1; done
-[ -s "$t/sshd.pid" ] || fail "sshd did not start: $(cat "$t/sshd.log")"
+mkdir -p "$t/remote"
+start_sshd "$t"
 
 src=$t/src.raw
 make_test_disk "$src" 64

@@ -207,7 +207,7 @@ mf_add (struct rd *r, char *line, size_t lineno)
 static int
 mf_parse (struct rd *r, struct strbuf *sb)
 {
-  char *p = sb->buf, *end = sb->buf + sb->len, *nl;
+  char *p = sb->buf, *end = p ? p + sb->len : NULL, *nl;
   size_t lineno = 1, i;
 
   if (p && memchr (p, '\0', sb->len))

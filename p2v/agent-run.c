@@ -266,11 +266,12 @@ on_progress (void *opaque, uint64_t done, uint64_t bad, uint64_t total)
  * the way when ferry.convert asks for it (`convert` not NULL). */
 static int
 capture_disk (const char *source, const char *out, const char *format,
-              const char *convert, struct prog *pg,
+              const char *convert, const char *root, struct prog *pg,
               struct capture_result *res)
 {
   struct capture_opts o = {
     .format = format, .quiet = true, .retries = 2, .convert = convert,
+    .root = root && *root ? root : NULL,
     .on_progress = on_progress, .opaque = pg,
   };
 
@@ -365,7 +366,8 @@ capture_all (struct run *r)
            d->name, out, convert);
     else
       say (r, "capturing '%s' (%s) -> '%s'", d->path, d->name, out);
-    if (capture_disk (d->path, out, fmt, convert, &pg, &res) == -1)
+    if (capture_disk (d->path, out, fmt, convert, agent_get (r->s, AK_ROOT),
+                      &pg, &res) == -1)
       return -1;
     pg.last = 0;
     on_progress (&pg, res.source_size, res.stats.bytes_bad, res.source_size);

@@ -38,6 +38,13 @@ const struct agent_setting agent_settings_table[AK_COUNT] = {
     "Convert for", AS_FORMAT,
     "Make the captured guest boot on kvm (virtio) or xen (PV drivers); the "
     "written image is converted, never the source." },
+  { AK_ROOT, "root", AT_STRING, NULL, "", "DEV",
+    "Root to convert", AS_FORMAT,
+    "With several operating systems (multi-boot) on the disk: the root "
+    "filesystem to convert, named as the conversion sees the captured "
+    "disk: /dev/sda2 is its second partition, whatever its name here.  "
+    "Without it such a disk is refused with the list of roots; a single "
+    "root needs nothing." },
   { AK_NAME, "name", AT_STRING, NULL, NULL, "NAME",
     "VM name", AS_VM,
     "Name of the virtual machine and of the result directory (letters, "

@@ -21,7 +21,8 @@ strbuf_add (struct strbuf *sb, const char *data, size_t len)
 {
   if (strbuf_grow (sb, len) == -1)
     return -1;
-  memcpy (sb->buf + sb->len, data, len);
+  if (len > 0)
+    memcpy (sb->buf + sb->len, data, len);
   sb->len += len;
   sb->buf[sb->len] = '\0';
   return 0;

@@ -57,6 +57,7 @@ write('missing', package([ovf], [ovf]))
 write('not-in-manifest', package([ovf, disk, ('extra.txt', b'x')], files))
 write('malformed-manifest', [entry(n, d) for n, d in files] +
       [entry(mf[0], b'SHA256 this is not a manifest line\n')])
+write('empty-manifest', [entry(n, d) for n, d in files] + [entry(mf[0], b'')])
 write('ovf-not-first', package([disk, ovf]))
 write('two-ovf', package([ovf, ('second.ovf', ovf[1]), disk]))
 write('too-many-members', package(

@@ -132,6 +132,19 @@ if grep -q 'convert' "$t/err" && grep -q '/proc/self/exe' "$t/err"; then
 fi
 cmp "$t/a.raw" "$t/a.orig" || fail "the source disk was written by the conversion"
 
+# ferry.root reaches the conversion: on the reference guest a root that
+# is not there is refused with the list of the roots that are.
+ref=$("$TESTS_DIR/guests.sh" "$BUILDDIR" debian12-ahci)
+mkdir "$t/root"
+rc=0
+LIBGUESTFS_BACKEND_SETTINGS=force_tcg agent --disk "$ref" --cmdline \
+    "ferry.target=file:$t/root ferry.name=rt ferry.format=qcow2 ferry.convert=kvm ferry.root=/dev/sda9 ferry.yes" \
+    2>"$t/err" || rc=$?
+[ "$rc" -eq 1 ] || fail "ferry.root=/dev/sda9: exit $rc: $(cat "$t/err")"
+grep -q "no operating system root '/dev/sda9' (roots: /dev/sda1 (debian " "$t/err" \
+    || fail "ferry.root=/dev/sda9: $(cat "$t/err")"
+[ ! -e "$t/root/rt/rt-$(basename "$ref").qcow2" ] || fail "ferry.root: image left behind"
+
 # Without ferry.yes (or without a target) the run is not unattended: the
 # TUI would start, and without a terminal it says so.
 out=$(agent --disk "$t/a.raw" --cmdline "ferry.target=file:$t/empty" </dev/null 2>&1 >/dev/null) && \

@@ -384,7 +384,7 @@ test_choose_root_listing (void **state)
   assert_string_equal (error_get (), "several operating systems found: "
                        "/dev/sda1 (debian 12.15, hostname web1), /dev/sda3 "
                        "(debian 12.15, hostname web2); choose one with "
-                       "--root DEV or --root ask");
+                       "--root DEV or --root ask (ferry.root=DEV in the agent)");
   assert_int_equal (guest_choose_root (&roots, "/dev/sdb1"), -1);
   assert_non_null (strstr (error_get (), "no operating system root "
                            "'/dev/sdb1' (roots: /dev/sda1 (debian 12.15, "

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "cmd/cmd.h"
 #include "common/error.h"
@@ -209,10 +210,17 @@ post_action (const struct agent_settings *s, bool no_post)
   fprintf (stderr, "ferry agent: %s\n", post);
   if (strcmp (post, "shell") == 0)
     execl ("/bin/sh", "sh", "-i", (char *) NULL);
-  else if (strcmp (post, "reboot") == 0)
-    execlp ("reboot", "reboot", (char *) NULL);
-  else
-    execlp ("poweroff", "poweroff", (char *) NULL);
+  else {
+    const char *verb = strcmp (post, "reboot") == 0 ? "reboot" : "poweroff";
+
+    /* `systemctl poweroff` would ask logind over D-Bus first, which the
+     * live system lacks, and print an alarming "Failed to connect to
+     * bus"; starting the target is what it falls back to. */
+    execlp ("systemctl", "systemctl", "--quiet", "--no-block",
+            "--job-mode=replace-irreversibly", "start",
+            verb[0] == 'r' ? "reboot.target" : "poweroff.target", (char *) NULL);
+    execlp (verb, verb, (char *) NULL);
+  }
   fprintf (stderr, "ferry agent: %s: %s\n", post, strerror (errno));
 }
 
@@ -221,11 +229,20 @@ open_console (const struct agent_args *a, const struct agent_settings *s)
 {
   char path[4200];
   const char *con = agent_get (s, AK_CONSOLE);
+  FILE *f;
+  struct stat st, err;
 
   if (con[0] == '\0')
     return NULL;
   agent_pathf (path, sizeof path, "%s/%s", a->env.dev, con);
-  return fopen (path, "we");
+  f = fopen (path, "we");
+  /* The agent's own terminal already gets every line on stderr. */
+  if (f && fstat (fileno (f), &st) == 0 && fstat (2, &err) == 0 &&
+      S_ISCHR (st.st_mode) && S_ISCHR (err.st_mode) && st.st_rdev == err.st_rdev) {
+    fclose (f);
+    return NULL;
+  }
+  return f;
 }
 
 static int

@@ -20,8 +20,9 @@ const struct agent_setting agent_settings_table[AK_COUNT] = {
   { AK_TARGET, "target", AT_STRING, NULL, "", "TARGET",
     "Target", AS_TARGET,
     "Where the images go: file:/DIR, disk:/dev/sdXN (a partition holding a "
-    "filesystem), nfs:HOST:/EXPORT[/SUB], cifs://[USER@]HOST/SHARE[/SUB] or "
-    "ssh://USER@HOST[:PORT]/PATH (through sshfs)." },
+    "filesystem), nfs:HOST[:PORT]:/EXPORT[/SUB], "
+    "cifs://[USER@]HOST[:PORT]/SHARE[/SUB] or ssh://USER@HOST[:PORT]/PATH "
+    "(through sshfs); a PORT replaces the default 2049, 445 or 22." },
   { AK_PASSWORD, "password", AT_STRING, NULL, "", "PASSWORD",
     "Password", AS_TARGET,
     "Password for a cifs or ssh target.  The kernel command line is readable "

@@ -43,42 +43,89 @@ set (char *dst, size_t len, const char *src, size_t n, const char *spec)
   return 0;
 }
 
+/* The decimal port between s and end (exclusive), 1-65535. */
+static int
+parse_port (const char *spec, const char *s, const char *end, unsigned *port)
+{
+  unsigned long n = 0;
+
+  if (s == end || end - s > 5)
+    return error_set ("ferry.target: '%s': bad port", spec);
+  for (; s < end; s++) {
+    if (!isdigit ((unsigned char) *s))
+      return error_set ("ferry.target: '%s': bad port", spec);
+    n = n * 10 + (unsigned long) (*s - '0');
+  }
+  if (n == 0 || n > 65535)
+    return error_set ("ferry.target: '%s': bad port", spec);
+  *port = (unsigned) n;
+  return 0;
+}
+
+/* HOST[:PORT]:/EXPORT[/SUB] after nfs: (the device is HOST:/EXPORT...) */
 static int
 parse_nfs (const char *spec, const char *rest, struct agent_target *t)
 {
-  const char *colon = strchr (rest, ':');
+  const char *colon = strchr (rest, ':'), *share;
+  size_t hlen;
 
-  if (colon == NULL || colon == rest || colon[1] != '/')
-    return error_set ("ferry.target: '%s': expected nfs:HOST:/EXPORT", spec);
+  if (colon == NULL || colon == rest || colon[1] == '\0')
+    return error_set ("ferry.target: '%s': expected nfs:HOST[:PORT]:/EXPORT",
+                      spec);
   t->kind = TK_NFS;
-  if (set (t->device, sizeof t->device, rest, strlen (rest), spec) == -1)
-    return -1;
+  hlen = (size_t) (colon - rest);
+  share = colon + 1;
+  if (share[0] != '/') {
+    const char *end = strchr (share, ':');
+    if (end == NULL || end[1] != '/')
+      return error_set ("ferry.target: '%s': expected "
+                        "nfs:HOST[:PORT]:/EXPORT", spec);
+    if (parse_port (spec, share, end, &t->port) == -1)
+      return -1;
+    share = end + 1;
+  }
+  if (hlen + 1 + strlen (share) >= sizeof t->device)
+    return error_set ("ferry.target: '%.64s': too long", spec);
+  memcpy (t->device, rest, hlen);
+  t->device[hlen] = ':';
+  memcpy (t->device + hlen + 1, share, strlen (share) + 1);
   return check_chars (spec, "the share", t->device, "@");
 }
 
-/* USER@HOST/SHARE[/SUB] after cifs:// */
+/* [USER@]HOST[:PORT]/SHARE[/SUB] after cifs:// (the device is
+ * //HOST/SHARE, the port a mount option) */
 static int
 parse_cifs (const char *spec, const char *rest, struct agent_target *t)
 {
-  const char *at = strchr (rest, '@'), *slash, *sub;
+  const char *slash = strchr (rest, '/'), *at, *colon, *sub;
+  size_t hlen;
 
   t->kind = TK_CIFS;
+  at = slash ? memchr (rest, '@', (size_t) (slash - rest)) : NULL;
   if (at && set (t->user, sizeof t->user, rest, (size_t) (at - rest), spec)
       == -1)
     return -1;
   rest = at ? at + 1 : rest;
-  slash = strchr (rest, '/');
   if (slash == NULL || slash == rest || slash[1] == '\0' || slash[1] == '/')
     return error_set ("ferry.target: '%s': expected "
-                      "cifs://[USER@]HOST/SHARE[/DIR]", spec);
+                      "cifs://[USER@]HOST[:PORT]/SHARE[/DIR]", spec);
+  colon = memchr (rest, ':', (size_t) (slash - rest));
+  if (colon && parse_port (spec, colon + 1, slash, &t->port) == -1)
+    return -1;
+  hlen = (size_t) ((colon ? colon : slash) - rest);
+  if (hlen == 0)
+    return error_set ("ferry.target: '%s': expected "
+                      "cifs://[USER@]HOST[:PORT]/SHARE[/DIR]", spec);
   sub = strchr (slash + 1, '/');
   if (sub == NULL)
     sub = slash + strlen (slash);
-  if (set (t->device + 2, sizeof t->device - 2, rest, (size_t) (sub - rest),
-           spec) == -1 ||
+  if (hlen + (size_t) (sub - slash) + 3 > sizeof t->device ||
       set (t->path, sizeof t->path, sub, strlen (sub), spec) == -1)
-    return -1;
+    return error_set ("ferry.target: '%.64s': too long", spec);
   t->device[0] = t->device[1] = '/';
+  memcpy (t->device + 2, rest, hlen);
+  memcpy (t->device + 2 + hlen, slash, (size_t) (sub - slash));
+  t->device[2 + hlen + (size_t) (sub - slash)] = '\0';
   return check_chars (spec, "the user", t->user, "@:/") == -1 ||
     check_chars (spec, "the share", t->device, "@:") == -1 ||
     check_chars (spec, "the directory", t->path, "") == -1 ? -1 : 0;
@@ -89,8 +136,6 @@ static int
 parse_ssh (const char *spec, const char *rest, struct agent_target *t)
 {
   const char *at = strchr (rest, '@'), *slash, *colon;
-  char *end;
-  unsigned long port;
 
   t->kind = TK_SSH;
   slash = strchr (rest, '/');
@@ -103,13 +148,8 @@ parse_ssh (const char *spec, const char *rest, struct agent_target *t)
   if (set (t->device, sizeof t->device, at + 1,
            (size_t) ((colon ? colon : slash) - at - 1), spec) == -1)
     return -1;
-  if (colon) {
-    errno = 0;
-    port = strtoul (colon + 1, &end, 10);
-    if (end != slash || errno || port == 0 || port > 65535)
-      return error_set ("ferry.target: '%s': bad port", spec);
-    t->port = (unsigned) port;
-  }
+  if (colon && parse_port (spec, colon + 1, slash, &t->port) == -1)
+    return -1;
   if (t->device[0] == '\0' || t->device[0] == '-' || t->user[0] == '-')
     return error_set ("ferry.target: '%s': bad host or user", spec);
   if (set (t->path, sizeof t->path, slash, strlen (slash), spec) == -1)
@@ -325,9 +365,12 @@ mount_sshfs (struct agent_target *t, const char *password, const char *key)
 static int
 mount_target (struct agent_target *t, const char *password, const char *key)
 {
-  char opts[512];
+  char opts[512], port[16] = "";
   char penv[4200];
   const char *env[2] = { NULL, NULL };
+
+  if (t->port)
+    agent_pathf (port, sizeof port, ",port=%u", t->port);
 
   switch (t->kind) {
   case TK_DISK: {
@@ -335,17 +378,18 @@ mount_target (struct agent_target *t, const char *password, const char *key)
     return agent_spawn (argv, NULL, NULL);
   }
   case TK_NFS: {
-    const char *argv[] = { "mount.nfs", t->device, t->mountpoint, "-o",
-                           "nolock,soft,timeo=100", NULL };
+    const char *argv[] = { "mount.nfs", t->device, t->mountpoint, "-o", opts,
+                           NULL };
+    agent_pathf (opts, sizeof opts, "nolock,soft,timeo=100%s", port);
     return agent_spawn (argv, NULL, NULL);
   }
   case TK_CIFS: {
     /* The password goes through the environment, never argv (ps). */
     const char *argv[] = { "mount.cifs", t->device, t->mountpoint, "-o", opts,
                            NULL };
-    agent_pathf (opts, sizeof opts, "username=%s%s",
+    agent_pathf (opts, sizeof opts, "username=%s%s%s",
               t->user[0] ? t->user : "guest",
-              password && password[0] ? "" : ",guest");
+              password && password[0] ? "" : ",guest", port);
     agent_pathf (penv, sizeof penv, "PASSWD=%s", password ? password : "");
     env[0] = penv;
     return agent_spawn (argv, NULL, env);

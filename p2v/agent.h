@@ -188,13 +188,13 @@ struct agent_target {
                                * TK_CIFS: //host/share; TK_SSH: host */
   char path[4096];            /* TK_FILE: the directory; others: sub dir */
   char user[128];             /* TK_CIFS, TK_SSH */
-  unsigned port;              /* TK_SSH, 0 = default */
+  unsigned port;              /* TK_NFS, TK_CIFS, TK_SSH; 0 = default */
   char mountpoint[4096];      /* where it is mounted (or == path) */
   bool mounted;
 };
 
-/* file:/DIR or /DIR; disk:/dev/sdXN; nfs:HOST:/EXPORT[/SUB];
- * cifs://[USER@]HOST/SHARE[/SUB]; ssh://USER@HOST[:PORT]/PATH. */
+/* file:/DIR or /DIR; disk:/dev/sdXN; nfs:HOST[:PORT]:/EXPORT[/SUB];
+ * cifs://[USER@]HOST[:PORT]/SHARE[/SUB]; ssh://USER@HOST[:PORT]/PATH. */
 int agent_target_parse (const char *spec, struct agent_target *t);
 /* Mount the target on `mountdir` (created; /run/ferry/target by default),
  * or check a directory.  password/sshkey may be NULL.  0 or -1 + error. */

@@ -19,8 +19,10 @@ PACKAGES=(
     # the capture ISO (make iso) and its boot tests
     xorriso grub-pc-bin grub-efi-amd64-bin grub-common mtools dosfstools
     squashfs-tools isolinux syslinux-common ovmf cpio initramfs-tools-core
-    # agent tests: TUI in tmux, SSH target on loopback
+    # agent tests: TUI in tmux, SSH target on loopback; the ISO's CIFS and
+    # NFSv4 targets (servers the test runs itself, on its own ports)
     tmux openssh-server openssh-client openssl sshfs
+    samba nfs-ganesha nfs-ganesha-vfs
 )
 
 missing=()
@@ -36,3 +38,11 @@ SUDO=
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+# The tests start smbd and ganesha.nfsd themselves: the services that
+# installing them just started are not wanted.
+case " ${missing[*]} " in
+    *" samba "*|*" nfs-ganesha "*)
+        [ ! -d /run/systemd/system ] ||
+            $SUDO systemctl disable --now smbd nmbd samba-ad-dc nfs-ganesha \
+                >/dev/null 2>&1 || true ;;
+esac

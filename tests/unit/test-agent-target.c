@@ -32,6 +32,11 @@ test_parse_good (void **state)
   assert_int_equal (agent_target_parse ("nfs:10.0.0.5:/export/p2v", &t), 0);
   assert_int_equal (t.kind, TK_NFS);
   assert_string_equal (t.device, "10.0.0.5:/export/p2v");
+  assert_int_equal (t.port, 0);
+  assert_int_equal (agent_target_parse ("nfs:nas:20490:/export/p2v", &t), 0);
+  assert_int_equal (t.kind, TK_NFS);
+  assert_string_equal (t.device, "nas:/export/p2v");
+  assert_int_equal (t.port, 20490);
 
   assert_int_equal (agent_target_parse ("cifs://backup@fs1/images/p2v/a", &t),
                     0);
@@ -43,6 +48,13 @@ test_parse_good (void **state)
   assert_string_equal (t.user, "");
   assert_string_equal (t.device, "//fs1/share");
   assert_string_equal (t.path, "");
+  assert_int_equal (t.port, 0);
+  assert_int_equal (agent_target_parse ("cifs://u@10.0.2.2:4450/s/d@1", &t),
+                    0);
+  assert_string_equal (t.user, "u");
+  assert_string_equal (t.device, "//10.0.2.2/s");
+  assert_string_equal (t.path, "/d@1");
+  assert_int_equal (t.port, 4450);
 
   assert_int_equal (agent_target_parse ("ssh://root@10.0.0.5:2222/srv/p2v",
                                         &t), 0);
@@ -66,11 +78,22 @@ test_parse_bad (void **state)
     { "file:x", "the directory must be an absolute path" },
     { "disk:sdb1", "expected disk:/dev/PARTITION" },
     { "disk:/dev/sdb1 -o", "bad character in the device" },
-    { "nfs:host", "expected nfs:HOST:/EXPORT" },
-    { "nfs::/export", "expected nfs:HOST:/EXPORT" },
-    { "nfs:host:export", "expected nfs:HOST:/EXPORT" },
+    { "nfs:host", "expected nfs:HOST[:PORT]:/EXPORT" },
+    { "nfs:host:", "expected nfs:HOST[:PORT]:/EXPORT" },
+    { "nfs::/export", "expected nfs:HOST[:PORT]:/EXPORT" },
+    { "nfs:host:export", "expected nfs:HOST[:PORT]:/EXPORT" },
+    { "nfs:host:2049:export", "expected nfs:HOST[:PORT]:/EXPORT" },
+    { "nfs:host:20x9:/export", "bad port" },
+    { "nfs:host::/export", "bad port" },
+    { "nfs:host:0:/export", "bad port" },
+    { "nfs:host:65536:/export", "bad port" },
     { "nfs:host:/e,rw", "bad character in the share" },
-    { "cifs://host", "expected cifs://[USER@]HOST/SHARE[/DIR]" },
+    { "cifs://host", "expected cifs://[USER@]HOST[:PORT]/SHARE[/DIR]" },
+    { "cifs://:445/share", "expected cifs://" },
+    { "cifs://host:/share", "bad port" },
+    { "cifs://host:4a5/share", "bad port" },
+    { "cifs://host:000445/share", "bad port" },
+    { "cifs://host:99999/share", "bad port" },
     { "cifs://host/", "expected cifs://" },
     { "cifs:///share", "expected cifs://" },
     { "cifs://a,uid=0@host/share", "bad character in the user" },
@@ -198,6 +221,72 @@ test_spawn (void **state)
   assert_string_equal (error_get (), "'ferry-no-such-program' is not installed");
 }
 
+/* The mount helpers' arguments: fake mount.cifs/mount.nfs/umount first in
+ * PATH record what they were given (and PASSWD, which must never be in
+ * argv); a refused login becomes the helper's own first line. */
+static void
+test_mount_args (void **state)
+{
+  static char want[131072], path[8192];
+  char bin[4300], mnt[4300], log[4300], cmd[17600], *text;
+  const char *old = getenv ("PATH");
+  struct agent_target t;
+  size_t len;
+
+  (void) state;
+  snprintf (bin, sizeof bin, "%s/bin", dir);
+  snprintf (mnt, sizeof mnt, "%s/mnt", dir);
+  snprintf (log, sizeof log, "%s/mount.log", dir);
+  snprintf (cmd, sizeof cmd, "mkdir -p '%s' && cd '%s' && "
+            "printf '#!/bin/sh\\necho \"$0 $* PASSWD=$PASSWD\" >>\"%s\"\\n"
+            "[ \"$PASSWD\" != bad ] || { echo \"mount error(13): Permission "
+            "denied\"; exit 32; }\\n' >mount.cifs && "
+            "cp mount.cifs mount.nfs && cp mount.cifs umount && "
+            "chmod +x mount.cifs mount.nfs umount", bin, bin, log);
+  assert_int_equal (system (cmd), 0);
+  snprintf (path, sizeof path, "%s:%s", bin, old ? old : "/usr/bin:/bin");
+  setenv ("PATH", path, 1);
+
+  assert_int_equal (agent_target_parse ("cifs://u@10.0.2.2:4450/s", &t), 0);
+  assert_int_equal (agent_target_mount (&t, mnt, "pw", NULL), 0);
+  assert_true (t.mounted);
+  agent_target_umount (&t);
+  assert_int_equal (agent_target_parse ("cifs://10.0.2.2/s/sub", &t), 0);
+  snprintf (cmd, sizeof cmd, "mkdir -p '%s/sub'", mnt);
+  assert_int_equal (system (cmd), 0);
+  assert_int_equal (agent_target_mount (&t, mnt, NULL, NULL), 0);
+  assert_non_null (strstr (t.mountpoint, "/mnt/sub"));
+  agent_target_umount (&t);
+  assert_int_equal (agent_target_parse ("nfs:nas:20490:/e/x", &t), 0);
+  assert_int_equal (agent_target_mount (&t, mnt, NULL, NULL), 0);
+  agent_target_umount (&t);
+  assert_int_equal (agent_target_parse ("nfs:nas:/e", &t), 0);
+  assert_int_equal (agent_target_mount (&t, mnt, NULL, NULL), 0);
+  agent_target_umount (&t);
+  assert_int_equal (agent_target_parse ("cifs://u@h/s", &t), 0);
+  assert_int_equal (agent_target_mount (&t, mnt, "bad", NULL), -1);
+  assert_false (t.mounted);
+  assert_string_equal (error_get (), "target 'cifs://u@h/s' is unreachable: "
+                       "mount.cifs failed: mount error(13): Permission denied");
+  setenv ("PATH", old ? old : "/usr/bin:/bin", 1);
+
+  text = unit_slurp (log, &len);
+  snprintf (want, sizeof want,
+            "%s/mount.cifs //10.0.2.2/s %s -o username=u,port=4450 PASSWD=pw\n"
+            "%s/umount %s PASSWD=\n"
+            "%s/mount.cifs //10.0.2.2/s %s -o username=guest,guest PASSWD=\n"
+            "%s/umount %s PASSWD=\n"
+            "%s/mount.nfs nas:/e/x %s -o nolock,soft,timeo=100,port=20490 PASSWD=\n"
+            "%s/umount %s PASSWD=\n"
+            "%s/mount.nfs nas:/e %s -o nolock,soft,timeo=100 PASSWD=\n"
+            "%s/umount %s PASSWD=\n"
+            "%s/mount.cifs //h/s %s -o username=u PASSWD=bad\n",
+            bin, mnt, bin, mnt, bin, mnt, bin, mnt, bin, mnt, bin, mnt,
+            bin, mnt, bin, mnt, bin, mnt);
+  assert_string_equal (text, want);
+  free (text);
+}
+
 static void
 test_status (void **state)
 {
@@ -227,6 +316,7 @@ main (void)
     cmocka_unit_test (test_file_target),
     cmocka_unit_test (test_on_source),
     cmocka_unit_test (test_spawn),
+    cmocka_unit_test (test_mount_args),
     cmocka_unit_test (test_status),
   };
   return UNIT_RUN_IN_TMPDIR (tests, dir);

@@ -116,15 +116,6 @@ write_disks (struct xml_writer *w, const struct vm *vm,
              "model='virtio-scsi'/>\n");
 }
 
-static bool
-looks_like_bridge (const char *name)
-{
-  return name && (str_has_prefix (name, "br") ||
-                  str_has_prefix (name, "virbr") ||
-                  str_has_prefix (name, "xenbr") ||
-                  str_has_prefix (name, "ovsbr"));
-}
-
 /* NIC models QEMU emulates; anything else (netfront, unknown) → virtio. */
 static const char *
 kvm_model (const char *model)
@@ -145,10 +136,10 @@ write_nic (struct xml_writer *w, const struct vm_nic *n,
            enum libvirt_flavour f)
 {
   const char *net = n->network;
-  bool bridge = f == LIBVIRT_XEN || looks_like_bridge (net);
+  bool bridge = f == LIBVIRT_XEN || vm_network_is_bridge (net);
   char mac[18];
 
-  if (f == LIBVIRT_XEN && !looks_like_bridge (net))
+  if (f == LIBVIRT_XEN && !vm_network_is_bridge (net))
     net = "xenbr0";
   else if (net == NULL)
     net = "default";

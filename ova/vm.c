@@ -270,3 +270,12 @@ vm_new_identity (struct vm *vm, const uint8_t prefix[3], bool fresh)
   vm->has_uuid = true;
   return vm_fill_macs (vm, prefix, fresh);
 }
+
+bool
+vm_network_is_bridge (const char *name)
+{
+  return name && (str_has_prefix (name, "br") ||
+                  str_has_prefix (name, "virbr") ||
+                  str_has_prefix (name, "xenbr") ||
+                  str_has_prefix (name, "ovsbr"));
+}

@@ -94,4 +94,9 @@ int vm_bus_parse (const char *s, enum vm_bus *bus);
 const char *vm_os_name (enum vm_os os);             /* "debian64", ... */
 int vm_os_parse (const char *s, enum vm_os *os);
 
+/* Whether a NIC's network name is a host bridge (br*, virbr*, xenbr*,
+ * ovsbr*), which libvirt and XenServer attach to directly, rather than a
+ * named network. */
+bool vm_network_is_bridge (const char *name);
+
 #endif

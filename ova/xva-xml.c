@@ -502,14 +502,6 @@ write_sr (struct xml_writer *w, const struct layout *l, const uint64_t *sizes)
   obj_end (w);
 }
 
-static bool
-looks_like_bridge (const char *name)
-{
-  return name && (str_has_prefix (name, "xenbr") ||
-                  str_has_prefix (name, "br") ||
-                  str_has_prefix (name, "virbr"));
-}
-
 static void
 write_network (struct xml_writer *w, const struct layout *l, size_t k)
 {
@@ -535,7 +527,7 @@ write_network (struct xml_writer *w, const struct layout *l, size_t k)
       xml_add (w, "<value>Ref:%zu</value>", l->vif + i);
   xml_add (w, "</data></array></value></member>");
   m_str (w, "MTU", "1500");
-  m_str (w, "bridge", looks_like_bridge (name) ? name : "xenbr0");
+  m_str (w, "bridge", vm_network_is_bridge (name) ? name : "xenbr0");
   m_bool (w, "managed", true);
   m_str (w, "default_locking_mode", "unlocked");
   m_empties (w, arrays, maps);

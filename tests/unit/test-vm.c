@@ -109,6 +109,21 @@ test_random_prefix (void **state)
   vm_free (&vm);
 }
 
+static void
+test_bridge_names (void **state)
+{
+  (void) state;
+  assert_true (vm_network_is_bridge ("br0"));
+  assert_true (vm_network_is_bridge ("virbr0"));
+  assert_true (vm_network_is_bridge ("xenbr1"));
+  assert_true (vm_network_is_bridge ("ovsbr0"));
+  assert_false (vm_network_is_bridge ("default"));
+  assert_false (vm_network_is_bridge ("VM Network"));
+  assert_false (vm_network_is_bridge ("Pool-wide network associated with eth0"));
+  assert_false (vm_network_is_bridge (""));
+  assert_false (vm_network_is_bridge (NULL));
+}
+
 int
 main (void)
 {
@@ -117,6 +132,7 @@ main (void)
     cmocka_unit_test (test_fresh_replaces),
     cmocka_unit_test (test_missing_uuid),
     cmocka_unit_test (test_random_prefix),
+    cmocka_unit_test (test_bridge_names),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -11,7 +11,9 @@
 #     rpcbind, no NLM and no grace period.
 # 1. Unattended from the kernel command line: a capture to
 #    cifs://root@10.0.2.2:PORT/share/p2v with ferry.password (the PASSWD
-#    path of mount.cifs), then ferry.post=shell.
+#    path of mount.cifs) and a static ferry.ip (address, route and
+#    resolv.conf checked on the console, no dhclient), then
+#    ferry.post=shell.
 # 2. Typed on the serial console: the same target with a wrong password
 #    must stop with mount.cifs's one-line error in /run/ferry-agent.status,
 #    exit 1, and write nothing on the share.
@@ -166,7 +168,11 @@ src_sum=$(sha256sum "$src" | cut -d' ' -f1)
 cifs=cifs://root@10.0.2.2:$smb_port/share/p2v
 cmdline="boot=live live-media-path=/live quiet console=ttyS0,115200n8 ferry.console=ttyS0"
 cmdline+=" ferry.disks=vda ferry.target=$cifs ferry.password=$smb_pw"
-cmdline+=" ferry.format=qcow2 ferry.name=cifscap ferry.ip=dhcp ferry.post=shell ferry.yes"
+# A static address (the ISO runs no DHCP client of its own, slirp accepts
+# any address in 10.0.2.0/24): proves ferry.ip's static path; test-iso-ssh
+# uses DHCP.
+cmdline+=" ferry.format=qcow2 ferry.name=cifscap ferry.ip=10.0.2.77/24,gw=10.0.2.2,dns=10.0.2.3"
+cmdline+=" ferry.post=shell ferry.yes"
 log=$BUILDDIR/boot-logs/iso-share.log
 mkdir -p "$(dirname "$log")"
 t0=$(date +%s)
@@ -184,6 +190,12 @@ check_result "$t/share/p2v" cifscap cifscap-vda.qcow2
 grep -Eq "Auth: .*user \[[A-Za-z]*\]\\\\\[root\].*status \[NT_STATUS_OK\]" "$t/smb/smbd.log" ||
     fail "smbd logged no password login of root: $(tail -5 "$t/smb/smbd.log")"
 sleep 2     # the prompt of the shell
+iso_serial_send "ip -4 -o addr show; ip route; cat /etc/resolv.conf; pgrep -x dhclient || echo NO-DHCLIENT; echo NET-DONE"$'\n'
+iso_wait "$log" '^NET-DONE' 60 || fail "the network commands did not run"
+iso_log_has "$log" 'inet 10\.0\.2\.77/24 ' || fail "ferry.ip: the static address is not set"
+iso_log_has "$log" '^default via 10\.0\.2\.2 ' || fail "ferry.ip: no default route via gw="
+iso_log_has "$log" '^nameserver 10\.0\.2\.3$' || fail "ferry.ip: dns= not in /etc/resolv.conf"
+iso_log_has "$log" '^NO-DHCLIENT$' || fail "ferry.ip: a static address, yet dhclient runs"
 
 # 2. A wrong password: one line in the status file, nothing on the share.
 agent="ferry agent --no-network --no-post --cmdline"

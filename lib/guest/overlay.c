@@ -2,17 +2,17 @@
  * image, written back only once the whole edit succeeded. */
 #include <signal.h>
 #include <stdio.h>
+#include <libnbd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
 #include "common/strbuf.h"
 #include "guest/overlay.h"
-#include "guest/session.h"
 #include "image/image.h"
 #include "common/banned.h"
 
-#define CHUNK (1u << 20)      /* below libguestfs' 4 MiB message limit */
+#define CHUNK (1u << 20)      /* well below NBD's request limits */
 
 int
 guest_overlay_begin (struct guest_overlay *o, const char *image,
@@ -74,27 +74,21 @@ guest_overlay_written (struct image *ov, extent_vector *out)
   return r;
 }
 
-/* Where the written ranges go: the raw image, or /dev/sda of an appliance
- * holding the qcow2 image. */
+/* Where the written ranges go: the raw image, or a qemu-nbd serving the
+ * qcow2 image (QEMU's block layer writes qcow2 in place; Ferry's qcow2
+ * driver only creates files). */
 struct sink {
   struct image *raw;
-  guestfs_h *g;
+  struct nbd_handle *nbd;
 };
 
 static int
 sink_write (struct sink *k, const char *buf, size_t n, uint64_t off)
 {
-  int w;
-
   if (k->raw)
     return image_pwrite (k->raw, buf, n, off);
-  while (n > 0) {
-    w = guestfs_pwrite_device (k->g, "/dev/sda", buf, n, (int64_t) off);
-    if (w <= 0)
-      return w == 0 ? error_set ("/dev/sda: short write")
-        : guest_error (k->g, "write back");
-    buf += w; n -= (size_t) w; off += (uint64_t) w;
-  }
+  if (nbd_pwrite (k->nbd, buf, n, off, 0) == -1)
+    return error_set ("qemu-nbd: write: %s", nbd_get_error ());
   return 0;
 }
 
@@ -141,48 +135,80 @@ commit_raw (struct guest_overlay *o, struct image *ov)
   return r;
 }
 
-static int
-commit_qcow2 (struct image *ov, struct guest_session *s)
+/* qemu-nbd on IMAGE, started with the signals held so that an interrupt
+ * cannot kill it half-way through the write-back (it exits by itself
+ * once disconnected). */
+static struct nbd_handle *
+open_qcow2 (const char *image, uint64_t size)
 {
-  struct sink k = { .g = guest_session_handle (s) };
+  char *argv[] = { (char *) "qemu-nbd", (char *) "-f", (char *) "qcow2",
+                   (char *) image, NULL };
+  struct nbd_handle *h = nbd_create ();
+  int64_t got;
 
-  if (copy_written (ov, &k) == -1)
+  if (h == NULL) {
+    error_set ("qemu-nbd: %s", nbd_get_error ());
+    return NULL;
+  }
+  if (nbd_connect_systemd_socket_activation (h, argv) == -1) {
+    error_set ("qemu-nbd: %s", nbd_get_error ());
+    goto fail;
+  }
+  if (nbd_is_read_only (h) != 0) {
+    error_set ("qemu-nbd: the image is read-only");
+    goto fail;
+  }
+  if ((got = nbd_get_size (h)) == -1 || (uint64_t) got != size) {
+    error_set ("'%s': changed during the conversion", image);
+    goto fail;
+  }
+  return h;
+fail:
+  nbd_close (h);
+  return NULL;
+}
+
+static int
+commit_qcow2 (struct guest_overlay *o, struct image *ov)
+{
+  struct sink k = { .nbd = open_qcow2 (o->image, ov->size) };
+  int r;
+
+  if (k.nbd == NULL)
     return -1;
-  return guest_session_shutdown (s);
+  r = copy_written (ov, &k);
+  if (r == 0 && nbd_flush (k.nbd, 0) == -1)
+    r = error_set ("qemu-nbd: flush: %s", nbd_get_error ());
+  if (nbd_shutdown (k.nbd, 0) == -1 && r == 0)
+    r = error_set ("qemu-nbd: %s", nbd_get_error ());
+  nbd_close (k.nbd);
+  return r;
 }
 
 int
 guest_overlay_commit (struct guest_overlay *o)
 {
-  struct guest_disk disk = { o->image, "qcow2", false };
-  struct guest_session *s = NULL;
   struct image *ov;
   sigset_t hold, old;
-  int r = -1;
+  int r;
 
   if ((ov = image_open (o->path, 0)) == NULL)
     return -1;
-  /* qcow2: launched before the signals are held, so qemu keeps them. */
-  if (strcmp (o->format, "qcow2") == 0 &&
-      ((s = guest_session_open (&disk, 1)) == NULL ||
-       guest_session_launch (s) == -1))
-    goto out;
   sigemptyset (&hold);
   sigaddset (&hold, SIGINT);
   sigaddset (&hold, SIGTERM);
   sigaddset (&hold, SIGHUP);
   sigprocmask (SIG_BLOCK, &hold, &old);
-  r = s ? commit_qcow2 (ov, s) : commit_raw (o, ov);
+  r = strcmp (o->format, "qcow2") == 0 ? commit_qcow2 (o, ov)
+    : commit_raw (o, ov);
   if (r == 0) {
     image_close (ov);
     ov = NULL;
     guest_overlay_abort (o);  /* written back: the overlay goes */
   }
   sigprocmask (SIG_SETMASK, &old, NULL);
-out:
   if (r == -1)
     error_prefix ("'%s': writing the changes back: ", o->image);
-  guest_session_close (s);
   image_close (ov);
   return r;
 }

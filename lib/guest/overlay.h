@@ -32,7 +32,7 @@ int guest_overlay_begin (struct guest_overlay *o, const char *image,
 /* Write what the overlay holds into IMAGE and fsync it, with SIGINT,
  * SIGTERM and SIGHUP held off so a signal never leaves IMAGE half-written.
  * raw through the image layer; qcow2 (which the image layer cannot write
- * in place) through libguestfs, one more appliance launch. */
+ * in place) through a qemu-nbd subprocess (libnbd), no appliance. */
 int guest_overlay_commit (struct guest_overlay *o);
 
 void guest_overlay_abort (struct guest_overlay *o);   /* NULL-safe fields */

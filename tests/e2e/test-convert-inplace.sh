@@ -1,12 +1,17 @@
 #!/bin/bash
-# A refused `ferry convert --in-place` leaves the file byte-identical: a raw
-# copy of the reference guest whose kernel lacks virtio_blk, and a qcow2
-# overlay of that copy, are both refused for --to kvm with a one-line error;
-# the sha256 of each file (and of the overlay's backing file) is unchanged
-# and no temporary overlay is left beside it.
-# Successful in-place conversions are proven elsewhere, where they share an
-# appliance with other checks: raw in test-convert-roots.sh (--root ask
-# --in-place), qcow2 in test-convert-tools.sh (--to xen --in-place).
+# `ferry convert --in-place` edits an overlay and writes it back only after
+# success:
+# - refused: a raw copy of the reference guest whose kernel lacks
+#   virtio_blk, and a qcow2 overlay of that copy, are both refused for
+#   --to kvm with a one-line error; the sha256 of each file (and of the
+#   overlay's backing file) is unchanged and no temporary overlay is left
+#   beside it;
+# - accepted: the qcow2 overlay converted --to xen in place (written back
+#   through qemu-nbd, no second appliance): qemu-img check is clean, its
+#   backing file is untouched, the guest in it has the old initramfs kept
+#   as *.pre-ferry and fstab by UUID, and nothing temporary is left.
+# A successful raw in-place conversion is in test-convert-roots.sh (--root
+# ask --in-place, check-slow).
 source "$(dirname "$0")/../functions.sh"
 requires guestfish qemu-img
 ref=$("$TESTS_DIR/guests.sh" "$BUILDDIR" debian12-ahci)
@@ -40,4 +45,31 @@ refuse () {
 }
 refuse "$t/raw.img"
 refuse "$t/overlay.qcow2"
+
+raw_before=$(sha256sum < "$t/raw.img")
+ov_before=$(sha256sum < "$t/overlay.qcow2")
+s=$(date +%s)
+"$FERRY" convert "$t/overlay.qcow2" --to xen --in-place --json > "$t/report.json" ||
+    fail "in-place --to xen of the qcow2 overlay failed"
+echo "converted in place: overlay.qcow2 ($(( $(date +%s) - s ))s)"
+python3 - "$t/report.json" <<'PY' || fail "report: $(cat "$t/report.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["target"] == "xen" and len(r["changes"]) > 0, r
+assert r["output"] == r["image"], r
+PY
+[ "$(sha256sum < "$t/raw.img")" = "$raw_before" ] || fail "in-place conversion wrote the backing file"
+[ "$(sha256sum < "$t/overlay.qcow2")" != "$ov_before" ] || fail "in-place conversion changed nothing"
+qemu-img check -q "$t/overlay.qcow2" || fail "qemu-img check fails after the write-back"
+qemu-img info "$t/overlay.qcow2" | grep -q "^backing file: $t/raw.img" ||
+    fail "the backing file changed: $(qemu-img info "$t/overlay.qcow2")"
+ls -A "$t" | grep -q ferry-tmp && fail "temporary left behind after the write-back"
+guestfish --ro -a "$t/overlay.qcow2" -i > "$t/gf.out" <<'GF'
+find /boot
+echo ==fstab
+cat /etc/fstab
+GF
+grep -q '^/initrd.img-.*\.pre-ferry$' "$t/gf.out" || fail "no *.pre-ferry initramfs in /boot"
+sed -n '/^==fstab/,$p' "$t/gf.out" | grep -E '^[^#=]' | grep -v '^UUID=' &&
+    fail "fstab has entries not by UUID"
 echo ok

@@ -463,45 +463,99 @@ test_overlay_abort (void **state)
   free (path);
 }
 
+/* disk.img holding pattern(): a raw file, or a qcow2 image. */
+static char *
+make_disk (const char *format)
+{
+  char *path;
+  unsigned char *buf;
+  struct image *img;
+  size_t i;
+
+  if (strcmp (format, "raw") == 0)
+    return make_raw ();
+  path = xasprintf ("%s/disk.img", dir);
+  buf = malloc (DISK_SIZE);
+  assert_non_null (path);
+  assert_non_null (buf);
+  for (i = 0; i < DISK_SIZE; i++)
+    buf[i] = pattern (i);
+  unlink (path);                        /* an earlier test's; create is O_EXCL */
+  img = image_create (format, path, DISK_SIZE, &(struct image_create_opts) { 0 });
+  assert_non_null (img);
+  assert_int_equal (image_pwrite (img, buf, DISK_SIZE, 0), 0);
+  assert_int_equal (image_close (img), 0);
+  free (buf);
+  return path;
+}
+
+/* The guest's view of disk.img (through the image layer). */
+static unsigned char *
+read_disk (const char *path)
+{
+  struct image *img = image_open (path, 0);
+  unsigned char *buf = malloc (DISK_SIZE);
+
+  assert_non_null (img);
+  assert_non_null (buf);
+  assert_int_equal (img->size, DISK_SIZE);
+  assert_int_equal (image_pread (img, buf, DISK_SIZE, 0), 0);
+  assert_int_equal (image_close (img), 0);
+  return buf;
+}
+
 /* What an appliance would do: write into the overlay (recreated here with
  * the same backing, since the image layer writes only new qcow2 files),
- * then commit: exactly the written bytes land in the raw image. */
+ * then commit: exactly the written bytes land in the image (raw through
+ * the image layer, qcow2 through qemu-nbd). */
 static void
-test_overlay_commit_raw (void **state)
+check_commit (const char *format)
 {
   struct guest_overlay ov = { 0 };
-  char *path = make_raw (), *base = realpath (path, NULL), *after;
-  unsigned char data[5000];
+  char *path = make_disk (format), *base = realpath (path, NULL);
+  unsigned char data[5000], *after;
   struct image *img;
-  size_t i, len;
+  size_t i;
   const uint64_t at = (1u << 20) + 512;
 
-  (void) state;
   memset (data, 0xab, sizeof data);
-  assert_int_equal (guest_overlay_begin (&ov, path, "raw", DISK_SIZE), 0);
+  assert_int_equal (guest_overlay_begin (&ov, path, format, DISK_SIZE), 0);
   assert_int_equal (unlink (ov.path), 0);
   img = image_create ("qcow2", ov.path, DISK_SIZE, &(struct image_create_opts) {
-      .backing = base, .backing_format = "raw" });
+      .backing = base, .backing_format = format });
   assert_non_null (img);
   assert_int_equal (image_pwrite (img, data, sizeof data, at), 0);
   assert_int_equal (image_close (img), 0);
   /* Until the commit the image is untouched. */
-  after = unit_slurp (path, &len);
-  assert_int_equal ((unsigned char) after[at], pattern (at));
+  after = read_disk (path);
+  assert_int_equal (after[at], pattern (at));
   free (after);
   assert_int_equal (guest_overlay_commit (&ov), 0);
   guest_overlay_abort (&ov);
   assert_int_equal (other_files (), 0);
-  after = unit_slurp (path, &len);
-  assert_int_equal (len, DISK_SIZE);
-  for (i = 0; i < len; i++) {
+  after = read_disk (path);
+  for (i = 0; i < DISK_SIZE; i++) {
     unsigned char want = i >= at && i < at + sizeof data ? 0xab : pattern (i);
-    if ((unsigned char) after[i] != want)
-      fail_msg ("byte %zu: %u, want %u", i, (unsigned char) after[i], want);
+    if (after[i] != want)
+      fail_msg ("%s: byte %zu: %u, want %u", format, i, after[i], want);
   }
   free (after);
   free (base);
   free (path);
+}
+
+static void
+test_overlay_commit_raw (void **state)
+{
+  (void) state;
+  check_commit ("raw");
+}
+
+static void
+test_overlay_commit_qcow2 (void **state)
+{
+  (void) state;
+  check_commit ("qcow2");
 }
 
 int
@@ -526,6 +580,7 @@ main (void)
     cmocka_unit_test (test_choose_root_listing),
     cmocka_unit_test (test_overlay_abort),
     cmocka_unit_test (test_overlay_commit_raw),
+    cmocka_unit_test (test_overlay_commit_qcow2),
   };
   return UNIT_RUN_IN_TMPDIR (tests, dir);
 }

@@ -13,6 +13,9 @@
 #   iso_wait "$log" 'REGEXP' 300 || fail "..."
 #   iso_log_has "$log" 'REGEXP' || fail "..."
 #   iso_kill
+#   iso_boot_direct "$iso" "$log" "ferry.k=v ..." [QEMU ARGS...]  # instead of
+#       # iso_boot: the ISO's own kernel and initramfs with ferry.* settings
+#   iso_check_result DIR NAME IMAGE SOURCE       # a capture on a share
 #
 # The tests skip (77) when FERRY_NO_BOOT is set (the sanitizer runs: the ISO
 # would carry an instrumented binary) and when not root (debootstrap).
@@ -87,6 +90,39 @@ iso_boot () {
     # Hold the input pipe open for the whole boot (qemu sees no EOF).
     exec 8>"$_ISO_DIR/ser.in"
     echo "iso_boot: $fw, $iso, console log $log" >&2
+}
+
+# iso_boot_direct ISO LOG "FERRY SETTINGS" [QEMU ARGS...]: boot the ISO's
+# own kernel and initramfs directly (-kernel/-initrd: no firmware disk
+# reads; the ISO is the CD-ROM where live-boot finds the squashfs) with
+# SeaBIOS, the agent on the serial console (ttyS0) and the given ferry.*
+# settings; -no-reboot, so qemu exits when the agent powers off.
+iso_boot_direct () {
+    local iso=$1 log=$2 settings=$3 d
+    shift 3
+    d=$(mktmpdir)
+    iso_extract "$iso" /live/vmlinuz "$d/vmlinuz"
+    iso_extract "$iso" /live/initrd.img "$d/initrd.img"
+    mkdir -p "$(dirname "$log")"
+    iso_boot "$iso" bios "$log" -kernel "$d/vmlinuz" -initrd "$d/initrd.img" \
+        -append "boot=live live-media-path=/live quiet console=ttyS0,115200n8 ferry.console=ttyS0 $settings" \
+        -no-reboot "$@"
+}
+
+# iso_check_result DIR NAME IMAGE SOURCE: what the agent left in DIR/NAME
+# (a network target's directory, read on the host): status "0 ok", a
+# report that says ok, a log of the capture of /dev/vda, no temporary
+# file, and DIR/NAME/IMAGE passing qemu-img check and equal to SOURCE.
+iso_check_result () {
+    local out=$1/$2 img=$1/$2/$3 src=$4
+    ls -la "$out" >&2
+    [ "$(cat "$out/ferry-status" 2>/dev/null)" = "0 ok" ] ||
+        fail "$2: status: $(cat "$out/ferry-status" 2>&1)"
+    grep -q '"ok":true' "$out/$2.json" || fail "$2: the report does not say ok"
+    grep -q "capturing '/dev/vda'" "$out/ferry-agent.log" || fail "$2: no capture of /dev/vda in the log"
+    [ -z "$(find "$out" -name '*ferry-tmp*')" ] || fail "$2: a temporary file is left on the server"
+    qemu-img check "$img" || fail "$2: qemu-img check fails on the captured image"
+    qemu_compare "$src" "$img"
 }
 
 # iso_serial_send TEXT: type TEXT on the serial console.

@@ -25,8 +25,6 @@ iso=$(iso_build) || fail "the ISO does not build (boot-iso/build.sh)"
 t=$(mktmpdir)
 chmod 700 "$t"
 name=sshcap
-iso_extract "$iso" /live/vmlinuz "$t/vmlinuz"
-iso_extract "$iso" /live/initrd.img "$t/initrd.img"
 
 # The sshd: root logs in with the test's key only.
 mkdir -p "$t/remote"
@@ -36,17 +34,14 @@ src=$t/src.raw
 make_test_disk "$src" 64
 src_sum=$(sha256sum "$src" | cut -d' ' -f1)
 
-cmdline="boot=live live-media-path=/live quiet console=ttyS0,115200n8 ferry.console=ttyS0"
-cmdline+=" ferry.disks=vda ferry.target=ssh://root@10.0.2.2:$port$t/remote ferry.sshkey=/run/ferry/id"
+cmdline="ferry.disks=vda ferry.target=ssh://root@10.0.2.2:$port$t/remote ferry.sshkey=/run/ferry/id"
 cmdline+=" ferry.format=qcow2 ferry.name=$name ferry.ip=dhcp ferry.post=poweroff ferry.yes"
 log=$BUILDDIR/boot-logs/iso-ssh.log
-mkdir -p "$(dirname "$log")"
 t0=$(date +%s)
-iso_boot "$iso" bios "$log" -kernel "$t/vmlinuz" -initrd "$t/initrd.img" -append "$cmdline" \
+iso_boot_direct "$iso" "$log" "$cmdline" \
     -fw_cfg "name=opt/ferry/id,file=$t/id" \
     -drive "file=$src,format=raw,if=none,id=src,readonly=on" -device virtio-blk-pci,drive=src \
-    -netdev user,id=net0 -device virtio-net-pci,netdev=net0 \
-    -no-reboot
+    -netdev user,id=net0 -device virtio-net-pci,netdev=net0
 timeout=900
 for (( i = 0; i < timeout; i++ )); do
     kill -0 "$_ISO_PID" 2>/dev/null || break
@@ -64,14 +59,5 @@ grep -q "Accepted publickey for root from 127.0.0.1" "$t/sshd.log" ||
     fail "sshd did not accept the key: $(tail -5 "$t/sshd.log")"
 [ "$(sha256sum "$src" | cut -d' ' -f1)" = "$src_sum" ] || fail "the source disk changed"
 
-out=$t/remote/$name
-ls -la "$out" >&2
-[ "$(cat "$out/ferry-status" 2>/dev/null)" = "0 ok" ] ||
-    fail "status: $(cat "$out/ferry-status" 2>&1)"
-grep -q '"ok":true' "$out/$name.json" || fail "the report does not say ok"
-grep -q "capturing '/dev/vda'" "$out/ferry-agent.log" || fail "no capture of /dev/vda in the log"
-[ -z "$(find "$out" -name '*ferry-tmp*')" ] || fail "a temporary file is left on the server"
-img=$out/$name-vda.qcow2
-qemu-img check "$img" || fail "qemu-img check fails on the captured image"
-qemu_compare "$src" "$img"
+iso_check_result "$t/remote" "$name" "$name-vda.qcow2" "$src"
 echo "PASS"

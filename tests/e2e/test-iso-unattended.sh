@@ -25,8 +25,6 @@ t=$(mktmpdir)
 convert=${FERRY_ISO_CONVERT:-kvm}
 name=ref1
 
-iso_extract "$iso" /live/vmlinuz "$t/vmlinuz"
-iso_extract "$iso" /live/initrd.img "$t/initrd.img"
 
 # The target: 4 GiB sparse, MBR, one ext4 partition.
 tgt=$t/target.img
@@ -35,16 +33,13 @@ echo 'start=2048, type=83' | sfdisk -q "$tgt"
 mkfs.ext4 -q -F -L ferry-target -E offset=1048576 "$tgt" $(( 4096 - 1 ))M
 src_sum=$(sha256sum "$src" | cut -d' ' -f1)
 
-cmdline="boot=live live-media-path=/live quiet console=ttyS0,115200n8 ferry.console=ttyS0"
-cmdline+=" ferry.disks=vda ferry.target=disk:/dev/vdb1 ferry.format=qcow2 ferry.name=$name"
+cmdline="ferry.disks=vda ferry.target=disk:/dev/vdb1 ferry.format=qcow2 ferry.name=$name"
 cmdline+=" ferry.convert=$convert ferry.ip=none ferry.post=poweroff ferry.yes"
 log=$BUILDDIR/boot-logs/iso-unattended.log
-mkdir -p "$(dirname "$log")"
 t0=$(date +%s)
-iso_boot "$iso" bios "$log" -kernel "$t/vmlinuz" -initrd "$t/initrd.img" -append "$cmdline" \
+iso_boot_direct "$iso" "$log" "$cmdline" \
     -drive "file=$src,format=raw,if=none,id=src,readonly=on" -device virtio-blk-pci,drive=src \
-    -drive "file=$tgt,format=raw,if=none,id=tgt" -device virtio-blk-pci,drive=tgt \
-    -no-reboot
+    -drive "file=$tgt,format=raw,if=none,id=tgt" -device virtio-blk-pci,drive=tgt
 # (TCG here: about 2 min to the agent, 2 for the conversion and copy, and
 # a shutdown, 340 s in all.  Should the nested KVM fail, the appliance
 # would fall back to TCG inside TCG, far too slow for CI: a failure.)

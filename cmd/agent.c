@@ -218,7 +218,8 @@ post_action (const struct agent_settings *s, bool no_post)
      * bus"; starting the target is what it falls back to. */
     execlp ("systemctl", "systemctl", "--quiet", "--no-block",
             "--job-mode=replace-irreversibly", "start",
-            verb[0] == 'r' ? "reboot.target" : "poweroff.target", (char *) NULL);
+            verb[0] == 'r' ? "reboot.target" : "poweroff.target",
+            (char *) NULL);
     execlp (verb, verb, (char *) NULL);
   }
   fprintf (stderr, "ferry agent: %s: %s\n", post, strerror (errno));
@@ -238,7 +239,8 @@ open_console (const struct agent_args *a, const struct agent_settings *s)
   f = fopen (path, "we");
   /* The agent's own terminal already gets every line on stderr. */
   if (f && fstat (fileno (f), &st) == 0 && fstat (2, &err) == 0 &&
-      S_ISCHR (st.st_mode) && S_ISCHR (err.st_mode) && st.st_rdev == err.st_rdev) {
+      S_ISCHR (st.st_mode) && S_ISCHR (err.st_mode) &&
+      st.st_rdev == err.st_rdev) {
     fclose (f);
     return NULL;
   }

@@ -203,7 +203,8 @@ guest_choose_root (const guest_root_vector *roots, const char *want)
                sb.buf ? sb.buf : "none");
   else
     error_set ("several operating systems found: %s; choose one with "
-               "--root DEV or --root ask (ferry.root=DEV in the agent)", sb.buf ? sb.buf : "none");
+               "--root DEV or --root ask (ferry.root=DEV in the agent)",
+               sb.buf ? sb.buf : "none");
   strbuf_release (&sb);
   return -1;
 }

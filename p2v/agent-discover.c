@@ -2,6 +2,7 @@
  * (with partitions and filesystems read through usedmap, read-only) and
  * network interfaces.  Every path is below env->sysfs / env->dev so the
  * unit tests feed fake trees. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include "agent.h"
 #include "common/error.h"
 #include "common/fullrw.h"
+#include "common/progress.h"
 #include "common/strbuf.h"
 #include "image/image.h"
 #include "usedmap.h"
@@ -219,9 +221,56 @@ agent_disk_add_file (const char *path, agent_disk_vector *out)
   agent_pathf (d.path, sizeof d.path, "%s", path);
   agent_textf (d.name, sizeof d.name, "%s", base ? base + 1 : path);
   agent_textf (d.model, sizeof d.model, "image file");
+  d.file = true;
   if (agent_disk_probe (&d) == -1)
     return error_prefix ("disk '%s': ", path);
   return agent_disk_vector_append (out, d);
+}
+
+int
+agent_part_device (const struct agent_disk *d, int number, char *buf,
+                   size_t len)
+{
+  size_t n = strlen (d->path);
+
+  if (d->file)
+    return error_set ("'%s' is an image file: no partition devices",
+                      d->path);
+  /* A name ending in a digit takes "p" before the number (nvme0n1p2,
+   * mmcblk0p1, loop0p1), as the kernel names them. */
+  return agent_pathf (buf, len, "%s%s%d", d->path,
+                      n > 0 && isdigit ((unsigned char) d->path[n - 1])
+                      ? "p" : "", number);
+}
+
+size_t
+agent_target_choices (const agent_disk_vector *v, const bool *sel,
+                      struct agent_target_choice *out, size_t max)
+{
+  char dev[4200], size[32];
+  size_t i, k, n = 0;
+
+  for (i = 0; i < v->len; i++) {
+    const struct agent_disk *d = &v->ptr[i];
+    if (d->live || d->file || (sel && sel[i]))
+      continue;
+    for (k = 0; k < d->parts.len && n < max; k++) {
+      const struct agent_part *p = &d->parts.ptr[k];
+      if (p->fstype[0] == '\0' || strcmp (p->fstype, "swap") == 0 || p->esp)
+        continue;
+      if (agent_part_device (d, p->number, dev, sizeof dev) == -1 ||
+          strlen (dev) + 5 >= sizeof out[n].target) {
+        error_clear ();
+        continue;
+      }
+      format_bytes (size, sizeof size, p->length);
+      agent_textf (out[n].target, sizeof out[n].target, "disk:%s", dev);
+      agent_textf (out[n].desc, sizeof out[n].desc, "%-6s %10s  %s (%s)",
+                   p->fstype, size, d->model[0] ? d->model : "disk", d->name);
+      n++;
+    }
+  }
+  return n;
 }
 
 /* The device of the mounted live medium: /run/live/medium (live-boot) or

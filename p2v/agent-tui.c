@@ -166,6 +166,39 @@ fields (int screen, enum agent_key *keys)
   return n;
 }
 
+#define MAX_CHOICES 6
+
+/* The local partitions the Target field offers (disks not captured). */
+static size_t
+target_choices (const struct tui *t, struct agent_target_choice *c)
+{
+  return agent_target_choices (t->disks, t->sel, c, MAX_CHOICES);
+}
+
+/* Left/Right on the Target field: the next or previous local partition. */
+static void
+pick_target (struct tui *t, int dir)
+{
+  struct agent_target_choice c[MAX_CHOICES];
+  size_t n = target_choices (t, c), i, at = n;
+  const char *cur = agent_get (t->s, AK_TARGET);
+
+  if (n == 0) {
+    set_msg (t, "%s", "No other local disk holds a filesystem: press "
+             "Enter and type a network target.");
+    return;
+  }
+  for (i = 0; i < n; i++)
+    if (strcmp (c[i].target, cur) == 0)
+      at = i;
+  if (at == n)
+    i = dir > 0 ? 0 : n - 1;
+  else
+    i = (at + n + (size_t) (dir > 0 ? 1 : n - 1)) % n;
+  if (agent_settings_set (t->s, AK_TARGET, c[i].target) == -1)
+    set_msg (t, "%s", error_get ());
+}
+
 static void
 draw_value (const struct tui *t, enum agent_key k, int y)
 {
@@ -201,6 +234,20 @@ draw_form (struct tui *t)
   }
   wrap (3 + 2 * n, 2, 76, 4,
         agent_settings_table[keys[t->cur < n ? t->cur : 0]].help);
+  if (t->screen == SC_TARGET) {
+    struct agent_target_choice c[MAX_CHOICES];
+    size_t nc = target_choices (t, c);
+    const char *cur = agent_get (t->s, AK_TARGET);
+
+    if (nc > 0) {
+      mvprintw (3, 20, "(Left/Right: a local partition below)");
+      mvprintw (13, 2, "Local partitions (not on the disks being captured):");
+    }
+    for (k = 0; k < nc; k++)
+      mvprintw (14 + (int) k, 2, "%c %-30.30s %-44.44s",
+                strcmp (c[k].target, cur) == 0 ? '>' : ' ', c[k].target,
+                c[k].desc);
+  }
   if (t->screen == SC_NETWORK)
     for (k = 0; k < t->nics->len && k < 8; k++)
       mvprintw (13 + (int) k, 2, "%-12.12s %-17.17s %-12.12s link %s",
@@ -284,6 +331,8 @@ key_form (struct tui *t, int ch)
   else if (agent_settings_table[k].type == AT_CHOICE &&
            (ch == KEY_RIGHT || ch == ' ' || ch == KEY_LEFT))
     cycle (t, k, ch == KEY_LEFT ? -1 : 1);
+  else if (k == AK_TARGET && (ch == KEY_RIGHT || ch == KEY_LEFT))
+    pick_target (t, ch == KEY_LEFT ? -1 : 1);
   else if ((ch == '\n' || ch == KEY_ENTER) &&
            agent_settings_table[k].type != AT_CHOICE)
     edit (t, k, 2 + 2 * t->cur);
@@ -450,7 +499,7 @@ draw (struct tui *t)
 {
   static const char *const keys[] = {
     " Up/Down move  Space select  n next  q quit",
-    " Up/Down move  Enter edit  n next  b back  q quit",
+    " Up/Down move  Enter edit  Left/Right local partition  n next  b back  q quit",
     " Up/Down move  Left/Right choose  n next  b back  q quit",
     " Up/Down move  Enter edit  n next  b back  q quit",
     " Up/Down move  Enter edit  Left/Right choose  n next  b back  q quit",

@@ -138,6 +138,7 @@ struct agent_disk {
   uint64_t size;
   bool removable, rotational;
   bool live;                  /* holds the running live medium: excluded */
+  bool file;                  /* an image file (--disk): no partition nodes */
   bool boots;                 /* an active MBR partition or an ESP */
   char table[16];             /* "msdos", "gpt", "none" */
   agent_part_vector parts;
@@ -176,6 +177,24 @@ int agent_parent_disk (const struct agent_env *env, const char *part,
  * sel[i] for each disk; errors name a missing disk or the live medium. */
 int agent_select_disks (const agent_disk_vector *v, const char *spec,
                         bool *sel);
+
+/* The device node of partition `number` of a disk found in sysfs
+ * ("/dev/sdb" 1 -> "/dev/sdb1", "/dev/nvme0n1" 2 -> "/dev/nvme0n1p2");
+ * -1 + error for an image file, which has no partition nodes. */
+int agent_part_device (const struct agent_disk *d, int number, char *buf,
+                       size_t len);
+
+/* Local target candidates: "disk:DEVICE" for every partition holding a
+ * mountable filesystem (not swap, not an ESP) on a disk that is neither
+ * selected for capture (sel, may be NULL) nor the live medium, each with a
+ * one-line description ("ext4  465.8 GiB  WD Elements (sdb)").  Returns
+ * how many were written (at most max). */
+struct agent_target_choice {
+  char target[96];
+  char desc[96];
+};
+size_t agent_target_choices (const agent_disk_vector *v, const bool *sel,
+                             struct agent_target_choice *out, size_t max);
 
 /* ---- targets (agent-target.c) ---- */
 

@@ -2,19 +2,33 @@
 # `ferry agent` TUI in tmux at 80x25: walk every screen with send-keys, read
 # them with capture-pane (title on the first line of each), get bad input
 # refused on the screen (no disk chosen, a bad target, CPUs out of range, a
-# target that does not exist after confirming), then complete a capture to
-# a file target and check the image.
+# target that does not exist after confirming), pick a local partition as
+# the target with Left/Right (a fake sysfs disk "sdb", a USB disk with an
+# ext4 partition, left out of the capture), then complete a capture to a
+# file target and check the image.
 source "$(dirname "$0")/../functions.sh"
 requires qemu-img tmux
 t=$(mktmpdir)
 make_test_disk "$t/src.raw" 32
 cp "$t/src.raw" "$t/src.orig"
 mkdir "$t/out"
+# The fake machine: sysfs and /dev with one USB disk, sdb (a file holding
+# an MBR and an ext4 partition), no network interfaces, nothing mounted.
+mkdir -p "$t/sys/block/sdb/device" "$t/sys/block/sdb/queue" "$t/sys/block/sdb/sdb1" \
+    "$t/sys/class/net" "$t/dev" "$t/proc"
+echo 65536 > "$t/sys/block/sdb/size"
+echo 1 > "$t/sys/block/sdb/removable"
+echo 'USB Backup' > "$t/sys/block/sdb/device/model"
+echo 1 > "$t/sys/block/sdb/sdb1/partition"
+: > "$t/proc/mounts"
+truncate -s 32M "$t/dev/sdb"
+echo 'start=2048, type=83' | sfdisk -q "$t/dev/sdb"
+mkfs.ext4 -q -F -E offset=1048576 "$t/dev/sdb" 31M
 sock=$t/tmux.sock
 tm () { tmux -S "$sock" "$@"; }
 cleanup_fn "tmux -S '$sock' kill-server 2>/dev/null"
 tm new-session -d -s agent -x 80 -y 25 \
-    "TERM=screen '$FERRY' agent --no-post --no-network --status '$t/status' --disk '$t/src.raw' --cmdline 'quiet'; echo \"EXIT=\$?\" > '$t/exit'; sleep 60"
+    "TERM=screen '$FERRY' agent --no-post --no-network --status '$t/status' --sysfs '$t/sys' --dev '$t/dev' --proc '$t/proc' --disk '$t/src.raw' --cmdline 'quiet'; echo \"EXIT=\$?\" > '$t/exit'; sleep 60"
 
 screen_text () { tm capture-pane -p -t agent; }
 # SNAP=FILE: append every screen reached to FILE (to look at them).
@@ -42,14 +56,23 @@ set_field () { keys Enter C-u; type_text "$1"; keys Enter; }
 
 # 1. Disks: chosen by default; none chosen is refused on the screen.
 on_screen "Disks to capture \(1/8\)"
+wait_for '\[x\] sdb'
 wait_for '\[x\] src.raw'
-keys Space; wait_for '\[ \] src.raw'
+keys Space; wait_for '\[ \] sdb'
+keys Down Space; wait_for '\[ \] src.raw'
 keys n; wait_for 'Choose at least one disk'
 screen_text | head -1 | grep -q 'Disks to capture' || fail "left the disk screen"
 keys Space n
 
-# 2. Target: a bad one is refused, the screen stays.
+# 2. Target: the partition of the disk left out is offered and picked with
+#    Right; a bad target is refused, the screen stays.
 on_screen "Target \(2/8\)"
+wait_for 'Local partitions \(not on the disks being captured\)'
+# (the test's long temporary path is cut on the list; /dev/sdb1 is not)
+wait_for "  disk:${t:0:25}.* ext +31.0 MiB +USB Backup \(sdb\)"
+keys Right
+wait_for "Target +: ?disk:$t/dev/sdb1"
+wait_for "> disk:${t:0:25}.* ext +31.0 MiB"
 set_field "ftp://bad"
 wait_for "ferry.target: 'ftp://bad': expected file:"
 screen_text | head -1 | grep -q 'Target' || fail "left the target screen"

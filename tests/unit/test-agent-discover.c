@@ -303,6 +303,54 @@ test_nics (void **state)
   agent_nic_vector_reset (&v);
 }
 
+/* Partition device names, and the local partitions the TUI offers as
+ * targets: ext4 on sda1 (after mkfs here; "ext" to the probe) is one; the ESP of nvme0n1, the
+ * empty swap partition of sda, the live medium sdb and any disk being
+ * captured are not; an image file has no partition devices. */
+static void
+test_target_choices (void **state)
+{
+  struct agent_env e = env ();
+  agent_disk_vector v = empty_vector;
+  struct agent_target_choice c[4];
+  char buf[4300], want[4300];
+  bool sel[3] = { true, false, false };       /* nvme0n1, sda, sdb */
+
+  (void) state;
+  sh ("mkfs.ext4 -q -F -L backup -E offset=1048576 dev/sda 32M");
+  assert_int_equal (agent_discover_disks (&e, &v), 0);
+  assert_int_equal (v.len, 3);
+  assert_string_equal (v.ptr[1].name, "sda");
+  assert_string_equal (v.ptr[1].parts.ptr[0].fstype, "ext");
+
+  assert_int_equal (agent_part_device (&v.ptr[1], 1, buf, sizeof buf), 0);
+  snprintf (want, sizeof want, "%s/sda1", dev);
+  assert_string_equal (buf, want);
+  assert_int_equal (agent_part_device (&v.ptr[0], 2, buf, sizeof buf), 0);
+  snprintf (want, sizeof want, "%s/nvme0n1p2", dev);
+  assert_string_equal (buf, want);
+  assert_int_equal (agent_part_device (&v.ptr[0], 2, buf, 8), -1);
+
+  assert_int_equal (agent_target_choices (&v, sel, c, 4), 1);
+  snprintf (want, sizeof want, "disk:%s/sda1", dev);
+  assert_string_equal (c[0].target, want);
+  assert_non_null (strstr (c[0].desc, "ext "));
+  assert_non_null (strstr (c[0].desc, "32.0 MiB"));
+  assert_non_null (strstr (c[0].desc, "QEMU HARDDISK (sda)"));
+  assert_int_equal (agent_target_choices (&v, sel, c, 0), 0);
+  sel[1] = true;                              /* sda captured: none */
+  assert_int_equal (agent_target_choices (&v, sel, c, 4), 0);
+  assert_int_equal (agent_target_choices (&v, NULL, c, 4), 1);
+  agent_disks_free (&v);
+
+  snprintf (buf, sizeof buf, "%s/sda", dev);
+  assert_int_equal (agent_disk_add_file (buf, &v), 0);
+  assert_int_equal (agent_part_device (&v.ptr[0], 1, want, sizeof want), -1);
+  assert_non_null (strstr (error_get (), "is an image file"));
+  assert_int_equal (agent_target_choices (&v, NULL, c, 4), 0);
+  agent_disks_free (&v);
+}
+
 int
 main (void)
 {
@@ -314,6 +362,7 @@ main (void)
     cmocka_unit_test (test_files),
     cmocka_unit_test (test_hostile_gpt),
     cmocka_unit_test (test_nics),
+    cmocka_unit_test (test_target_choices),
   };
   return UNIT_RUN_IN_TMPDIR (tests, dir);
 }

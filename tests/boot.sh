@@ -39,16 +39,9 @@ boot_guest_log () { echo "$_BOOT_LOG"; }
 
 # _boot_kill: stop the running qemu, if any (also registered as a cleanup).
 _boot_kill () {
-    local pid=$_BOOT_PID i
-    [ -n "$pid" ] || return 0
+    local pid=$_BOOT_PID
     _BOOT_PID=
-    kill "$pid" 2>/dev/null || return 0
-    for (( i = 0; i < 50; i++ )); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
+    stop_pid "$pid"
 }
 
 _boot_cleanup_registered=

@@ -66,6 +66,25 @@ make_test_disk () {
     printf 'tail' | dd of="$f" bs=1 seek=$((mib * 1048576 - 4)) conv=notrunc status=none
 }
 
+# free_port: a TCP port on 127.0.0.1 that nothing listens on right now.
+free_port () {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# stop_pid PID: TERM, up to 5 s for it to exit, then KILL, and reap it.
+# Nothing to do for an empty PID or one already gone.
+stop_pid () {
+    local pid=$1 i
+    [ -n "$pid" ] || return 0
+    kill "$pid" 2>/dev/null || return 0
+    for (( i = 0; i < 50; i++ )); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
 # qemu_compare A B: qemu-img must say the two disks are identical.
 # start_sshd DIR: an sshd of the test's own on 127.0.0.1 and a free port
 # (set in $port), with its config, host key and log in DIR; DIR/id is the
@@ -77,7 +96,7 @@ start_sshd () {
     ssh-keygen -q -t ed25519 -N '' -f "$d/hostkey"
     ssh-keygen -q -t ed25519 -N '' -f "$d/id"
     cp "$d/id.pub" "$d/authorized_keys"
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    port=$(free_port)
     cat > "$d/sshd_config" <<CONF
 ListenAddress 127.0.0.1
 Port $port

@@ -15,6 +15,7 @@
 #   iso_kill
 #   iso_boot_direct "$iso" "$log" "ferry.k=v ..." [QEMU ARGS...]  # instead of
 #       # iso_boot: the ISO's own kernel and initramfs with ferry.* settings
+#   iso_wait_poweroff "$log" 900                 # qemu exits, or fail
 #   iso_check_result DIR NAME IMAGE SOURCE       # a capture on a share
 #
 # The tests skip (77) when FERRY_NO_BOOT is set (the sanitizer runs: the ISO
@@ -48,16 +49,9 @@ iso_extract () {
 agent_landed () { "$FERRY" agent --help >/dev/null 2>&1; }
 
 iso_kill () {
-    local pid=$_ISO_PID i
-    [ -n "$pid" ] || return 0
+    local pid=$_ISO_PID
     _ISO_PID=
-    kill "$pid" 2>/dev/null || return 0
-    for (( i = 0; i < 50; i++ )); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
+    stop_pid "$pid"
 }
 
 # iso_boot ISO FIRMWARE LOG [QEMU ARGS...]: start qemu (TCG, 2 GiB) with the
@@ -123,6 +117,19 @@ iso_check_result () {
     [ -z "$(find "$out" -name '*ferry-tmp*')" ] || fail "$2: a temporary file is left on the server"
     qemu-img check "$img" || fail "$2: qemu-img check fails on the captured image"
     qemu_compare "$src" "$img"
+}
+
+# iso_wait_poweroff LOG TIMEOUT: wait until qemu exits (the agent powered
+# the machine off, -no-reboot); after TIMEOUT seconds fail, with the end
+# of the console log.
+iso_wait_poweroff () {
+    local log=$1 timeout=$2 i
+    for (( i = 0; i < timeout; i++ )); do
+        kill -0 "$_ISO_PID" 2>/dev/null || return 0
+        sleep 1
+    done
+    iso_wait "$log" 'no such line' 1 || true
+    fail "no poweroff after ${timeout}s"
 }
 
 # iso_serial_send TEXT: type TEXT on the serial console.

@@ -112,3 +112,16 @@ xasprintf (const char *fmt, ...)
   }
   return r;
 }
+
+char *
+str_trim (char *s)
+{
+  char *e;
+
+  while (*s == ' ' || *s == '\t')
+    s++;
+  e = s + strlen (s);
+  while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+    *--e = '\0';
+  return s;
+}

@@ -27,6 +27,9 @@ void strbuf_release (struct strbuf *sb);
 /* Small string helpers. */
 int str_has_prefix (const char *s, const char *prefix);
 int str_has_suffix (const char *s, const char *suffix);
+/* Skip leading blanks and tabs and cut trailing ones (and a CR) in place;
+ * returns the start of what is left. */
+char *str_trim (char *s);
 char *xstrdup (const char *s);       /* NULL + error on ENOMEM */
 char *xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 

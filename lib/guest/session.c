@@ -257,21 +257,30 @@ default_accel (void)
   return "kvm";
 }
 
+/* Replace the handle by a TCG one and launch it; `why` (owned; NULL when
+ * its allocation failed, the error then set) is what the report says about
+ * the fallback. */
 static int
-retry_tcg (struct guest_session *s, bool timed_out, unsigned secs)
+launch_tcg (struct guest_session *s, char *why)
 {
-  guestfs_close (s->g);
-  s->fallback_reason = timed_out
-    ? xasprintf ("kvm appliance did not start its kernel within %u s", secs)
-    : xasprintf ("kvm launch failed: %s", error_get ());
-  if (s->fallback_reason == NULL)
+  if (why == NULL)
     return -1;
+  s->fallback_reason = why;
+  guestfs_close (s->g);
   if ((s->g = make_handle (s->disks, s->nr_disks, true)) == NULL)
     return -1;
   if (guestfs_launch (s->g) == -1)
     return guest_error (s->g, "libguestfs: appliance launch (tcg)");
   s->accel = "tcg";
   return 0;
+}
+
+static int
+retry_tcg (struct guest_session *s, bool timed_out, unsigned secs)
+{
+  return launch_tcg (s, timed_out
+    ? xasprintf ("kvm appliance did not start its kernel within %u s", secs)
+    : xasprintf ("kvm launch failed: %s", error_get ()));
 }
 
 /* A failed KVM launch is remembered for this boot of the host: in the
@@ -358,18 +367,6 @@ out:
   free (path);
 }
 
-static int
-launch_tcg_directly (struct guest_session *s, char *why)
-{
-  s->fallback_reason = why;
-  guestfs_close (s->g);
-  if ((s->g = make_handle (s->disks, s->nr_disks, true)) == NULL)
-    return -1;
-  if (guestfs_launch (s->g) == -1)
-    return guest_error (s->g, "libguestfs: appliance launch (tcg)");
-  s->accel = "tcg";
-  return 0;
-}
 
 bool
 guest_env_forces_tcg (const char *settings)
@@ -409,12 +406,12 @@ guest_session_launch (struct guest_session *s)
 
   /* The user forced TCG: trying KVM first would only cost the wait. */
   if (guest_env_forces_tcg (getenv ("LIBGUESTFS_BACKEND_SETTINGS"))) {
-    if ((why = xstrdup ("LIBGUESTFS_BACKEND_SETTINGS forces tcg")) == NULL ||
-        launch_tcg_directly (s, why) == -1)
+    if (launch_tcg (s, xstrdup ("LIBGUESTFS_BACKEND_SETTINGS forces "
+                                "tcg")) == -1)
       return -1;
   }
   else if (kvm_known_bad (&why)) {
-    if (launch_tcg_directly (s, why) == -1)
+    if (launch_tcg (s, why) == -1)
       return -1;
   }
   else if (launch_watched (s->g, secs, &timed_out) == 0) {

@@ -138,19 +138,6 @@ inf_text (const unsigned char *p, size_t len)
   return out;
 }
 
-static char *
-trim (char *s)
-{
-  char *e;
-
-  while (*s == ' ' || *s == '\t')
-    s++;
-  e = s + strlen (s);
-  while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-    *--e = '\0';
-  return s;
-}
-
 /* Cut a ';' comment that is not inside double quotes. */
 static void
 strip_comment (char *s)
@@ -179,8 +166,8 @@ add_line (inf_lines *lines, const char *section, char *line)
   if (eq)
     *eq = '\0';
   l.section = xstrdup (section);
-  l.key = xstrdup (trim (line));
-  l.value = eq ? xstrdup (trim (eq + 1)) : NULL;
+  l.key = xstrdup (str_trim (line));
+  l.value = eq ? xstrdup (str_trim (eq + 1)) : NULL;
   if (!l.section || !l.key || (eq && !l.value) ||
       inf_lines_append (lines, l) == -1) {
     free (l.section); free (l.key); free (l.value);
@@ -201,7 +188,7 @@ split_lines (char *text, inf_lines *lines)
     if (next)
       *next++ = '\0';
     strip_comment (line);
-    s = trim (line);
+    s = str_trim (line);
     while (next && *s && s[strlen (s) - 1] == '\\') {
       e = strchr (next, '\n');
       if (e)
@@ -212,7 +199,7 @@ split_lines (char *text, inf_lines *lines)
       s[strlen (s) - 1] = ' ';
       memmove (s + strlen (s), next, strlen (next) + 1);
       strip_comment (s);
-      s = trim (s);
+      s = str_trim (s);
       next = e;
     }
     if (*s == '\0')
@@ -222,7 +209,7 @@ split_lines (char *text, inf_lines *lines)
       if (e == NULL || (size_t) (e - s) >= sizeof section)
         return error_set ("bad section header '%.40s'", s);
       *e = '\0';
-      snprintf (section, sizeof section, "%s", trim (s + 1));
+      snprintf (section, sizeof section, "%s", str_trim (s + 1));
       continue;
     }
     if (add_line (lines, section, s) == -1)
@@ -293,7 +280,7 @@ field (const inf_lines *lines, const char *value, size_t n)
     len = sizeof buf - 1;
   memcpy (buf, p, len);
   buf[len] = '\0';
-  f = trim (buf);
+  f = str_trim (buf);
   len = strlen (f);
   if (len >= 2 && f[0] == '"' && f[len - 1] == '"')
     f[len - 1] = '\0', f++, len -= 2;

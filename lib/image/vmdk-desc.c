@@ -14,19 +14,6 @@
 #include "vmdk.h"
 #include "common/banned.h"
 
-static char *
-trim (char *s)
-{
-  char *e;
-
-  while (*s == ' ' || *s == '\t')
-    s++;
-  e = s + strlen (s);
-  while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-    *--e = '\0';
-  return s;
-}
-
 /* Copy into a fixed field, refusing (not truncating) what does not fit. */
 static int
 set_field (char *dst, size_t cap, const char *val, const char *what,
@@ -63,8 +50,8 @@ parse_kv (char *line, char *eq, const char *path, struct vmdk_desc *d)
   size_t n;
 
   *eq = '\0';
-  key = trim (line);
-  val = trim (eq + 1);
+  key = str_trim (line);
+  val = str_trim (eq + 1);
   n = strlen (val);
   if (n >= 2 && val[0] == '"' && val[n - 1] == '"') {
     val[n - 1] = '\0';
@@ -97,7 +84,7 @@ parse_extent (char *line, const char *path, struct vmdk_desc *d)
                       "file name", path);
   if (q1) {
     *q1 = *q2 = '\0';
-    if (*trim (q2 + 1) && parse_u64 (trim (q2 + 1), &off) == -1)
+    if (*str_trim (q2 + 1) && parse_u64 (str_trim (q2 + 1), &off) == -1)
       return error_set ("vmdk: '%s': descriptor extent offset is not a number",
                         path);
   }
@@ -131,7 +118,7 @@ static int
 parse_line (char *line, unsigned lineno, const char *path,
             struct vmdk_desc *d)
 {
-  char *s = trim (line), *eq;
+  char *s = str_trim (line), *eq;
   const unsigned char *p;
 
   if (*s == '\0' || *s == '#')

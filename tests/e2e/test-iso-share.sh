@@ -32,10 +32,6 @@ requires qemu-img python3 smbpasswd
 requires ganesha.nfsd
 agent_landed || { echo "SKIP: ferry agent does not exist yet"; exit 77; }
 
-free_port () {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # wait_listen PORT WHAT LOG: until something accepts on 127.0.0.1:PORT.
 wait_listen () {
     local i

@@ -42,12 +42,7 @@ iso_boot_direct "$iso" "$log" "$cmdline" \
     -fw_cfg "name=opt/ferry/id,file=$t/id" \
     -drive "file=$src,format=raw,if=none,id=src,readonly=on" -device virtio-blk-pci,drive=src \
     -netdev user,id=net0 -device virtio-net-pci,netdev=net0
-timeout=900
-for (( i = 0; i < timeout; i++ )); do
-    kill -0 "$_ISO_PID" 2>/dev/null || break
-    sleep 1
-done
-kill -0 "$_ISO_PID" 2>/dev/null && { iso_wait "$log" 'no such line' 1 || true; fail "no poweroff after ${timeout}s"; }
+iso_wait_poweroff "$log" 900
 iso_kill
 echo "ssh capture: $(( $(date +%s) - t0 ))s"
 iso_log_has "$log" 'ferry-iso: firmware file opt/ferry/id in /run/ferry/id' ||

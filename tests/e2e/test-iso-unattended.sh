@@ -43,13 +43,8 @@ iso_boot_direct "$iso" "$log" "$cmdline" \
 # (TCG here: about 2 min to the agent, 2 for the conversion and copy, and
 # a shutdown, 340 s in all.  Should the nested KVM fail, the appliance
 # would fall back to TCG inside TCG, far too slow for CI: a failure.)
-timeout=1200
 # The agent powers the machine off when done: qemu exits.
-for (( i = 0; i < timeout; i++ )); do
-    kill -0 "$_ISO_PID" 2>/dev/null || break
-    sleep 1
-done
-kill -0 "$_ISO_PID" 2>/dev/null && { iso_wait "$log" 'no such line' 1 || true; fail "no poweroff after ${timeout}s"; }
+iso_wait_poweroff "$log" 1200
 iso_kill
 echo "unattended run: $(( $(date +%s) - t0 ))s"
 iso_log_has "$log" 'ferry-iso: starting ferry agent on ttyS0' || fail "the agent did not start"

@@ -112,6 +112,18 @@ test_xstrdup_xasprintf (void **state)
   free (b);
 }
 
+static void
+test_trim (void **state)
+{
+  char a[] = " \t key = value \t\r", b[] = "", c[] = " \t\r", d[] = "x";
+
+  (void) state;
+  assert_string_equal (str_trim (a), "key = value");
+  assert_string_equal (str_trim (b), "");
+  assert_string_equal (str_trim (c), "");
+  assert_string_equal (str_trim (d), "x");
+}
+
 int
 main (void)
 {
@@ -123,6 +135,7 @@ main (void)
     cmocka_unit_test (test_detach),
     cmocka_unit_test (test_prefix_suffix),
     cmocka_unit_test (test_xstrdup_xasprintf),
+    cmocka_unit_test (test_trim),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

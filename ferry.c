@@ -1,9 +1,11 @@
 /* ferry.c: the ferry binary — one table of commands, git-style dispatch. */
+#include "lib/common/compat.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
-#include "common/error.h"
+#include "lib/common/error.h"
 
 struct command {
   const char *name;

@@ -1,5 +1,7 @@
 /* agent.c: `ferry agent` — the capture agent of the boot ISO: the TUI, or
  * an unattended run from ferry.* kernel command line keys (p2v/agent.h). */
+#include "lib/common/compat.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -10,10 +12,10 @@
 #include <sys/stat.h>
 
 #include "cmd/cmd.h"
-#include "common/error.h"
-#include "common/outfile.h"
-#include "common/progress.h"
-#include "common/strbuf.h"
+#include "lib/common/error.h"
+#include "lib/common/outfile.h"
+#include "lib/common/progress.h"
+#include "lib/common/strbuf.h"
 #include "p2v/agent.h"
 
 static const char usage_text[] =
@@ -67,23 +69,48 @@ parse_opts (int argc, char **argv, struct agent_args *a)
 
   while ((c = getopt_long (argc, argv, "h", longopts, NULL)) != -1) {
     switch (c) {
-    case 'c': a->cmdline = optarg; break;
+    case 'c':
+      a->cmdline = optarg;
+      break;
     case 'd':
       if (a->nr_files == 16)
         return cmd_usage_error ("agent", "at most 16 --disk");
       a->files[a->nr_files++] = optarg;
       break;
-    case 's': a->env.sysfs = optarg; a->sysfs_given = true; break;
-    case 'D': a->env.dev = optarg; break;
-    case 'P': a->env.proc = optarg; break;
-    case 'L': a->env.live_dev = optarg; break;
-    case 'S': a->run.status_file = optarg; break;
-    case 'M': a->run.mount_dir = optarg; break;
-    case 'N': a->run.no_network = true; break;
-    case 'n': a->no_post = true; break;
-    case 'l': a->list = true; break;
-    case 'm': a->man = true; break;
-    case 'h': fputs (usage_text, stdout); return -1;
+    case 's':
+      a->env.sysfs = optarg;
+      a->sysfs_given = true;
+      break;
+    case 'D':
+      a->env.dev = optarg;
+      break;
+    case 'P':
+      a->env.proc = optarg;
+      break;
+    case 'L':
+      a->env.live_dev = optarg;
+      break;
+    case 'S':
+      a->run.status_file = optarg;
+      break;
+    case 'M':
+      a->run.mount_dir = optarg;
+      break;
+    case 'N':
+      a->run.no_network = true;
+      break;
+    case 'n':
+      a->no_post = true;
+      break;
+    case 'l':
+      a->list = true;
+      break;
+    case 'm':
+      a->man = true;
+      break;
+    case 'h':
+      fputs (usage_text, stdout);
+      return -1;
     default: return cmd_usage_error ("agent", "bad option");
     }
   }

@@ -1,4 +1,6 @@
 /* capture.c: `ferry capture` — image source disks, used blocks only. */
+#include "lib/common/compat.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -9,11 +11,11 @@
 
 #include "cmd/cmd.h"
 #include "cmd/report.h"
-#include "common/error.h"
-#include "common/json.h"
-#include "common/outfile.h"
-#include "common/progress.h"
-#include "common/strbuf.h"
+#include "lib/common/error.h"
+#include "lib/common/json.h"
+#include "lib/common/outfile.h"
+#include "lib/common/progress.h"
+#include "lib/common/strbuf.h"
 #include "p2v/capture.h"
 
 static const char usage_text[] =
@@ -69,25 +71,45 @@ parse_opts (int argc, char **argv, struct capture_args *a)
 
   while ((c = getopt_long (argc, argv, "o:O:qh", longopts, NULL)) != -1) {
     switch (c) {
-    case 'o': a->output = optarg; break;
-    case 'O': a->opts.format = optarg; break;
+    case 'o':
+      a->output = optarg;
+      break;
+    case 'O':
+      a->opts.format = optarg;
+      break;
     case 'p':
       if (cmd_parse_create_opts (optarg, &a->opts.create) == -1)
         return cmd_usage_error ("capture", "%s", error_get ());
       break;
-    case 'A': a->opts.all_blocks = true; break;
-    case 'C': a->opts.convert = optarg; break;
-    case 'r': a->opts.root = optarg; break;
-    case 'S': a->opts.strict = true; break;
+    case 'A':
+      a->opts.all_blocks = true;
+      break;
+    case 'C':
+      a->opts.convert = optarg;
+      break;
+    case 'r':
+      a->opts.root = optarg;
+      break;
+    case 'S':
+      a->opts.strict = true;
+      break;
     case 'R':
       if (cmd_parse_uint (optarg, 100, &n) == -1)
         return cmd_usage_error ("capture", "--retries: %s", error_get ());
       a->opts.retries = (unsigned) n;
       break;
-    case 'F': a->opts.overwrite = true; break;
-    case 'q': a->opts.quiet = true; break;
-    case 'j': a->json = true; break;
-    case 'h': fputs (usage_text, stdout); return -1;
+    case 'F':
+      a->opts.overwrite = true;
+      break;
+    case 'q':
+      a->opts.quiet = true;
+      break;
+    case 'j':
+      a->json = true;
+      break;
+    case 'h':
+      fputs (usage_text, stdout);
+      return -1;
     default: return cmd_usage_error ("capture", "bad option");
     }
   }

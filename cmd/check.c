@@ -1,12 +1,14 @@
 /* check.c: `ferry check` — structural validation of an image. */
+#include "lib/common/compat.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
-#include "common/error.h"
-#include "common/json.h"
-#include "common/strbuf.h"
-#include "image/image.h"
+#include "lib/common/error.h"
+#include "lib/common/json.h"
+#include "lib/common/strbuf.h"
+#include "lib/image/image.h"
 
 static const char usage_text[] =
   "usage: ferry check IMAGE [--json]\n\n"

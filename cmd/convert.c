@@ -1,5 +1,7 @@
 /* convert.c: `ferry convert` — make a guest boot on kvm, xen or native
  * hardware, in place or into a new image (the input is then never written). */
+#include "lib/common/compat.h"
+
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,16 +9,16 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "common/error.h"
-#include "common/json.h"
-#include "common/outfile.h"
-#include "common/strbuf.h"
-#include "guest/convert.h"
-#include "guest/convert-windows.h"
-#include "guest/inspect.h"
-#include "guest/overlay.h"
-#include "guest/session.h"
-#include "image/copy.h"
+#include "lib/common/error.h"
+#include "lib/common/json.h"
+#include "lib/common/outfile.h"
+#include "lib/common/strbuf.h"
+#include "lib/guest/convert.h"
+#include "lib/guest/convert-windows.h"
+#include "lib/guest/inspect.h"
+#include "lib/guest/overlay.h"
+#include "lib/guest/session.h"
+#include "lib/image/copy.h"
 
 static const char usage_text[] =
   "usage: ferry convert IMAGE --to kvm|xen|native (--in-place | -o OUT)\n"
@@ -78,16 +80,36 @@ parse_args (int argc, char **argv, struct convert_args *a)
 
   while ((c = getopt_long (argc, argv, "o:O:vh", longopts, NULL)) != -1) {
     switch (c) {
-    case 't': a->target = optarg; break;
-    case 'r': a->root = optarg; break;
-    case 'd': a->drivers = optarg; break;
-    case 'i': a->in_place = true; break;
-    case 'o': a->output = optarg; break;
-    case 'O': a->format = optarg; break;
-    case 'F': a->force = true; break;
-    case 'j': a->json = true; break;
-    case 'v': a->verbose = true; break;
-    case 'h': fputs (usage_text, stdout); return -1;
+    case 't':
+      a->target = optarg;
+      break;
+    case 'r':
+      a->root = optarg;
+      break;
+    case 'd':
+      a->drivers = optarg;
+      break;
+    case 'i':
+      a->in_place = true;
+      break;
+    case 'o':
+      a->output = optarg;
+      break;
+    case 'O':
+      a->format = optarg;
+      break;
+    case 'F':
+      a->force = true;
+      break;
+    case 'j':
+      a->json = true;
+      break;
+    case 'v':
+      a->verbose = true;
+      break;
+    case 'h':
+      fputs (usage_text, stdout);
+      return -1;
     default: return cmd_usage_error ("convert", "bad option");
     }
   }

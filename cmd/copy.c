@@ -1,4 +1,6 @@
 /* copy.c: `ferry copy` — convert an image from one format to another. */
+#include "lib/common/compat.h"
+
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,10 +8,10 @@
 
 #include "cmd/cmd.h"
 #include "cmd/report.h"
-#include "common/error.h"
-#include "common/json.h"
-#include "common/outfile.h"
-#include "image/copy.h"
+#include "lib/common/error.h"
+#include "lib/common/json.h"
+#include "lib/common/outfile.h"
+#include "lib/image/copy.h"
 
 static const char usage_text[] =
   "usage: ferry copy SRC DST [-O FORMAT] [-o KEY=VALUE,...] [options]\n\n"
@@ -44,16 +46,28 @@ parse_args (int argc, char **argv, struct copy_args *a)
 
   while ((c = getopt_long (argc, argv, "O:o:fqh", longopts, NULL)) != -1) {
     switch (c) {
-    case 'O': a->format = optarg; break;
+    case 'O':
+      a->format = optarg;
+      break;
     case 'o':
       if (cmd_parse_create_opts (optarg, &a->create) == -1)
         return cmd_usage_error ("copy", "%s", error_get ());
       break;
-    case 'f': a->raw = true; break;
-    case 'q': a->quiet = true; break;
-    case 'j': a->json = true; break;
-    case 'F': a->force = true; break;
-    case 'h': fputs (usage_text, stdout); return -1;
+    case 'f':
+      a->raw = true;
+      break;
+    case 'q':
+      a->quiet = true;
+      break;
+    case 'j':
+      a->json = true;
+      break;
+    case 'F':
+      a->force = true;
+      break;
+    case 'h':
+      fputs (usage_text, stdout);
+      return -1;
     default: return cmd_usage_error ("copy", "bad option");
     }
   }

@@ -1,6 +1,8 @@
 /* export.c: `ferry export` — package disk images and VM settings (from
  * options, a libvirt domain or another package) as an OVA, a XenServer
  * XVA or a libvirt domain directory. */
+#include "lib/common/compat.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -12,16 +14,16 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "common/checked.h"
-#include "common/cleanup.h"
-#include "common/error.h"
-#include "common/ids.h"
-#include "common/json.h"
-#include "common/outfile.h"
-#include "common/progress.h"
-#include "common/stagedir.h"
-#include "common/strbuf.h"
-#include "image/copy.h"
+#include "lib/common/checked.h"
+#include "lib/common/cleanup.h"
+#include "lib/common/error.h"
+#include "lib/common/ids.h"
+#include "lib/common/json.h"
+#include "lib/common/outfile.h"
+#include "lib/common/progress.h"
+#include "lib/common/stagedir.h"
+#include "lib/common/strbuf.h"
+#include "lib/image/copy.h"
 #include "ova/libvirt.h"
 #include "ova/ova-read.h"
 #include "ova/ova-write.h"
@@ -106,36 +108,45 @@ parse_value (struct export_args *a, int c, const char *v)
     if (cmd_parse_uint (v, VM_MAX_CPUS, &n) == -1 || n == 0)
       return cmd_usage_error ("export", "--cpus: '%s' is not 1-%d", v,
                               VM_MAX_CPUS);
-    a->opt.cpus = (unsigned) n; a->has_cpus = true; return 0;
+    a->opt.cpus = (unsigned) n;
+    a->has_cpus = true;
+    return 0;
   case 'M':
     if (cmd_parse_uint (v, VM_MAX_MEMORY_MIB, &n) == -1 || n == 0)
       return cmd_usage_error ("export", "--memory: '%s' is not a size in "
                               "MiB", v);
-    a->opt.memory_mib = n; a->has_memory = true; return 0;
+    a->opt.memory_mib = n;
+    a->has_memory = true;
+    return 0;
   case 'B':
     if (strcmp (v, "bios") && strcmp (v, "uefi"))
       return cmd_usage_error ("export", "--firmware: bios or uefi");
     a->opt.firmware = strcmp (v, "uefi") == 0 ? VM_FW_UEFI : VM_FW_BIOS;
-    a->has_firmware = true; return 0;
+    a->has_firmware = true;
+    return 0;
   case 'S':
     if (vm_os_parse (v, &a->opt.os) == -1)
       return cmd_usage_error ("export", "--os: %s", error_get ());
-    a->has_os = true; return 0;
+    a->has_os = true;
+    return 0;
   case 'H':
     if (strcmp (v, "sha256") && strcmp (v, "sha1"))
       return cmd_usage_error ("export", "--manifest: sha256 or sha1");
     a->manifest = strcmp (v, "sha1") == 0 ? HASH_SHA1 : HASH_SHA256;
-    a->has_manifest = true; return 0;
+    a->has_manifest = true;
+    return 0;
   case 'T':
     if (strcmp (v, "libvirt") && strcmp (v, "libvirt-xen"))
       return cmd_usage_error ("export", "--to: libvirt or libvirt-xen");
-    a->to = v; a->libvirt = true;
+    a->to = v;
+    a->libvirt = true;
     a->lv = strcmp (v, "libvirt-xen") == 0 ? LIBVIRT_XEN : LIBVIRT_KVM;
     return 0;
   case 'f':
     if (ovf_flavour_parse (v, &a->flavour) == -1)
       return cmd_usage_error ("export", "--flavour: %s", error_get ());
-    a->has_flavour = true; return 0;
+    a->has_flavour = true;
+    return 0;
   }
   return cmd_usage_error ("export", "bad option");
 }
@@ -169,23 +180,45 @@ parse_opts (int argc, char **argv, struct export_args *a)
 
   while ((c = getopt_long (argc, argv, "o:qh", longopts, NULL)) != -1) {
     switch (c) {
-    case 'o': a->output = optarg; break;
-    case 'L': a->from_libvirt = optarg; break;
-    case 'P': a->from_pkg = optarg; break;
-    case 'N': a->name = optarg; break;
-    case 'K': a->sign_key = optarg; break;
-    case 'R': a->sign_cert = optarg; break;
+    case 'o':
+      a->output = optarg;
+      break;
+    case 'L':
+      a->from_libvirt = optarg;
+      break;
+    case 'P':
+      a->from_pkg = optarg;
+      break;
+    case 'N':
+      a->name = optarg;
+      break;
+    case 'K':
+      a->sign_key = optarg;
+      break;
+    case 'R':
+      a->sign_cert = optarg;
+      break;
     case 'I':
       if (a->n_nics == VM_MAX_NICS)
         return cmd_usage_error ("export", "too many --nic (limit %d)",
                                 VM_MAX_NICS);
       a->nics[a->n_nics++] = optarg;
       break;
-    case 'A': a->all_blocks = true; break;
-    case 'F': a->force = true; break;
-    case 'q': a->quiet = true; break;
-    case 'j': a->json = true; break;
-    case 'h': fputs (usage_text, stdout); return -1;
+    case 'A':
+      a->all_blocks = true;
+      break;
+    case 'F':
+      a->force = true;
+      break;
+    case 'q':
+      a->quiet = true;
+      break;
+    case 'j':
+      a->json = true;
+      break;
+    case 'h':
+      fputs (usage_text, stdout);
+      return -1;
     case '?': return cmd_usage_error ("export", "bad option");
     default:
       if (parse_value (a, c, optarg) != 0)
@@ -340,7 +373,7 @@ nic_option (struct vm *vm, char *spec)
     else
       return error_set ("--nic: unknown item '%s'", item);
   }
-  if (mac_s && strcmp (mac_s, "auto") != 0 && mac_parse (mac_s, mac) == -1)
+  if (mac_s && strcmp (mac_s, "auto") != 0 && ids_mac_parse (mac_s, mac) == -1)
     return error_set ("--nic: '%s' is not a MAC address", mac_s);
   return vm_add_nic (vm, mac_s && strcmp (mac_s, "auto") ? mac : NULL, net,
                      model);
@@ -454,10 +487,10 @@ vm_from_package (const struct export_args *a, struct export_job *job)
 }
 
 /* At file scope ids.h's compound literals have static storage. */
-static const uint8_t *const prefix_xen = MAC_PREFIX_XEN;
-static const uint8_t *const prefix_vmware = MAC_PREFIX_VMWARE;
-static const uint8_t *const prefix_vbox = MAC_PREFIX_VIRTUALBOX;
-static const uint8_t *const prefix_kvm = MAC_PREFIX_KVM;
+static const uint8_t *const prefix_xen = IDS_MAC_PREFIX_XEN;
+static const uint8_t *const prefix_vmware = IDS_MAC_PREFIX_VMWARE;
+static const uint8_t *const prefix_vbox = IDS_MAC_PREFIX_VIRTUALBOX;
+static const uint8_t *const prefix_kvm = IDS_MAC_PREFIX_KVM;
 
 static const uint8_t *
 mac_prefix (const struct export_args *a)

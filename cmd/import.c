@@ -1,6 +1,8 @@
 /* import.c: `ferry import` — verify an OVA or XVA package and restore its
  * VM for a target (libvirt, raw, xen, hyperv, vmware, virtualbox) in a new
  * directory that appears only when complete. */
+#include "lib/common/compat.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -12,16 +14,16 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "common/checked.h"
-#include "common/cleanup.h"
-#include "common/error.h"
-#include "common/ids.h"
-#include "common/json.h"
-#include "common/outfile.h"
-#include "common/progress.h"
-#include "common/stagedir.h"
-#include "common/strbuf.h"
-#include "image/copy.h"
+#include "lib/common/checked.h"
+#include "lib/common/cleanup.h"
+#include "lib/common/error.h"
+#include "lib/common/ids.h"
+#include "lib/common/json.h"
+#include "lib/common/outfile.h"
+#include "lib/common/progress.h"
+#include "lib/common/stagedir.h"
+#include "lib/common/strbuf.h"
+#include "lib/image/copy.h"
 #include "ova/libvirt.h"
 #include "ova/ova-read.h"
 #include "ova/ova-write.h"
@@ -63,17 +65,17 @@ struct target {
 
 static const struct target targets[] = {
   { "libvirt", "qcow2", NULL, "qcow2", OUT_LIBVIRT, LIBVIRT_KVM, OVF_VMWARE,
-    MAC_PREFIX_KVM },
+    IDS_MAC_PREFIX_KVM },
   { "raw", "raw", NULL, "img", OUT_LIBVIRT, LIBVIRT_KVM, OVF_VMWARE,
-    MAC_PREFIX_KVM },
+    IDS_MAC_PREFIX_KVM },
   { "xen", "vhd", "dynamic", "vhd", OUT_LIBVIRT, LIBVIRT_XEN, OVF_VMWARE,
-    MAC_PREFIX_XEN },
+    IDS_MAC_PREFIX_XEN },
   { "hyperv", "vhd", "dynamic", "vhd", OUT_PS1, LIBVIRT_KVM, OVF_VMWARE,
-    MAC_PREFIX_HYPERV },
+    IDS_MAC_PREFIX_HYPERV },
   { "vmware", "vmdk", NULL, "vmdk", OUT_OVA, LIBVIRT_KVM, OVF_VMWARE,
-    MAC_PREFIX_VMWARE },
+    IDS_MAC_PREFIX_VMWARE },
   { "virtualbox", "vmdk", NULL, "vmdk", OUT_OVA, LIBVIRT_KVM, OVF_VIRTUALBOX,
-    MAC_PREFIX_VIRTUALBOX },
+    IDS_MAC_PREFIX_VIRTUALBOX },
 };
 
 struct import_args {
@@ -111,12 +113,24 @@ parse_opts (int argc, char **argv, struct import_args *a)
 
   while ((c = getopt_long (argc, argv, "o:qh", longopts, NULL)) != -1) {
     switch (c) {
-    case 'o': a->output = optarg; break;
-    case 't': a->to = optarg; break;
-    case 'N': a->new_identity = true; break;
-    case 'q': a->quiet = true; break;
-    case 'j': a->json = true; break;
-    case 'h': fputs (usage_text, stdout); return -1;
+    case 'o':
+      a->output = optarg;
+      break;
+    case 't':
+      a->to = optarg;
+      break;
+    case 'N':
+      a->new_identity = true;
+      break;
+    case 'q':
+      a->quiet = true;
+      break;
+    case 'j':
+      a->json = true;
+      break;
+    case 'h':
+      fputs (usage_text, stdout);
+      return -1;
     default: return cmd_usage_error ("import", "bad option");
     }
   }
@@ -275,7 +289,7 @@ ps1_script (struct strbuf *sb, const struct import_job *job)
   char uuid[37];
   int r;
 
-  uuid_format (vm->uuid, uuid);
+  ids_uuid_format (vm->uuid, uuid);
   r = strbuf_addf (sb, "# %s.ps1: create this VM on Hyper-V from the disks "
                    "beside this script.\n# Written by ferry import; run it "
                    "in an elevated PowerShell with the Hyper-V module.\n"
@@ -352,7 +366,7 @@ print_json (const struct import_args *a, const struct import_job *job)
   struct json j;
   size_t i;
 
-  uuid_format (vm->uuid, uuid);
+  ids_uuid_format (vm->uuid, uuid);
   json_init (&j, stdout);
   json_object_begin (&j);
   json_key_string (&j, "output", job->sd.final);
@@ -377,7 +391,7 @@ print_json (const struct import_args *a, const struct import_job *job)
   json_key (&j, "macs");
   json_array_begin (&j);
   for (i = 0; i < vm->nics.len; i++) {
-    mac_format (vm->nics.ptr[i].mac, mac);
+    ids_mac_format (vm->nics.ptr[i].mac, mac);
     json_string (&j, mac);
   }
   json_array_end (&j);

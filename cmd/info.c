@@ -1,5 +1,7 @@
 /* info.c: `ferry info` — an image's format, sizes and allocation, or what
  * a VM package (OVA, XVA) holds. */
+#include "lib/common/compat.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -10,13 +12,13 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "common/cleanup.h"
-#include "common/error.h"
-#include "common/ids.h"
-#include "common/json.h"
-#include "common/progress.h"
-#include "common/strbuf.h"
-#include "image/image.h"
+#include "lib/common/cleanup.h"
+#include "lib/common/error.h"
+#include "lib/common/ids.h"
+#include "lib/common/json.h"
+#include "lib/common/progress.h"
+#include "lib/common/strbuf.h"
+#include "lib/image/image.h"
 #include "ova/ova-read.h"
 
 static const char usage_text[] =
@@ -242,7 +244,7 @@ json_vm (struct json *j, const struct vm *vm)
   char u[37];
 
   if (vm->has_uuid)
-    uuid_format (vm->uuid, u);
+    ids_uuid_format (vm->uuid, u);
   json_key (j, "vm");
   json_object_begin (j);
   json_key_string (j, "name", vm->name);
@@ -292,7 +294,7 @@ json_nics (struct json *j, const struct vm *vm)
   for (i = 0; i < vm->nics.len; i++) {
     const struct vm_nic *n = &vm->nics.ptr[i];
     if (n->has_mac)
-      mac_format (n->mac, mac);
+      ids_mac_format (n->mac, mac);
     json_object_begin (j);
     json_key_string (j, "mac", n->has_mac ? mac : NULL);
     json_key_string (j, "network", n->network);
@@ -351,7 +353,7 @@ text_vm (const struct pkg_info *pi)
   size_t i;
 
   if (vm->has_uuid)
-    uuid_format (vm->uuid, u);
+    ids_uuid_format (vm->uuid, u);
   printf ("%-16s %s, %u CPU, %llu MiB, %s, os %s\n", "vm", vm->name,
           vm->cpus, (unsigned long long) vm->memory_mib,
           vm->firmware == VM_FW_UEFI ? "uefi" : "bios", vm_os_name (vm->os));
@@ -367,7 +369,7 @@ text_vm (const struct pkg_info *pi)
   for (i = 0; i < vm->nics.len; i++) {
     const struct vm_nic *n = &vm->nics.ptr[i];
     if (n->has_mac)
-      mac_format (n->mac, mac);
+      ids_mac_format (n->mac, mac);
     printf ("%-16s %s, network %s, model %s\n", "nic",
             n->has_mac ? mac : "(none)", n->network ? n->network : "-",
             n->model ? n->model : "-");

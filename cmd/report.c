@@ -1,8 +1,10 @@
 /* report.c: the summary printed after a copy or capture (text or JSON). */
+#include "lib/common/compat.h"
+
 #include <stdio.h>
 
 #include "cmd/report.h"
-#include "common/progress.h"
+#include "lib/common/progress.h"
 
 void
 report_stats_json (struct json *j, const struct copy_stats *s)

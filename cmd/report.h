@@ -4,7 +4,7 @@
 
 #include <stdio.h>
 
-#include "image/copy.h"
+#include "lib/image/copy.h"
 
 struct json;
 void report_stats_json (struct json *j, const struct copy_stats *s);

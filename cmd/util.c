@@ -1,4 +1,6 @@
 /* util.c: helpers shared by the command front-ends. */
+#include "lib/common/compat.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -9,12 +11,12 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "common/cleanup.h"
-#include "common/error.h"
-#include "common/fullrw.h"
-#include "common/stagedir.h"
-#include "common/strbuf.h"
-#include "image/image.h"
+#include "lib/common/cleanup.h"
+#include "lib/common/error.h"
+#include "lib/common/fullrw.h"
+#include "lib/common/stagedir.h"
+#include "lib/common/strbuf.h"
+#include "lib/image/image.h"
 
 int
 cmd_fail (void)

@@ -1,5 +1,7 @@
 /* libvirt.c: libvirt domain XML (KVM and Xen/libxl) to and from struct vm
  * (libvirt.h). */
+#include "lib/common/compat.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,12 +11,11 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#include "common/error.h"
-#include "common/ids.h"
-#include "common/strbuf.h"
-#include "libvirt.h"
-#include "xml.h"
-#include "common/banned.h"
+#include "lib/common/error.h"
+#include "lib/common/ids.h"
+#include "lib/common/strbuf.h"
+#include "ova/libvirt.h"
+#include "ova/xml.h"
 
 #define MiB (1ull << 20)
 
@@ -145,7 +146,7 @@ write_nic (struct xml_writer *w, const struct vm_nic *n,
     net = "default";
   xml_add (w, "    <interface type='%s'>\n", bridge ? "bridge" : "network");
   if (n->has_mac) {
-    mac_format (n->mac, mac);
+    ids_mac_format (n->mac, mac);
     xml_add (w, "      <mac address='%s'/>\n", mac);
   }
   xml_add (w, "      <source %s='", bridge ? "bridge" : "network");
@@ -180,7 +181,7 @@ write_header (struct xml_writer *w, const struct vm *vm,
   xml_add (w, "<domain type='%s'>\n", f == LIBVIRT_XEN ? "xen" : "kvm");
   xml_add_elem (w, "  ", "name", vm->name ? vm->name : "");
   if (vm->has_uuid) {
-    uuid_format (vm->uuid, uuid);
+    ids_uuid_format (vm->uuid, uuid);
     xml_add (w, "  <uuid>%s</uuid>\n", uuid);
   }
   if (vm->description)
@@ -352,7 +353,7 @@ parse_identity (const xmlNode *dom, const char *pfx, struct vm *vm)
   if (name == NULL)
     return error_set ("%s: no <name> element", pfx);
   if (uuid) {
-    if (uuid_parse ((char *) uuid, vm->uuid) == -1)
+    if (ids_uuid_parse ((char *) uuid, vm->uuid) == -1)
       return error_set ("%s: invalid UUID '%.40s'", pfx, (char *) uuid);
     vm->has_uuid = true;
   }
@@ -550,7 +551,7 @@ parse_nic (const xmlNode *nic, const char *pfx, struct vm *vm)
   if (vm->nics.len >= VM_MAX_NICS)
     return error_set ("%s: more than %d network interfaces", pfx,
                       VM_MAX_NICS);
-  if (mac && mac_parse ((char *) mac, addr) == -1)
+  if (mac && ids_mac_parse ((char *) mac, addr) == -1)
     return error_set ("%s: interface %zu has an invalid MAC address "
                       "'%.32s'", pfx, vm->nics.len, (char *) mac);
   return vm_add_nic (vm, mac ? addr : NULL, (const char *) name,

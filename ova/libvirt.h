@@ -10,8 +10,8 @@
 
 #include <stddef.h>
 
-#include "common/strbuf.h"
-#include "vm.h"
+#include "lib/common/strbuf.h"
+#include "ova/vm.h"
 
 #define LIBVIRT_MAX_XML (16u << 20)
 

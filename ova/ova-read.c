@@ -1,4 +1,6 @@
 /* ova-read.c: open, verify and extract an OVA package (ova-read.h). */
+#include "lib/common/compat.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
@@ -12,15 +14,15 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "common/checked.h"
-#include "common/cleanup.h"
-#include "common/error.h"
-#include "common/strbuf.h"
-#include "common/vector.h"
-#include "ova-read.h"
-#include "ovf.h"
-#include "pkg-member.h"
-#include "xva-xml.h"
+#include "lib/common/checked.h"
+#include "lib/common/cleanup.h"
+#include "lib/common/error.h"
+#include "lib/common/strbuf.h"
+#include "lib/common/vector.h"
+#include "ova/ova-read.h"
+#include "ova/ovf.h"
+#include "ova/pkg-member.h"
+#include "ova/xva-xml.h"
 
 #define CHUNK (1u << 20)
 #define HEAD 512u                       /* a disk header inspect reads */

@@ -34,10 +34,10 @@
 
 #include <stdbool.h>
 
-#include "common/hash.h"
-#include "image/image.h"
-#include "sign.h"
-#include "vm.h"
+#include "lib/common/hash.h"
+#include "lib/image/image.h"
+#include "ova/sign.h"
+#include "ova/vm.h"
 
 #define OVA_MAX_MEMBERS 1024
 #define OVA_MAX_MANIFEST (1u << 20)

@@ -1,5 +1,7 @@
 /* ova-write.c: the OVA writer (ova-write.h): .ovf, streamed disks patched
  * in place, manifest. */
+#include "lib/common/compat.h"
+
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -7,15 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/checked.h"
-#include "common/cleanup.h"
-#include "common/error.h"
-#include "common/fullrw.h"
-#include "common/outfile.h"
-#include "common/strbuf.h"
-#include "image/copy.h"
-#include "ova-write.h"
-#include "common/banned.h"
+#include "lib/common/checked.h"
+#include "lib/common/cleanup.h"
+#include "lib/common/error.h"
+#include "lib/common/fullrw.h"
+#include "lib/common/outfile.h"
+#include "lib/common/strbuf.h"
+#include "lib/image/copy.h"
+#include "ova/ova-write.h"
 
 #define HASH_BACK_CHUNK (4u << 20)
 

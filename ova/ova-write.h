@@ -19,12 +19,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/hash.h"
-#include "image/image.h"
-#include "ovf.h"
-#include "sign.h"
-#include "tar.h"
-#include "vm.h"
+#include "lib/common/hash.h"
+#include "lib/image/image.h"
+#include "ova/ovf.h"
+#include "ova/sign.h"
+#include "ova/tar.h"
+#include "ova/vm.h"
 
 struct ova_disk_in {
   struct image *src;            /* the disk to export, open for reading */

@@ -6,8 +6,8 @@
 
 #include <stdint.h>
 
-#include "ovf.h"
-#include "vm.h"
+#include "ova/ovf.h"
+#include "ova/vm.h"
 
 #define NS_OVF1 "http://schemas.dmtf.org/ovf/envelope/1"
 #define NS_OVF2 "http://schemas.dmtf.org/ovf/envelope/2"

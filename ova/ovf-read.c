@@ -1,5 +1,7 @@
 /* ovf-read.c: the OVF reader (ovf.h) — OVF 1.x/2.0 envelopes from VMware,
  * VirtualBox, XenCenter and Ferry, read from hostile input into struct vm. */
+#include "lib/common/compat.h"
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -12,14 +14,13 @@
 #include <libxml/tree.h>
 #include <libxml/xmlstring.h>
 
-#include "common/checked.h"
-#include "common/error.h"
-#include "common/ids.h"
-#include "common/strbuf.h"
-#include "common/vector.h"
-#include "ovf-int.h"
-#include "xml.h"
-#include "common/banned.h"
+#include "lib/common/checked.h"
+#include "lib/common/error.h"
+#include "lib/common/ids.h"
+#include "lib/common/strbuf.h"
+#include "lib/common/vector.h"
+#include "ova/ovf-int.h"
+#include "ova/xml.h"
 
 /* Caps on sections we only index (Disk is capped by VM_MAX_DISKS). */
 #define MAX_FILES 256
@@ -522,7 +523,7 @@ item_nic (struct parse *p, const struct oitem *it)
 
   if (p->vm->nics.len >= VM_MAX_NICS)
     return fail (p, "too many NICs (limit %d)", VM_MAX_NICS);
-  if (addr && addr[0] && mac_parse (addr, mac) == -1)
+  if (addr && addr[0] && ids_mac_parse (addr, mac) == -1)
     return fail (p, "NIC %zu has a bad MAC address '%s'",
                  p->vm->nics.len, xml_show (b, addr));
   if (sub && lower_model (sub, &model) == -1)
@@ -719,10 +720,19 @@ process_items (struct parse *p)
     int r = 0;
 
     switch (it->type) {
-    case RT_CPU: r = item_cpu (p, it); break;
-    case RT_MEMORY: r = item_memory (p, it); break;
-    case RT_ETHERNET: r = item_nic (p, it); break;
-    case RT_DISK: case RT_STORAGE_EXTENT: r = item_disk (p, i + 1, it); break;
+    case RT_CPU:
+      r = item_cpu (p, it);
+      break;
+    case RT_MEMORY:
+      r = item_memory (p, it);
+      break;
+    case RT_ETHERNET:
+      r = item_nic (p, it);
+      break;
+    case RT_DISK:
+    case RT_STORAGE_EXTENT:
+      r = item_disk (p, i + 1, it);
+      break;
     default: break;             /* CD-ROMs, USB, sound, video... */
     }
     if (r == -1)
@@ -749,7 +759,7 @@ vmw_config (struct parse *p, const xmlNode *n)
   if (strcmp (key, "firmware") == 0 && strcasecmp (value, "efi") == 0)
     p->vm->firmware = VM_FW_UEFI;
   if (strcmp (key, "uuid") == 0) {
-    if (uuid_parse (value, p->vm->uuid) == -1)
+    if (ids_uuid_parse (value, p->vm->uuid) == -1)
       return fail (p, "bad VM UUID '%s'", xml_show (b, value));
     p->vm->has_uuid = true;
   }
@@ -873,7 +883,7 @@ vbox_mac (const char *s, uint8_t mac[6])
     colon[3 * i + 1] = s[2 * i + 1];
     colon[3 * i + 2] = i < 5 ? ':' : '\0';
   }
-  return mac_parse (colon, mac);
+  return ids_mac_parse (colon, mac);
 }
 
 /* VirtualBox's OVF Items carry no MAC: take them from the enabled adapters
@@ -921,7 +931,7 @@ parse_vbox_machine (struct parse *p, const xmlNode *m)
   if (!p->vm->has_uuid && uuid && strlen (uuid) == 38 && uuid[0] == '{') {
     memcpy (plain, uuid + 1, 36);
     plain[36] = '\0';
-    if (uuid_parse (plain, p->vm->uuid) == 0)
+    if (ids_uuid_parse (plain, p->vm->uuid) == 0)
       p->vm->has_uuid = true;
   }
   vbox_macs (p, xml_child (hw, "Network"));

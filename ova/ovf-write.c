@@ -1,5 +1,7 @@
 /* ovf-write.c: the OVF writer (ovf.h) — struct vm to a VMware, VirtualBox
  * or XenServer flavoured OVF 1.0 descriptor. */
+#include "lib/common/compat.h"
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -8,12 +10,11 @@
 
 #include <libxml/xmlstring.h>
 
-#include "common/error.h"
-#include "common/ids.h"
-#include "common/strbuf.h"
-#include "ovf-int.h"
-#include "xml.h"
-#include "common/banned.h"
+#include "lib/common/error.h"
+#include "lib/common/ids.h"
+#include "lib/common/strbuf.h"
+#include "ova/ovf-int.h"
+#include "ova/xml.h"
 
 struct place {
   enum vm_bus bus;
@@ -347,7 +348,7 @@ write_nic_item (struct writer *w, size_t i)
   char mac[18];
 
   if (n->has_mac) {
-    mac_format (n->mac, mac);
+    ids_mac_format (n->mac, mac);
     item_add (&it, "Address", mac);
   }
   item_add (&it, "AutomaticAllocation", "true");
@@ -487,7 +488,7 @@ write_hardware (struct writer *w)
   if (w->vm->firmware == VM_FW_UEFI)
     write_config (w, "firmware", "efi");
   if (w->vm->has_uuid) {
-    uuid_format (w->vm->uuid, uuid);
+    ids_uuid_format (w->vm->uuid, uuid);
     write_config (w, "uuid", uuid);
   }
   if (w->fl == OVF_XENSERVER && w->vm->firmware == VM_FW_UEFI)

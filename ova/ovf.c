@@ -1,12 +1,13 @@
 /* ovf.c: the tables both directions of the OVF codec share (ovf-int.h) —
  * OS ids, NIC models, bus geometry — and the flavour names of ovf.h. */
+#include "lib/common/compat.h"
+
 #include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 
-#include "common/error.h"
-#include "ovf-int.h"
-#include "common/banned.h"
+#include "lib/common/error.h"
+#include "ova/ovf-int.h"
 
 /* 103 is "Microsoft Windows Server 2008 R2", the CIM id VMware itself
  * writes for 64-bit Windows server guests. */

@@ -31,8 +31,8 @@
 
 #include <stddef.h>
 
-#include "common/strbuf.h"
-#include "vm.h"
+#include "lib/common/strbuf.h"
+#include "ova/vm.h"
 
 enum ovf_flavour { OVF_VMWARE = 0, OVF_VIRTUALBOX, OVF_XENSERVER };
 

@@ -1,12 +1,13 @@
 /* pkg-member.c: tar member helpers shared by the OVA and XVA readers. */
+#include "lib/common/compat.h"
+
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "common/error.h"
-#include "common/fullrw.h"
-#include "pkg-member.h"
-#include "common/banned.h"
+#include "lib/common/error.h"
+#include "lib/common/fullrw.h"
+#include "ova/pkg-member.h"
 
 #define ZERO_BLOCK 65536u
 

@@ -1,4 +1,6 @@
 /* sign.c: make and check an OVA's .cert signature with libcrypto (sign.h). */
+#include "lib/common/compat.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,10 +14,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
-#include "common/cleanup.h"
-#include "common/error.h"
-#include "sign.h"
-#include "common/banned.h"
+#include "lib/common/cleanup.h"
+#include "lib/common/error.h"
+#include "ova/sign.h"
 
 /* Largest key or certificate file read (PEM files are a few KiB). */
 #define PEM_MAX (1u << 20)
@@ -73,7 +74,10 @@ read_pem (const char *path, struct strbuf *sb)
 static int
 no_password (char *buf, int size, int rw, void *u)
 {
-  (void) buf; (void) size; (void) rw; (void) u;
+  (void) buf;
+  (void) size;
+  (void) rw;
+  (void) u;
   return -1;
 }
 

@@ -21,8 +21,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "common/hash.h"
-#include "common/strbuf.h"
+#include "lib/common/hash.h"
+#include "lib/common/strbuf.h"
 
 /* Largest .cert member read (a certificate chain is a few KiB). */
 #define OVA_MAX_CERT (256u << 10)

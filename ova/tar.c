@@ -1,13 +1,14 @@
 /* tar.c: tar headers made by libarchive, placed by Ferry (tar.h). */
+#include "lib/common/compat.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
 #include <string.h>
 
-#include "common/error.h"
-#include "common/fullrw.h"
-#include "tar.h"
-#include "common/banned.h"
+#include "lib/common/error.h"
+#include "lib/common/fullrw.h"
+#include "ova/tar.h"
 
 /* Where libarchive's bytes go: a fixed buffer on the caller's stack.
  * (archive_write_open_memory's own client state is freed only by a clean

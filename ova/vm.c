@@ -1,11 +1,13 @@
 /* vm.c: the virtual machine model shared by the package codecs (vm.h). */
+#include "lib/common/compat.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/error.h"
-#include "common/ids.h"
-#include "common/strbuf.h"
-#include "vm.h"
+#include "lib/common/error.h"
+#include "lib/common/ids.h"
+#include "lib/common/strbuf.h"
+#include "ova/vm.h"
 
 static const char *const bus_names[] = {
   [VM_BUS_IDE] = "ide", [VM_BUS_SATA] = "sata", [VM_BUS_SCSI] = "scsi",
@@ -253,7 +255,7 @@ vm_fill_macs (struct vm *vm, const uint8_t prefix[3], bool fresh)
     struct vm_nic *nic = &vm->nics.ptr[i];
     if (nic->has_mac && !fresh)
       continue;
-    if (mac_generate (prefix, (const uint8_t (*)[6]) avoid, n,
+    if (ids_mac_generate (prefix, (const uint8_t (*)[6]) avoid, n,
                       nic->mac) == -1)
       return -1;
     nic->has_mac = true;
@@ -265,7 +267,7 @@ vm_fill_macs (struct vm *vm, const uint8_t prefix[3], bool fresh)
 int
 vm_new_identity (struct vm *vm, const uint8_t prefix[3], bool fresh)
 {
-  if ((fresh || !vm->has_uuid) && uuid_generate (vm->uuid) == -1)
+  if ((fresh || !vm->has_uuid) && ids_uuid_generate (vm->uuid) == -1)
     return -1;
   vm->has_uuid = true;
   return vm_fill_macs (vm, prefix, fresh);

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/vector.h"
+#include "lib/common/vector.h"
 
 enum vm_firmware { VM_FW_BIOS = 0, VM_FW_UEFI };
 

@@ -1,5 +1,7 @@
 /* xml.c: the XML plumbing the package codecs share (xml.h) — a locked-down
  * libxml2 reader for hostile input, number parsing, DOM lookups, a writer. */
+#include "lib/common/compat.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -12,10 +14,9 @@
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 
-#include "common/error.h"
-#include "common/strbuf.h"
-#include "xml.h"
-#include "common/banned.h"
+#include "lib/common/error.h"
+#include "lib/common/strbuf.h"
+#include "ova/xml.h"
 
 /* ---- reading hostile input ---------------------------------------------- */
 
@@ -305,12 +306,26 @@ add_escaped (struct xml_writer *w, const char *s, bool quotes)
 
   for (p = (const unsigned char *) s; !w->failed && *p; p++) {
     switch (*p) {
-    case '&': xml_add (w, "&amp;"); break;
-    case '<': xml_add (w, "&lt;"); break;
-    case '>': xml_add (w, "&gt;"); break;
-    case '\'': xml_add (w, quotes ? "&apos;" : "'"); break;
-    case '"': xml_add (w, quotes ? "&quot;" : "\""); break;
-    case '\t': case '\n': case '\r': xml_add (w, "&#%d;", *p); break;
+    case '&':
+      xml_add (w, "&amp;");
+      break;
+    case '<':
+      xml_add (w, "&lt;");
+      break;
+    case '>':
+      xml_add (w, "&gt;");
+      break;
+    case '\'':
+      xml_add (w, quotes ? "&apos;" : "'");
+      break;
+    case '"':
+      xml_add (w, quotes ? "&quot;" : "\"");
+      break;
+    case '\t':
+    case '\n':
+    case '\r':
+      xml_add (w, "&#%d;", *p);
+      break;
     default:
       if (*p < 0x20)
         w->failed = error_set ("%s: '%.40s' contains a control character "

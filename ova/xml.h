@@ -16,7 +16,7 @@
 
 #include <libxml/tree.h>
 
-#include "common/strbuf.h"
+#include "lib/common/strbuf.h"
 
 /* ---- reading hostile input ---------------------------------------------- */
 

@@ -1,4 +1,6 @@
 /* xva-read.c: open, verify and rebuild the disks of an XVA (xva-read.h). */
+#include "lib/common/compat.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
@@ -10,14 +12,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/checked.h"
-#include "common/cleanup.h"
-#include "common/error.h"
-#include "common/hash.h"
-#include "common/strbuf.h"
-#include "pkg-member.h"
-#include "xva-read.h"
-#include "xva-xml.h"
+#include "lib/common/checked.h"
+#include "lib/common/cleanup.h"
+#include "lib/common/error.h"
+#include "lib/common/hash.h"
+#include "lib/common/strbuf.h"
+#include "ova/pkg-member.h"
+#include "ova/xva-read.h"
+#include "ova/xva-xml.h"
 
 #define BUF (1u << 20)
 #define NO_CHUNK UINT64_MAX

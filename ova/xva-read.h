@@ -30,7 +30,7 @@
 
 #include <stdbool.h>
 
-#include "ova-read.h"
+#include "ova/ova-read.h"
 
 /* The largest checksum member read (a hex digest and a newline). */
 #define XVA_MAX_CHECKSUM 128

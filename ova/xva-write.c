@@ -1,6 +1,8 @@
 /* xva-write.c: the XVA writer (xva-write.h).  Each VDI is copied by the
  * copy engine into a "chunk sink", an image whose writes arrive in
  * ascending order and which emits finished 1 MiB chunks into the tar. */
+#include "lib/common/compat.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
@@ -11,17 +13,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/checked.h"
-#include "common/cleanup.h"
-#include "common/error.h"
-#include "common/fullrw.h"
-#include "common/hash.h"
-#include "common/outfile.h"
-#include "common/strbuf.h"
-#include "image/copy.h"
-#include "xva-write.h"
-#include "xva-xml.h"
-#include "common/banned.h"
+#include "lib/common/checked.h"
+#include "lib/common/cleanup.h"
+#include "lib/common/error.h"
+#include "lib/common/fullrw.h"
+#include "lib/common/hash.h"
+#include "lib/common/outfile.h"
+#include "lib/common/strbuf.h"
+#include "lib/image/copy.h"
+#include "ova/xva-write.h"
+#include "ova/xva-xml.h"
 
 struct xva_out {
   struct archive *a;

@@ -17,8 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ova-write.h"
-#include "vm.h"
+#include "ova/ova-write.h"
+#include "ova/vm.h"
 
 #define XVA_CHUNK (1u << 20)
 

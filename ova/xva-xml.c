@@ -1,5 +1,7 @@
 /* xva-xml.c: the XVA ova.xml (XML-RPC database export of xapi) to and from
  * struct vm (xva-xml.h). */
+#include "lib/common/compat.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,12 +13,11 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#include "common/error.h"
-#include "common/ids.h"
-#include "common/strbuf.h"
-#include "xva-xml.h"
-#include "xml.h"
-#include "common/banned.h"
+#include "lib/common/error.h"
+#include "lib/common/ids.h"
+#include "lib/common/strbuf.h"
+#include "ova/xva-xml.h"
+#include "ova/xml.h"
 
 #define MiB (1ull << 20)
 #define NULL_REF "OpaqueRef:NULL"
@@ -127,11 +128,11 @@ m_uuid (struct xml_writer *w, const uint8_t *given)
 
   if (given)
     memcpy (u, given, 16);
-  else if (uuid_generate (u) == -1) {
+  else if (ids_uuid_generate (u) == -1) {
     w->failed = -1;
     return;
   }
-  uuid_format (u, s);
+  ids_uuid_format (u, s);
   m_str (w, "uuid", s);
 }
 
@@ -276,11 +277,11 @@ write_vm_other (struct xml_writer *w, const struct vm *vm)
     "mac_seed", seed_s, "ferry-os", vm_os_name (vm->os), NULL,
   };
 
-  if (uuid_generate (seed) == -1) {
+  if (ids_uuid_generate (seed) == -1) {
     w->failed = -1;
     return;
   }
-  uuid_format (seed, seed_s);
+  ids_uuid_format (seed, seed_s);
   m_map (w, "other_config", other);
 }
 
@@ -446,7 +447,7 @@ write_vif (struct xml_writer *w, const struct vm *vm, const struct layout *l,
   char mac[18] = "";
 
   if (n->has_mac)
-    mac_format (n->mac, mac);
+    ids_mac_format (n->mac, mac);
   obj_begin (w, "VIF", l->vif + i);
   m_uuid (w, NULL);
   m_u64 (w, "device", i);
@@ -852,7 +853,7 @@ read_vm_identity (const struct xctx *x, const xmlNode *s, struct vm *vm)
 
   if (name == NULL)
     return error_set ("%s: VM has no name_label", x->pfx);
-  if (uuid && uuid_parse (uuid, vm->uuid) == -1)
+  if (uuid && ids_uuid_parse (uuid, vm->uuid) == -1)
     return error_set ("%s: VM has an invalid uuid '%.40s'", x->pfx, uuid);
   vm->has_uuid = uuid != NULL;
   free (vm->name);
@@ -990,7 +991,7 @@ add_nic (const struct xctx *x, const struct xnic *n, struct vm *vm)
   uint8_t addr[6];
   bool has_mac = mac && *mac;
 
-  if (has_mac && mac_parse (mac, addr) == -1)
+  if (has_mac && ids_mac_parse (mac, addr) == -1)
     return error_set ("%s: VIF '%.64s' has an invalid MAC '%.32s'", x->pfx,
                       n->ref, mac);
   /* Templates carry 00:00:00:00:00:00: no address, not a real one. */

@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/strbuf.h"
-#include "vm.h"
+#include "lib/common/strbuf.h"
+#include "ova/vm.h"
 
 #define XVA_MAX_XML (16u << 20)
 #define XVA_MAX_OBJECTS 100000

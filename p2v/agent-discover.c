@@ -2,6 +2,8 @@
  * (with partitions and filesystems read through usedmap, read-only) and
  * network interfaces.  Every path is below env->sysfs / env->dev so the
  * unit tests feed fake trees. */
+#include "lib/common/compat.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -12,13 +14,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "common/error.h"
-#include "common/fullrw.h"
-#include "common/progress.h"
-#include "common/strbuf.h"
-#include "image/image.h"
-#include "usedmap.h"
+#include "p2v/agent.h"
+#include "lib/common/error.h"
+#include "lib/common/fullrw.h"
+#include "lib/common/progress.h"
+#include "lib/common/strbuf.h"
+#include "lib/image/image.h"
+#include "p2v/usedmap.h"
 
 /* First line of DIR/NAME, trimmed; "" if absent. */
 static void
@@ -69,8 +71,12 @@ skipped_disk (const char *name)
 static void
 probe_fstype (struct image *img, struct agent_part *p)
 {
-  static const struct { uint64_t off; const char *magic; size_t len;
-                        const char *type; } sigs[] = {
+  static const struct {
+    uint64_t off;
+    const char *magic;
+    size_t len;
+    const char *type;
+  } sigs[] = {
     { 3, "NTFS    ", 8, "ntfs" },
     { 82, "FAT32   ", 8, "vfat" },
     { 54, "FAT16   ", 8, "vfat" },

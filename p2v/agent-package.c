@@ -2,18 +2,20 @@
  * straight into one package (ova/ova-write.h, ova/xva-write.h), used
  * blocks only, with the VM's name, CPUs, memory and one NIC; no temporary
  * copy of a disk is ever made. */
+#include "lib/common/compat.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
-#include "capture.h"
-#include "common/error.h"
-#include "common/ids.h"
-#include "common/json.h"
-#include "image/image.h"
+#include "p2v/agent.h"
+#include "p2v/capture.h"
+#include "lib/common/error.h"
+#include "lib/common/ids.h"
+#include "lib/common/json.h"
+#include "lib/image/image.h"
 #include "ova/ova-write.h"
 #include "ova/xva-write.h"
-#include "usedmap.h"
+#include "p2v/usedmap.h"
 
 struct package {
   struct vm vm;
@@ -71,7 +73,7 @@ build_vm (struct package *p, const struct agent_settings *s, bool xva,
   p->vm.memory_mib = strtoull (agent_get (s, AK_MEMORY), NULL, 10);
   p->vm.firmware = uefi ? VM_FW_UEFI : VM_FW_BIOS;
   p->vm.os = VM_OS_OTHER;
-  if (mac_generate (xva ? MAC_PREFIX_XEN : MAC_PREFIX_VMWARE, NULL, 0, mac)
+  if (ids_mac_generate (xva ? IDS_MAC_PREFIX_XEN : IDS_MAC_PREFIX_VMWARE, NULL, 0, mac)
       == -1)
     return -1;
   return vm_add_nic (&p->vm, mac, NULL, NULL);

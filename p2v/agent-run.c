@@ -2,6 +2,8 @@
  * bring up the network, mount the target, capture each selected disk into
  * TARGET/NAME/, convert if asked, and leave a log, the capture report and
  * a status file beside the images. */
+#include "lib/common/compat.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,14 +11,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "capture.h"
-#include "common/cleanup.h"
-#include "common/error.h"
-#include "common/json.h"
-#include "common/outfile.h"
-#include "common/progress.h"
-#include "common/strbuf.h"
+#include "p2v/agent.h"
+#include "p2v/capture.h"
+#include "lib/common/cleanup.h"
+#include "lib/common/error.h"
+#include "lib/common/json.h"
+#include "lib/common/outfile.h"
+#include "lib/common/progress.h"
+#include "lib/common/strbuf.h"
 
 #define AGENT_MAX_DISKS 16
 

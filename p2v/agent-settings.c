@@ -1,5 +1,7 @@
 /* agent-settings.c: the one table of agent settings, and what is generated
  * from it: the kernel command line parser, defaults and the man page. */
+#include "lib/common/compat.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -8,9 +10,9 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-#include "agent.h"
-#include "common/error.h"
-#include "common/strbuf.h"
+#include "p2v/agent.h"
+#include "lib/common/error.h"
+#include "lib/common/strbuf.h"
 
 const struct agent_setting agent_settings_table[AK_COUNT] = {
   { AK_DISKS, "disks", AT_STRING, NULL, "all", "DISK[,DISK...]|all",
@@ -426,7 +428,9 @@ hw_default (enum agent_key k, const struct agent_hw *hw, char *buf,
 {
   switch (k) {
   case AK_NAME: return hw->name;
-  case AK_CPUS: agent_textf (buf, len, "%u", hw->cpus ? hw->cpus : 1); return buf;
+  case AK_CPUS:
+    agent_textf (buf, len, "%u", hw->cpus ? hw->cpus : 1);
+    return buf;
   case AK_MEMORY:
     agent_textf (buf, len, "%llu", (unsigned long long)
               (hw->memory_mib >= 64 ? hw->memory_mib : 1024));

@@ -1,6 +1,8 @@
 /* agent-target.c: where the agent writes — parsing ferry.target, mounting
  * local partitions, NFS, CIFS and SSH (sshfs) targets, and the checks made
  * before anything is written (not on a source disk, enough free space). */
+#include "lib/common/compat.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,10 +15,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "common/error.h"
-#include "common/progress.h"
-#include "common/strbuf.h"
+#include "p2v/agent.h"
+#include "lib/common/error.h"
+#include "lib/common/progress.h"
+#include "lib/common/strbuf.h"
 
 #define DEFAULT_MOUNTDIR "/run/ferry/target"
 
@@ -272,7 +274,9 @@ agent_spawn (const char *const *argv, const char *input,
     return error_errno ("pipe");
   }
   if ((pid = fork ()) == -1) {
-    close (inp[0]); close (inp[1]); close (out);
+    close (inp[0]);
+    close (inp[1]);
+    close (out);
     return error_errno ("fork");
   }
   if (pid == 0)

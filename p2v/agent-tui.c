@@ -2,15 +2,17 @@
  * network, confirmation, progress, summary.  Keyboard only, 80x25, no
  * colour needed: the title line and key bar are A_REVERSE, the cursor
  * A_REVERSE, messages A_BOLD.  Fields come from agent_settings_table. */
+#include "lib/common/compat.h"
+
 #include <curses.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "common/error.h"
-#include "common/progress.h"
-#include "common/strbuf.h"
+#include "p2v/agent.h"
+#include "lib/common/error.h"
+#include "lib/common/progress.h"
+#include "lib/common/strbuf.h"
 
 enum { SC_DISKS, SC_TARGET, SC_FORMAT, SC_VM, SC_NETWORK, SC_CONFIRM,
        SC_PROGRESS, SC_SUMMARY, SC_QUIT };
@@ -531,10 +533,16 @@ handle_key (struct tui *t, int ch)
   }
   t->msg[0] = '\0';
   switch (t->screen) {
-  case SC_DISKS: key_disks (t, ch); break;
-  case SC_CONFIRM: key_confirm (t, ch); break;
+  case SC_DISKS:
+    key_disks (t, ch);
+    break;
+  case SC_CONFIRM:
+    key_confirm (t, ch);
+    break;
   case SC_SUMMARY: break;
-  default: key_form (t, ch); break;
+  default:
+    key_form (t, ch);
+    break;
   }
   if (t->screen < SC_DISKS)
     t->screen = SC_DISKS;

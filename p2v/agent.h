@@ -34,7 +34,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "common/vector.h"
+#include "lib/common/vector.h"
 
 /* snprintf into a path or label buffer; -1 + error when it does not fit
  * (so truncation is never silent). */

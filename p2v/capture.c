@@ -1,18 +1,19 @@
 /* capture.c: capture one source disk into an image (capture.h), and
  * convert it on the way (--convert) through a copy-on-write overlay. */
+#include "lib/common/compat.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture.h"
-#include "common/error.h"
-#include "common/json.h"
-#include "common/outfile.h"
-#include "common/strbuf.h"
-#include "guest/inspect.h"
-#include "guest/overlay.h"
-#include "guest/session.h"
-#include "common/banned.h"
+#include "p2v/capture.h"
+#include "lib/common/error.h"
+#include "lib/common/json.h"
+#include "lib/common/outfile.h"
+#include "lib/common/strbuf.h"
+#include "lib/guest/inspect.h"
+#include "lib/guest/overlay.h"
+#include "lib/guest/session.h"
 
 /* a ∪ b (each sorted, non-overlapping) into *out, merged. */
 int

@@ -7,10 +7,10 @@
 
 #include <stdbool.h>
 
-#include "guest/convert.h"
-#include "image/copy.h"
-#include "image/image.h"
-#include "usedmap.h"
+#include "lib/guest/convert.h"
+#include "lib/image/copy.h"
+#include "lib/image/image.h"
+#include "p2v/usedmap.h"
 
 struct capture_opts {
   const char *format;                 /* "vhd", "vmdk", "qcow2", "raw" */

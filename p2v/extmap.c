@@ -1,6 +1,8 @@
 /* extmap.c: the used blocks of an ext2/3/4 filesystem, read through
  * libext2fs with an I/O manager over Ferry's image layer, so the same code
  * serves block devices, files and NBD sources and can never write. */
+#include "lib/common/compat.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <ext2fs/ext2_fs.h>
@@ -9,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/error.h"
-#include "image/copy.h"
-#include "usedmap.h"
+#include "lib/common/error.h"
+#include "lib/image/copy.h"
+#include "p2v/usedmap.h"
 
 /* The channel's private data: which image, and where the fs starts. */
 struct imgio {
@@ -68,7 +70,10 @@ static errcode_t
 imgio_write_blk64 (io_channel chan, unsigned long long block, int count,
                    const void *data)
 {
-  (void) chan; (void) block; (void) count; (void) data;
+  (void) chan;
+  (void) block;
+  (void) count;
+  (void) data;
   return EXT2_ET_RO_FILSYS;   /* a source is never written */
 }
 
@@ -89,7 +94,9 @@ imgio_flush (io_channel chan)
 static errcode_t
 imgio_set_option (io_channel chan, const char *option, const char *arg)
 {
-  (void) chan; (void) option; (void) arg;
+  (void) chan;
+  (void) option;
+  (void) arg;
   return EXT2_ET_INVALID_ARGUMENT;
 }
 
@@ -181,7 +188,8 @@ unmark_journal_block (ext2_filsys fs, blk64_t *blocknr, e2_blkcnt_t blockcnt,
 {
   struct journal_walk *w = priv;
 
-  (void) ref_blk; (void) ref_offset;
+  (void) ref_blk;
+  (void) ref_offset;
   if (blockcnt == 0)
     w->kept++;                /* the journal superblock */
   else if (blockcnt > 0)

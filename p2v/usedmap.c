@@ -1,4 +1,6 @@
 /* usedmap.c: build the used-range map of a source disk (usedmap.h). */
+#include "lib/common/compat.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <parted/parted.h>
@@ -7,11 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/checked.h"
-#include "common/error.h"
-#include "common/fullrw.h"
-#include "image/copy.h"
-#include "usedmap.h"
+#include "lib/common/checked.h"
+#include "lib/common/error.h"
+#include "lib/common/fullrw.h"
+#include "lib/image/copy.h"
+#include "p2v/usedmap.h"
 
 #define MiB (1024 * 1024)
 #define MAX_TABLE_PASSES 64   /* EBR chains are followed this deep */

@@ -11,8 +11,8 @@
 
 #include <stdint.h>
 
-#include "common/vector.h"
-#include "image/image.h"
+#include "lib/common/vector.h"
+#include "lib/image/image.h"
 
 enum part_policy {
   PART_ALL,               /* unknown contents: copy (zero-skip only) */

@@ -1,8 +1,10 @@
 /* cleanup.c: helpers behind the CLEANUP_* attributes. */
+#include "lib/common/compat.h"
+
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "cleanup.h"
+#include "lib/common/cleanup.h"
 
 void
 cleanup_free (void *ptr)

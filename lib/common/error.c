@@ -1,9 +1,11 @@
 /* error.c: thread-local last-error message (see error.h). */
+#include "lib/common/compat.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "error.h"
+#include "lib/common/error.h"
 
 #define ERROR_MAX 1024
 

@@ -1,10 +1,12 @@
 /* fullrw.c: full pread/pwrite and zero detection (fullrw.h). */
+#include "lib/common/compat.h"
+
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "fullrw.h"
+#include "lib/common/error.h"
+#include "lib/common/fullrw.h"
 
 int
 full_pread (int fd, void *buf, size_t count, uint64_t offset,

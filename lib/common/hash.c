@@ -1,13 +1,14 @@
 /* hash.c: SHA-1/SHA-256 via OpenSSL EVP, XXH64 via libxxhash (hash.h). */
+#include "lib/common/compat.h"
+
 #include <stdlib.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <xxhash.h>
 
-#include "error.h"
-#include "hash.h"
-#include "banned.h"
+#include "lib/common/error.h"
+#include "lib/common/hash.h"
 
 struct hash {
   enum hash_kind kind;

@@ -1,12 +1,13 @@
 /* ids.c: random UUIDs and MAC addresses from getrandom(2) (ids.h). */
+#include "lib/common/compat.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/random.h>
 
-#include "error.h"
-#include "ids.h"
-#include "banned.h"
+#include "lib/common/error.h"
+#include "lib/common/ids.h"
 
 /* Random tries before giving up on finding a MAC outside `avoid`.  Even with
  * half of a vendor's 2^24 suffixes in use, 64 misses in a row has odds of
@@ -67,7 +68,7 @@ put_hex (char *out, uint8_t b)
 }
 
 int
-uuid_generate (uint8_t uuid[16])
+ids_uuid_generate (uint8_t uuid[16])
 {
   if (random_bytes (uuid, 16) == -1)
     return error_prefix ("uuid: ");
@@ -83,7 +84,7 @@ uuid_dash_at (size_t i)
 }
 
 void
-uuid_format (const uint8_t uuid[16], char out[37])
+ids_uuid_format (const uint8_t uuid[16], char out[37])
 {
   size_t i;
 
@@ -96,7 +97,7 @@ uuid_format (const uint8_t uuid[16], char out[37])
 }
 
 int
-uuid_parse (const char *s, uint8_t uuid[16])
+ids_uuid_parse (const char *s, uint8_t uuid[16])
 {
   size_t len = strlen (s), i;
   bool dashes = len == 36;
@@ -140,7 +141,7 @@ mac_random (const uint8_t *prefix, uint8_t mac[6])
 }
 
 int
-mac_generate (const uint8_t *prefix, const uint8_t (*avoid)[6],
+ids_mac_generate (const uint8_t *prefix, const uint8_t (*avoid)[6],
               size_t n_avoid, uint8_t mac[6])
 {
   int i;
@@ -159,7 +160,7 @@ mac_generate (const uint8_t *prefix, const uint8_t (*avoid)[6],
 }
 
 void
-mac_format (const uint8_t mac[6], char out[18])
+ids_mac_format (const uint8_t mac[6], char out[18])
 {
   size_t i;
 
@@ -172,7 +173,7 @@ mac_format (const uint8_t mac[6], char out[18])
 }
 
 int
-mac_parse (const char *s, uint8_t mac[6])
+ids_mac_parse (const char *s, uint8_t mac[6])
 {
   uint8_t m[6];
   size_t i;

@@ -1,12 +1,13 @@
 /* json.c: a streaming JSON writer with escaping and UTF-8 repair (json.h). */
+#include "lib/common/compat.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "json.h"
-#include "banned.h"
+#include "lib/common/error.h"
+#include "lib/common/json.h"
 
 #define STR_(x) #x
 #define STR(x) STR_ (x)

@@ -1,4 +1,6 @@
 /* outfile.c: temporary-name-then-rename outputs with signal cleanup. */
+#include "lib/common/compat.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -9,10 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "error.h"
-#include "outfile.h"
-#include "strbuf.h"
+#include "lib/common/cleanup.h"
+#include "lib/common/error.h"
+#include "lib/common/outfile.h"
+#include "lib/common/strbuf.h"
 
 /* Paths the signal handler must remove.  Fixed-size and written before
  * the file exists, so the handler needs no locks or allocation. */

@@ -1,11 +1,12 @@
 /* progress.c: a one-line progress meter and human-readable units. */
+#include "lib/common/compat.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "progress.h"
-#include "banned.h"
+#include "lib/common/progress.h"
 
 /* Redraw at most this often: fast enough to look live, slow enough that
  * drawing never shows up in a profile of the copy loop. */

@@ -1,5 +1,7 @@
 /* stagedir.c: staging directories committed by rename, removed on
  * failure or signal (stagedir.h). */
+#include "lib/common/compat.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,11 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "error.h"
-#include "outfile.h"
-#include "stagedir.h"
-#include "strbuf.h"
+#include "lib/common/cleanup.h"
+#include "lib/common/error.h"
+#include "lib/common/outfile.h"
+#include "lib/common/stagedir.h"
+#include "lib/common/strbuf.h"
 
 #define MAX_DEPTH 16
 
@@ -25,7 +27,6 @@
  * so the handler needs no locks or allocation. */
 static char reg_path[STAGEDIR_MAX][PATH_MAX];
 static volatile sig_atomic_t reg_used[STAGEDIR_MAX];
-
 
 /* Remove every entry of the directory open at fd; depth bounds the
  * recursion (and the stack: one 1 KiB buffer per level). */

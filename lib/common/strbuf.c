@@ -1,12 +1,14 @@
 /* strbuf.c: growable strings and small string helpers (strbuf.h). */
+#include "lib/common/compat.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "strbuf.h"
-#include "vector.h"
+#include "lib/common/error.h"
+#include "lib/common/strbuf.h"
+#include "lib/common/vector.h"
 
 static int
 strbuf_grow (struct strbuf *sb, size_t n)

@@ -1,9 +1,11 @@
 /* vector.c: storage growth for vector.h. */
+#include "lib/common/compat.h"
+
 #include <errno.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "vector.h"
+#include "lib/common/error.h"
+#include "lib/common/vector.h"
 
 int
 generic_vector_reserve (void **ptr, size_t *cap, size_t len, size_t n,

@@ -1,18 +1,19 @@
 /* convert-boot.c: the boot path of a Linux guest: device names to UUIDs
  * (fstab, crypttab, resume, GRUB), serial console, GRUB regeneration,
  * default kernel and the UEFI fallback loader. */
+#include "lib/common/compat.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "common/error.h"
-#include "common/strbuf.h"
-#include "guest/convert-linux.h"
-#include "guest/initrd.h"
-#include "guest/linux-text.h"
-#include "guest/session.h"
-#include "common/banned.h"
+#include "lib/common/error.h"
+#include "lib/common/strbuf.h"
+#include "lib/guest/convert-linux.h"
+#include "lib/guest/initrd.h"
+#include "lib/guest/linux-text.h"
+#include "lib/guest/session.h"
 
 /* The appliance names disks sda, sdb... in the order they were added,
  * which is the guest's own order: map (disk, partition) to the UUID. */

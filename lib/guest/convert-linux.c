@@ -1,16 +1,17 @@
 /* convert-linux.c: convert a mounted Linux root for kvm, xen or native:
  * checks first (free space, a kernel with the drivers), then edits. */
+#include "lib/common/compat.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/error.h"
-#include "common/strbuf.h"
-#include "guest/convert-linux.h"
-#include "guest/initrd.h"
-#include "guest/linux-text.h"
-#include "guest/session.h"
-#include "common/banned.h"
+#include "lib/common/error.h"
+#include "lib/common/strbuf.h"
+#include "lib/guest/convert-linux.h"
+#include "lib/guest/initrd.h"
+#include "lib/guest/linux-text.h"
+#include "lib/guest/session.h"
 
 #define MIN_FREE_MIB 64
 

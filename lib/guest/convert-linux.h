@@ -7,7 +7,7 @@
 
 #include <guestfs.h>
 
-#include "guest/convert.h"
+#include "lib/guest/convert.h"
 
 /* convert-net.c: VMware Tools, VirtualBox additions, xe-guest-utilities
  * (unless the target is xen) removed with the guest's package manager,

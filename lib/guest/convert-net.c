@@ -1,17 +1,18 @@
 /* convert-net.c: a Linux guest's network and guest tools for the new
  * hardware: persistent-net rules and MAC pins out, static addresses kept,
  * foreign hypervisor tools removed. */
+#include "lib/common/compat.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/error.h"
-#include "common/strbuf.h"
-#include "guest/convert-linux.h"
-#include "guest/initrd.h"
-#include "guest/linux-text.h"
-#include "guest/session.h"
-#include "common/banned.h"
+#include "lib/common/error.h"
+#include "lib/common/strbuf.h"
+#include "lib/guest/convert-linux.h"
+#include "lib/guest/initrd.h"
+#include "lib/guest/linux-text.h"
+#include "lib/guest/session.h"
 
 /* Packages of other hypervisors' tools (deb and rpm names). */
 static const char foreign_tools[] =

@@ -3,6 +3,8 @@
  * database entry that binds it (CriticalDeviceDatabase before Windows 8,
  * DriverDatabase from 8 on) and DevicePath — all through libguestfs's
  * hivex calls inside the appliance.  See convert-windows.h. */
+#include "lib/common/compat.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,13 +16,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/error.h"
-#include "common/fullrw.h"
-#include "common/strbuf.h"
-#include "guest/convert-windows.h"
-#include "guest/session.h"
-#include "guest/windows-reg.h"
-#include "common/banned.h"
+#include "lib/common/error.h"
+#include "lib/common/fullrw.h"
+#include "lib/common/strbuf.h"
+#include "lib/guest/convert-windows.h"
+#include "lib/guest/session.h"
+#include "lib/guest/windows-reg.h"
 
 #define SCSI_CLASS_GUID "{4D36E97B-E325-11CE-BFC1-08002BE10318}"
 
@@ -79,7 +80,9 @@ load_entry (const char *dir, const char *name, int depth,
       d.dir = xstrdup (dir);
       d.inf_name = xstrdup (name);
       if (!d.dir || !d.inf_name || win_driver_vector_append (out, d) == -1) {
-        free (d.dir); free (d.inf_name); win_inf_free (&d.inf);
+        free (d.dir);
+        free (d.inf_name);
+        win_inf_free (&d.inf);
         r = -1;
       }
     }

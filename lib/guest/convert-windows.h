@@ -17,10 +17,10 @@
 
 #include <guestfs.h>
 
-#include "common/vector.h"
-#include "guest/convert.h"
-#include "guest/inspect.h"
-#include "guest/windows-inf.h"
+#include "lib/common/vector.h"
+#include "lib/guest/convert.h"
+#include "lib/guest/inspect.h"
+#include "lib/guest/windows-inf.h"
 
 /* Folders are searched this deep (virtio-win: DRIVER/OS/ARCH/x.inf) and
  * at most this many .inf files are read. */

@@ -14,8 +14,8 @@
 
 #include <guestfs.h>
 
-#include "common/vector.h"
-#include "guest/inspect.h"
+#include "lib/common/vector.h"
+#include "lib/guest/inspect.h"
 
 struct guest_change {
   char *what;                 /* "initramfs", "fstab", "network", ... */

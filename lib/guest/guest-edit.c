@@ -1,15 +1,16 @@
 /* guest-edit.c: small appliance helpers shared by the conversions:
  * running guest commands, editing guest files, the change report. */
+#include "lib/common/compat.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/error.h"
-#include "common/strbuf.h"
-#include "guest/initrd.h"
-#include "guest/session.h"
-#include "common/banned.h"
+#include "lib/common/error.h"
+#include "lib/common/strbuf.h"
+#include "lib/guest/initrd.h"
+#include "lib/guest/session.h"
 
 int
 guest_sh (guestfs_h *g, const char *what, const char *cmd)
@@ -69,7 +70,9 @@ convert_report_add (struct convert_report *rep, const char *what,
   if (c.what && c.path && c.detail &&
       guest_change_vector_append (&rep->changes, c) == 0)
     return 0;
-  free (c.what); free (c.path); free (c.detail);
+  free (c.what);
+  free (c.path);
+  free (c.detail);
   return error_set ("report: out of memory");
 }
 

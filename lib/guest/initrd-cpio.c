@@ -2,6 +2,8 @@
  * libarchive: the early uncompressed archives (microcode) kept byte for
  * byte, the main archive copied entry by entry with files added and the
  * depmod outputs replaced.  The file comes from the guest: hostile. */
+#include "lib/common/compat.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,11 +15,10 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "common/error.h"
-#include "common/fullrw.h"
-#include "common/strbuf.h"
-#include "guest/initrd.h"
-#include "common/banned.h"
+#include "lib/common/error.h"
+#include "lib/common/fullrw.h"
+#include "lib/common/strbuf.h"
+#include "lib/guest/initrd.h"
 
 /* Bounds for hostile images: real ones hold a few thousand entries and
  * unpack to well under 1 GiB. */

@@ -1,14 +1,15 @@
 /* initrd-dracut.c: dracut (Fedora, RHEL, Debian with dracut) as an
  * initrd_ops. */
+#include "lib/common/compat.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/error.h"
-#include "common/strbuf.h"
-#include "guest/initrd.h"
-#include "guest/session.h"
-#include "common/banned.h"
+#include "lib/common/error.h"
+#include "lib/common/strbuf.h"
+#include "lib/guest/initrd.h"
+#include "lib/guest/session.h"
 
 static const char conf_path[] = "/etc/dracut.conf.d/90-ferry.conf";
 

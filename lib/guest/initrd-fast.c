@@ -1,6 +1,8 @@
 /* initrd-fast.c: add drivers to a guest's existing initramfs without
  * running its builder (update-initramfs or dracut take minutes inside a
  * TCG appliance): the image is repacked on the host, where it is fast. */
+#include "lib/common/compat.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -11,12 +13,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/error.h"
-#include "common/strbuf.h"
-#include "guest/initrd.h"
-#include "guest/linux-text.h"
-#include "guest/session.h"
-#include "common/banned.h"
+#include "lib/common/error.h"
+#include "lib/common/strbuf.h"
+#include "lib/guest/initrd.h"
+#include "lib/guest/linux-text.h"
+#include "lib/guest/session.h"
 
 #define MAX_INITRD (1LL << 30)
 
@@ -37,7 +38,9 @@ host_depmod (void)
 static int
 rm_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-  (void) st; (void) flag; (void) ftw;
+  (void) st;
+  (void) flag;
+  (void) ftw;
   remove (path);
   return 0;
 }
@@ -154,7 +157,10 @@ fetch_modules (struct fast *f, const path_vector *all)
       keep = NULL;
     else
       r = error_errno ("initramfs");
-    free (name); free (from); free (to); free (keep);
+    free (name);
+    free (from);
+    free (to);
+    free (keep);
   }
   return r;
 }
@@ -260,8 +266,12 @@ static void
 fast_free (struct fast *f)
 {
   rm_tree (f->tmp);
-  free (f->tmp); free (f->stage); free (f->orig); free (f->repacked);
-  free (f->conf); free (f->load);
+  free (f->tmp);
+  free (f->stage);
+  free (f->orig);
+  free (f->repacked);
+  free (f->conf);
+  free (f->load);
   initrd_image_free (&f->im);
   path_vector_free (&f->add.modules);
 }

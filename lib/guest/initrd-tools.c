@@ -1,14 +1,15 @@
 /* initrd-tools.c: initramfs-tools (Debian, Ubuntu) as an initrd_ops. */
+#include "lib/common/compat.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/error.h"
-#include "common/strbuf.h"
-#include "guest/initrd.h"
-#include "guest/session.h"
-#include "guest/linux-text.h"
-#include "common/banned.h"
+#include "lib/common/error.h"
+#include "lib/common/strbuf.h"
+#include "lib/guest/initrd.h"
+#include "lib/guest/session.h"
+#include "lib/guest/linux-text.h"
 
 static bool
 tools_detect (guestfs_h *g)
@@ -21,7 +22,8 @@ tools_detect (guestfs_h *g)
 static char *
 tools_path (guestfs_h *g, const struct guest_root *root, const char *kver)
 {
-  (void) g; (void) root;
+  (void) g;
+  (void) root;
   return xasprintf ("/boot/initrd.img-%s", kver);
 }
 
@@ -65,7 +67,8 @@ tools_rebuild (guestfs_h *g, const char *kver, const char *path,
   char *cmd;
   int r;
 
-  (void) target; (void) mods;
+  (void) target;
+  (void) mods;
   cmd = xasprintf ("update-initramfs -%c -k '%s' 2>&1",
                    guestfs_is_file (g, path) > 0 ? 'u' : 'c', kver);
   if (cmd == NULL)

@@ -12,8 +12,8 @@
 
 #include <guestfs.h>
 
-#include "guest/convert.h"
-#include "guest/linux-text.h"
+#include "lib/guest/convert.h"
+#include "lib/guest/linux-text.h"
 
 struct initrd_ops {
   const char *name;

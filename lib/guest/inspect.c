@@ -1,15 +1,16 @@
 /* inspect.c: libguestfs inspection turned into Ferry's guest_root list,
  * root choice (never silent) and mounting a root inside the appliance. */
+#include "lib/common/compat.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/error.h"
-#include "common/strbuf.h"
-#include "guest/inspect.h"
-#include "guest/session.h"
-#include "guest/windows-reg.h"
-#include "common/banned.h"
+#include "lib/common/error.h"
+#include "lib/common/strbuf.h"
+#include "lib/guest/inspect.h"
+#include "lib/guest/session.h"
+#include "lib/guest/windows-reg.h"
 
 static void
 free_strings (char **v)
@@ -234,10 +235,18 @@ guest_roots_free (guest_root_vector *roots)
 
   for (i = 0; i < roots->len; i++) {
     struct guest_root *r = &roots->ptr[i];
-    free (r->device); free (r->type); free (r->distro); free (r->product);
-    free (r->package_format); free (r->hostname);
-    free (r->arch); free (r->systemroot); free (r->control_set);
-    free (r->system_hive); free (r->software_hive); free (r->build);
+    free (r->device);
+    free (r->type);
+    free (r->distro);
+    free (r->product);
+    free (r->package_format);
+    free (r->hostname);
+    free (r->arch);
+    free (r->systemroot);
+    free (r->control_set);
+    free (r->system_hive);
+    free (r->software_hive);
+    free (r->build);
     for (j = 0; j < r->mounts.len; j++) {
       free (r->mounts.ptr[j].mountpoint);
       free (r->mounts.ptr[j].device);

@@ -12,7 +12,7 @@
 
 #include <guestfs.h>
 
-#include "common/vector.h"
+#include "lib/common/vector.h"
 
 struct guest_mount {
   char *mountpoint;           /* "/", "/boot", ... */

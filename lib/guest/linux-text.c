@@ -1,14 +1,15 @@
 /* linux-text.c: pure string transforms for Linux guest conversion
  * (device names to UUIDs, kernel command lines, MAC pins, module lists). */
+#include "lib/common/compat.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/error.h"
-#include "common/strbuf.h"
-#include "guest/linux-text.h"
-#include "common/banned.h"
+#include "lib/common/error.h"
+#include "lib/common/strbuf.h"
+#include "lib/guest/linux-text.h"
 
 void
 devmap_free (devmap *m)
@@ -439,7 +440,9 @@ grub_cmdline_line (const char *line, size_t len, struct grub_ctx *c,
     goto out;
   r = strbuf_addf (out, "%s=\"%s\"", key, b);
 out:
-  free (val); free (a); free (b);
+  free (val);
+  free (a);
+  free (b);
   return r;
 }
 

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "common/vector.h"
+#include "lib/common/vector.h"
 
 struct strbuf;
 

@@ -1,16 +1,17 @@
 /* overlay.c: in-place guest edits through a qcow2 overlay backed by the
  * image, written back only once the whole edit succeeded. */
+#include "lib/common/compat.h"
+
 #include <signal.h>
 #include <stdio.h>
 #include <libnbd.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/error.h"
-#include "common/strbuf.h"
-#include "guest/overlay.h"
-#include "image/image.h"
-#include "common/banned.h"
+#include "lib/common/error.h"
+#include "lib/common/strbuf.h"
+#include "lib/guest/overlay.h"
+#include "lib/image/image.h"
 
 #define CHUNK (1u << 20)      /* well below NBD's request limits */
 

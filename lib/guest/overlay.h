@@ -15,8 +15,8 @@
 
 #include <stdint.h>
 
-#include "common/outfile.h"
-#include "image/image.h"
+#include "lib/common/outfile.h"
+#include "lib/image/image.h"
 
 struct guest_overlay {
   struct outfile of;          /* of.tmp is the overlay; never committed */

@@ -1,5 +1,7 @@
 /* session.c: libguestfs handles for Ferry: disks, launch with KVM-then-TCG
  * fallback, and libguestfs errors turned into Ferry's error convention. */
+#include "lib/common/compat.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,10 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/error.h"
-#include "common/strbuf.h"
-#include "guest/session.h"
-#include "common/banned.h"
+#include "lib/common/error.h"
+#include "lib/common/strbuf.h"
+#include "lib/guest/session.h"
 
 struct guest_session {
   guestfs_h *g;
@@ -132,7 +133,11 @@ on_appliance_output (guestfs_h *g, void *opaque, uint64_t event,
 {
   struct watchdog *w = opaque;
 
-  (void) g; (void) event; (void) event_handle; (void) flags; (void) array;
+  (void) g;
+  (void) event;
+  (void) event_handle;
+  (void) flags;
+  (void) array;
   (void) array_len;
   if (memmem (buf, len, "supermin:", 9) ||
       memmem (buf, len, "Linux version", 13)) {
@@ -366,7 +371,6 @@ out:
   free (tmp);
   free (path);
 }
-
 
 bool
 guest_env_forces_tcg (const char *settings)

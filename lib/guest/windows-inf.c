@@ -2,6 +2,8 @@
  * injection (see windows-inf.h).  Every .inf comes from the user's driver
  * folder and is treated as hostile: its size is bounded before decoding,
  * tables are capped, fields are copied, never indexed blindly. */
+#include "lib/common/compat.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <iconv.h>
@@ -10,10 +12,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common/error.h"
-#include "common/strbuf.h"
-#include "guest/windows-inf.h"
-#include "common/banned.h"
+#include "lib/common/error.h"
+#include "lib/common/strbuf.h"
+#include "lib/guest/windows-inf.h"
 
 /* One "key = value" line (or a bare line: value NULL) of a section. */
 struct inf_line {
@@ -170,7 +171,9 @@ add_line (inf_lines *lines, const char *section, char *line)
   l.value = eq ? xstrdup (str_trim (eq + 1)) : NULL;
   if (!l.section || !l.key || (eq && !l.value) ||
       inf_lines_append (lines, l) == -1) {
-    free (l.section); free (l.key); free (l.value);
+    free (l.section);
+    free (l.key);
+    free (l.value);
     return -1;
   }
   return 0;
@@ -537,8 +540,12 @@ win_inf_free (struct win_inf *inf)
 
   if (inf == NULL)
     return;
-  free (inf->class_name); free (inf->class_guid); free (inf->provider);
-  free (inf->catalog); free (inf->service); free (inf->sys);
+  free (inf->class_name);
+  free (inf->class_guid);
+  free (inf->provider);
+  free (inf->catalog);
+  free (inf->service);
+  free (inf->sys);
   for (i = 0; i < inf->models.len; i++) {
     free (inf->models.ptr[i].install);
     win_strings_free (&inf->models.ptr[i].hwids);
@@ -750,8 +757,10 @@ win_guid_bytes (const char *guid, unsigned char out[16])
     return error_set ("bad GUID '%.40s'", guid);
   for (i = 0; i < 4; i++)
     out[i] = (unsigned char) (a >> (8 * i));
-  out[4] = (unsigned char) b; out[5] = (unsigned char) (b >> 8);
-  out[6] = (unsigned char) c; out[7] = (unsigned char) (c >> 8);
+  out[4] = (unsigned char) b;
+  out[5] = (unsigned char) (b >> 8);
+  out[6] = (unsigned char) c;
+  out[7] = (unsigned char) (c >> 8);
   for (i = 0; i < 8; i++)
     out[8 + i] = (unsigned char) d[i];
   return 0;

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/vector.h"
+#include "lib/common/vector.h"
 
 /* Larger .inf files are refused (virtio-win's biggest is ~30 KiB). */
 #define WIN_INF_MAX_SIZE (1024 * 1024)

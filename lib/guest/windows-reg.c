@@ -1,15 +1,16 @@
 /* windows-reg.c: hive access through libguestfs's hivex calls (see
  * windows-reg.h).  Values from the guest are bounded before use. */
+#include "lib/common/compat.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/error.h"
-#include "common/strbuf.h"
-#include "guest/session.h"
-#include "guest/windows-inf.h"
-#include "guest/windows-reg.h"
-#include "common/banned.h"
+#include "lib/common/error.h"
+#include "lib/common/strbuf.h"
+#include "lib/guest/session.h"
+#include "lib/guest/windows-inf.h"
+#include "lib/guest/windows-reg.h"
 
 /* Registry values Ferry reads are short; a longer one is hostile. */
 #define WIN_REG_MAX_VALUE (64 * 1024)

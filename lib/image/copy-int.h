@@ -13,8 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/progress.h"
-#include "copy.h"
+#include "lib/common/progress.h"
+#include "lib/image/copy.h"
 
 #define CHUNK (4u * 1024 * 1024)      /* read size */
 #define BLOCK (64u * 1024)            /* zero-detection / write unit */

@@ -1,13 +1,15 @@
 /* copy-reader.c: the copy engine's reader thread — walks extents and the
  * used-block mask, reads chunks (retrying, salvaging unreadable sectors)
  * and publishes them in order to the writer (copy-int.h). */
+#include "lib/common/compat.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/checked.h"
-#include "common/error.h"
-#include "copy-int.h"
+#include "lib/common/checked.h"
+#include "lib/common/error.h"
+#include "lib/image/copy-int.h"
 
 /* Wait for a free ring slot; NULL when the writer has stopped. */
 static struct item *

@@ -1,16 +1,18 @@
 /* copy.c: the format-blind copy engine (copy.h). */
+#include "lib/common/compat.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/checked.h"
-#include "common/error.h"
-#include "common/fullrw.h"
-#include "common/json.h"
-#include "common/outfile.h"
-#include "common/progress.h"
-#include "common/strbuf.h"
-#include "copy-int.h"
+#include "lib/common/checked.h"
+#include "lib/common/error.h"
+#include "lib/common/fullrw.h"
+#include "lib/common/json.h"
+#include "lib/common/outfile.h"
+#include "lib/common/progress.h"
+#include "lib/common/strbuf.h"
+#include "lib/image/copy-int.h"
 
 int
 mask_split (const extent_vector *mask, uint64_t offset, uint64_t length,

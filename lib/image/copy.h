@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "image.h"
+#include "lib/image/image.h"
 
 struct copy_opts {
   const char *label;          /* progress label; NULL = source path */

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/vector.h"
+#include "lib/common/vector.h"
 
 struct strbuf;
 struct json;

@@ -2,15 +2,17 @@
  * "nbd+unix:///export?socket=/path") — remote disks, and nbdkit's error
  * filter standing in for a dying disk in the tests.  Read-mostly: the
  * capture path only reads; writes are passed through when opened RDWR. */
+#include "lib/common/compat.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <libnbd.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/error.h"
-#include "common/strbuf.h"
-#include "image.h"
+#include "lib/common/error.h"
+#include "lib/common/strbuf.h"
+#include "lib/image/image.h"
 
 struct nbd {
   struct image img;

@@ -3,19 +3,20 @@
  * header, tables, snapshots and data, and compares the counts with the
  * stored refcounts, reporting leaks and mismatches as qemu-img check does.
  */
+#include "lib/common/compat.h"
+
 #include <endian.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/checked.h"
-#include "common/cleanup.h"
-#include "common/error.h"
-#include "common/fullrw.h"
-#include "common/strbuf.h"
-#include "qcow2.h"
-#include "common/banned.h"
+#include "lib/common/checked.h"
+#include "lib/common/cleanup.h"
+#include "lib/common/error.h"
+#include "lib/common/fullrw.h"
+#include "lib/common/strbuf.h"
+#include "lib/image/qcow2.h"
 
 #define MAX_LINES 100                /* a hostile image has no end of problems */
 #define CHUNK_BITS 16                /* reference counters per allocation */

@@ -3,19 +3,20 @@
  * and the active L1 table — and opening the backing file it names.
  * Everything here bounds a size read from the file before using it.
  */
+#include "lib/common/compat.h"
+
 #include <endian.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "common/checked.h"
-#include "common/cleanup.h"
-#include "common/error.h"
-#include "common/fullrw.h"
-#include "common/strbuf.h"
-#include "qcow2.h"
-#include "common/banned.h"
+#include "lib/common/checked.h"
+#include "lib/common/cleanup.h"
+#include "lib/common/error.h"
+#include "lib/common/fullrw.h"
+#include "lib/common/strbuf.h"
+#include "lib/image/qcow2.h"
 
 #define ERR(q, fmt, ...) \
   error_set ("qcow2: '%s': " fmt, (q)->img.path, ##__VA_ARGS__)

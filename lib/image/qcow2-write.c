@@ -8,6 +8,8 @@
  * the refcount blocks can be generated at flush time instead of being
  * updated on every write.
  */
+#include "lib/common/compat.h"
+
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,13 +18,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/checked.h"
-#include "common/cleanup.h"
-#include "common/error.h"
-#include "common/fullrw.h"
-#include "common/strbuf.h"
-#include "qcow2.h"
-#include "common/banned.h"
+#include "lib/common/checked.h"
+#include "lib/common/cleanup.h"
+#include "lib/common/error.h"
+#include "lib/common/fullrw.h"
+#include "lib/common/strbuf.h"
+#include "lib/image/qcow2.h"
 
 #define ERR(q, fmt, ...) \
   error_set ("qcow2: '%s': " fmt, (q)->img.path, ##__VA_ARGS__)

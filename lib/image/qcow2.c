@@ -3,6 +3,8 @@
  * extended-L2 clusters), backing files, extents and `ferry info`.
  * Writing lives in qcow2-write.c, `ferry check` in qcow2-check.c.
  */
+#include "lib/common/compat.h"
+
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,13 +14,12 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "common/checked.h"
-#include "common/cleanup.h"
-#include "common/error.h"
-#include "common/fullrw.h"
-#include "common/strbuf.h"
-#include "qcow2.h"
-#include "common/banned.h"
+#include "lib/common/checked.h"
+#include "lib/common/cleanup.h"
+#include "lib/common/error.h"
+#include "lib/common/fullrw.h"
+#include "lib/common/strbuf.h"
+#include "lib/image/qcow2.h"
 
 #define ERR(q, fmt, ...) \
   error_set ("qcow2: '%s': " fmt, (q)->img.path, ##__VA_ARGS__)
@@ -27,7 +28,9 @@ static bool
 qcow2_probe (const uint8_t *head, size_t head_len,
              const uint8_t *tail, size_t tail_len, uint64_t file_size)
 {
-  (void) tail; (void) tail_len; (void) file_size;
+  (void) tail;
+  (void) tail_len;
+  (void) file_size;
   return head_len >= 4 && memcmp (head, "QFI\xfb", 4) == 0;
 }
 

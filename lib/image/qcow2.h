@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "image.h"
+#include "lib/image/image.h"
 
 struct strbuf;
 

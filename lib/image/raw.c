@@ -1,6 +1,8 @@
 /* raw.c: raw disk images — regular files and block devices.
  * Extents come from SEEK_DATA/SEEK_HOLE; writes of all-zero blocks punch
  * nothing and simply are not made, so outputs stay sparse. */
+#include "lib/common/compat.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -10,10 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/error.h"
-#include "common/fullrw.h"
-#include "common/strbuf.h"
-#include "image.h"
+#include "lib/common/error.h"
+#include "lib/common/fullrw.h"
+#include "lib/common/strbuf.h"
+#include "lib/image/image.h"
 
 struct raw {
   struct image img;

@@ -1,5 +1,7 @@
 /* registry.c: the table of formats, probing by magic, and the bounds-checked
  * wrappers every caller goes through (image.h). */
+#include "lib/common/compat.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -7,12 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/checked.h"
-#include "common/cleanup.h"
-#include "common/error.h"
-#include "common/fullrw.h"
-#include "common/strbuf.h"
-#include "image.h"
+#include "lib/common/checked.h"
+#include "lib/common/cleanup.h"
+#include "lib/common/error.h"
+#include "lib/common/fullrw.h"
+#include "lib/common/strbuf.h"
+#include "lib/image/image.h"
 
 /* Probe order matters: formats with a magic at offset 0 first; VHD fixed is
  * recognised by its footer; raw is the fallback. */

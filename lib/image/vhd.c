@@ -1,5 +1,7 @@
 /* vhd.c: Microsoft VHD images (fixed, dynamic, differencing): open, read,
  * write, create, check and info.  On-disk facts: /work/shared/FORMATS.md. */
+#include "lib/common/compat.h"
+
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,14 +13,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/checked.h"
-#include "common/cleanup.h"
-#include "common/error.h"
-#include "common/fullrw.h"
-#include "common/ids.h"
-#include "common/strbuf.h"
-#include "image.h"
-#include "common/banned.h"
+#include "lib/common/checked.h"
+#include "lib/common/cleanup.h"
+#include "lib/common/error.h"
+#include "lib/common/fullrw.h"
+#include "lib/common/ids.h"
+#include "lib/common/strbuf.h"
+#include "lib/image/image.h"
 
 #define SECTOR 512u
 #define VHD_EPOCH 946684800           /* 2000-01-01T00:00:00Z as Unix time */
@@ -197,15 +198,23 @@ chs_geometry (uint64_t total_sectors, uint16_t *cyl, uint8_t *heads,
   uint64_t cth, h, s;
 
   if (ts >= 65535ull * 16 * 63) {
-    s = 255; h = 16; cth = ts / s;
+    s = 255;
+    h = 16;
+    cth = ts / s;
   }
   else {
-    s = 17; cth = ts / s; h = MAX (4, (cth + 1023) / 1024);
+    s = 17;
+    cth = ts / s;
+    h = MAX (4, (cth + 1023) / 1024);
     if (cth >= h * 1024 || h > 16) {
-      s = 31; h = 16; cth = ts / s;
+      s = 31;
+      h = 16;
+      cth = ts / s;
     }
     if (cth >= h * 1024) {
-      s = 63; h = 16; cth = ts / s;
+      s = 63;
+      h = 16;
+      cth = ts / s;
     }
   }
   *cyl = (uint16_t) (cth / h);
@@ -297,17 +306,24 @@ put_utf8 (struct strbuf *sb, uint32_t c)
   char b[4];
   size_t n;
 
-  if (c < 0x80) { b[0] = (char) c; n = 1; }
+  if (c < 0x80) { b[0] = (char) c;
+  n = 1; }
   else if (c < 0x800) {
-    b[0] = (char) (0xc0 | c >> 6); b[1] = (char) (0x80 | (c & 0x3f)); n = 2;
+    b[0] = (char) (0xc0 | c >> 6);
+    b[1] = (char) (0x80 | (c & 0x3f));
+    n = 2;
   }
   else if (c < 0x10000) {
-    b[0] = (char) (0xe0 | c >> 12); b[1] = (char) (0x80 | ((c >> 6) & 0x3f));
-    b[2] = (char) (0x80 | (c & 0x3f)); n = 3;
+    b[0] = (char) (0xe0 | c >> 12);
+    b[1] = (char) (0x80 | ((c >> 6) & 0x3f));
+    b[2] = (char) (0x80 | (c & 0x3f));
+    n = 3;
   }
   else {
-    b[0] = (char) (0xf0 | c >> 18); b[1] = (char) (0x80 | ((c >> 12) & 0x3f));
-    b[2] = (char) (0x80 | ((c >> 6) & 0x3f)); b[3] = (char) (0x80 | (c & 0x3f));
+    b[0] = (char) (0xf0 | c >> 18);
+    b[1] = (char) (0x80 | ((c >> 12) & 0x3f));
+    b[2] = (char) (0x80 | ((c >> 6) & 0x3f));
+    b[3] = (char) (0x80 | (c & 0x3f));
     n = 4;
   }
   strbuf_add (sb, b, n);
@@ -720,8 +736,8 @@ parent_verify (struct vhd *v, struct image *p, const char *path)
     return VERR (v, "parent '%s' is a %s image, not VHD", path,
                  image_format (p));
   if (memcmp (pv->footer.unique_id, v->header.parent_uuid, 16) != 0) {
-    uuid_format (v->header.parent_uuid, want);
-    uuid_format (pv->footer.unique_id, got);
+    ids_uuid_format (v->header.parent_uuid, want);
+    ids_uuid_format (pv->footer.unique_id, got);
     return VERR (v, "parent '%s' has unique id %s, expected %s", path, got,
                  want);
   }
@@ -890,7 +906,10 @@ read_block (struct vhd *v, uint8_t *buf, uint64_t offset, size_t len)
       r = read_below (v, buf, n, offset);
     if (r == -1)
       return -1;
-    buf += n; offset += n; in += (uint32_t) n; len -= n;
+    buf += n;
+    offset += n;
+    in += (uint32_t) n;
+    len -= n;
   }
   return 0;
 }
@@ -908,7 +927,9 @@ vhd_pread (struct image *img, void *buf, size_t count, uint64_t offset)
     n = MIN (count, (size_t) (v->block_size - offset % v->block_size));
     if (read_block (v, p, offset, n) == -1)
       return -1;
-    p += n; offset += n; count -= n;
+    p += n;
+    offset += n;
+    count -= n;
   }
   return 0;
 }
@@ -984,7 +1005,10 @@ write_block (struct vhd *v, const uint8_t *buf, uint64_t offset, size_t len)
     n = MIN (len, (size_t) (SECTOR - in % SECTOR));
     if (write_partial (v, blk, in, buf, n, offset) == -1)
       return -1;
-    buf += n; offset += n; in += (uint32_t) n; len -= n;
+    buf += n;
+    offset += n;
+    in += (uint32_t) n;
+    len -= n;
   }
   n = len / SECTOR * SECTOR;
   if (n > 0) {
@@ -992,7 +1016,10 @@ write_block (struct vhd *v, const uint8_t *buf, uint64_t offset, size_t len)
       return -1;
     bit_set_range (v->bitmap, in / SECTOR, (uint32_t) (n / SECTOR));
     v->bm_dirty = true;
-    buf += n; offset += n; in += (uint32_t) n; len -= n;
+    buf += n;
+    offset += n;
+    in += (uint32_t) n;
+    len -= n;
   }
   if (len > 0)
     return write_partial (v, blk, in, buf, len, offset);
@@ -1012,7 +1039,9 @@ vhd_pwrite (struct image *img, const void *buf, size_t count, uint64_t offset)
     n = MIN (count, (size_t) (v->block_size - offset % v->block_size));
     if (write_block (v, p, offset, n) == -1)
       return -1;
-    p += n; offset += n; count -= n;
+    p += n;
+    offset += n;
+    count -= n;
   }
   return 0;
 }
@@ -1057,7 +1086,9 @@ extents_block (struct vhd *v, uint64_t offset, uint64_t len,
       r = extents_below (v, offset, n, out);
     if (r == -1)
       return -1;
-    offset += n; in += (uint32_t) n; len -= n;
+    offset += n;
+    in += (uint32_t) n;
+    len -= n;
   }
   return 0;
 }
@@ -1075,7 +1106,8 @@ vhd_extents (struct image *img, uint64_t offset, uint64_t length,
     n = MIN (length, v->block_size - offset % v->block_size);
     if (extents_block (v, offset, n, out) == -1)
       return -1;
-    offset += n; length -= n;
+    offset += n;
+    length -= n;
   }
   return 0;
 }
@@ -1356,7 +1388,7 @@ create_body (struct vhd *v, uint32_t type, const char *parent)
 {
   uint8_t uuid[16];
 
-  if (uuid_generate (uuid) == -1)
+  if (ids_uuid_generate (uuid) == -1)
     return -1;
   footer_init (v, type, v->img.size, uuid);
   if (type == VHD_FIXED)
@@ -1556,7 +1588,7 @@ info_dynamic (struct vhd *v, struct strbuf *out)
     return -1;
   if (v->type != VHD_DIFF)
     return 0;
-  uuid_format (v->header.parent_uuid, u);
+  ids_uuid_format (v->header.parent_uuid, u);
   return strbuf_addf (out, "parent\t%s\nparent_unique_id\t%s\n",
                       v->parent_path ? v->parent_path : "", u);
 }
@@ -1570,7 +1602,7 @@ vhd_info (struct image *img, struct strbuf *out)
   char app[5], u[37];
 
   creator_text (v->footer.creator_app, app);
-  uuid_format (v->footer.unique_id, u);
+  ids_uuid_format (v->footer.unique_id, u);
   if (strbuf_addf (out, "subformat\t%s\ncreator\t%s\ncurrent_size\t%llu\n"
                    "geometry\t%u/%u/%u\nunique_id\t%s\n", names[v->type], app,
                    (unsigned long long) be64toh (v->footer.current_size),

@@ -1,19 +1,20 @@
 /* vmdk-check.c: `ferry check` for VMDK — what open does not already
  * refuse: every grain table entry, every grain marker and every compressed
  * grain, the stream's grain order and the clean-shutdown flag. */
+#include "lib/common/compat.h"
+
 #include <endian.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/checked.h"
-#include "common/cleanup.h"
-#include "common/error.h"
-#include "common/fullrw.h"
-#include "common/strbuf.h"
-#include "vmdk.h"
-#include "common/banned.h"
+#include "lib/common/checked.h"
+#include "lib/common/cleanup.h"
+#include "lib/common/error.h"
+#include "lib/common/fullrw.h"
+#include "lib/common/strbuf.h"
+#include "lib/image/vmdk.h"
 
 /* A hostile image can be wrong everywhere; the report stays readable. */
 #define MAX_REPORTED 100

@@ -1,18 +1,19 @@
 /* vmdk-desc.c: the VMDK text descriptor — parsing what readers need from
  * it (createType, extents, adapter, parent) and writing the one a
  * streamOptimized image embeds. */
+#include "lib/common/compat.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
-#include "common/checked.h"
-#include "common/cleanup.h"
-#include "common/error.h"
-#include "common/strbuf.h"
-#include "vmdk.h"
-#include "common/banned.h"
+#include "lib/common/checked.h"
+#include "lib/common/cleanup.h"
+#include "lib/common/error.h"
+#include "lib/common/strbuf.h"
+#include "lib/image/vmdk.h"
 
 /* Copy into a fixed field, refusing (not truncating) what does not fit. */
 static int

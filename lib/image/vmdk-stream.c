@@ -6,6 +6,8 @@
  * Grains are collected into a batch; a full batch is compressed by worker
  * threads while the caller fills the other batch, then written in order.
  */
+#include "lib/common/compat.h"
+
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,14 +19,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/checked.h"
-#include "common/cleanup.h"
-#include "common/error.h"
-#include "common/fullrw.h"
-#include "common/hash.h"
-#include "common/strbuf.h"
-#include "vmdk.h"
-#include "common/banned.h"
+#include "lib/common/checked.h"
+#include "lib/common/cleanup.h"
+#include "lib/common/error.h"
+#include "lib/common/fullrw.h"
+#include "lib/common/hash.h"
+#include "lib/common/strbuf.h"
+#include "lib/image/vmdk.h"
 
 #define GRAIN_SECTORS 128u                    /* 64 KiB, what VMware writes */
 #define GRAIN_BYTES (GRAIN_SECTORS * VMDK_SECTOR)

@@ -2,6 +2,8 @@
  * (monolithicSparse, streamOptimized in both the VMware footer layout and
  * the QEMU/open-vmdk layout) and simple text descriptors pointing at one
  * sparse or flat extent.  Writing lives in vmdk-stream.c. */
+#include "lib/common/compat.h"
+
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,13 +14,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/checked.h"
-#include "common/cleanup.h"
-#include "common/error.h"
-#include "common/fullrw.h"
-#include "common/strbuf.h"
-#include "vmdk.h"
-#include "common/banned.h"
+#include "lib/common/checked.h"
+#include "lib/common/cleanup.h"
+#include "lib/common/error.h"
+#include "lib/common/fullrw.h"
+#include "lib/common/strbuf.h"
+#include "lib/image/vmdk.h"
 
 /* ---- probing and helpers ---------------------------------------------- */
 
@@ -28,7 +29,9 @@ vmdk_probe (const uint8_t *head, size_t head_len, const uint8_t *tail,
 {
   size_t dl = strlen (VMDK_DESC_MAGIC);
 
-  (void) tail; (void) tail_len; (void) file_size;
+  (void) tail;
+  (void) tail_len;
+  (void) file_size;
   if (head_len >= 4 && memcmp (head, "KDMV", 4) == 0)
     return true;
   return head_len >= dl && memcmp (head, VMDK_DESC_MAGIC, dl) == 0;

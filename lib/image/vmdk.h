@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <zlib.h>
 
-#include "image.h"
+#include "lib/image/image.h"
 
 #define VMDK_SECTOR 512u
 #define VMDK_MAGIC 0x564d444bu        /* "KDMV" read as a little-endian u32 */

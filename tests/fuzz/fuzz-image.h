@@ -12,9 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/error.h"
-#include "common/strbuf.h"
-#include "image/image.h"
+#include "lib/common/error.h"
+#include "lib/common/strbuf.h"
+#include "lib/image/image.h"
 
 #define FUZZ_CHUNK (1u << 20)
 /* Headers may describe exabytes; a bounded read finds parsing bugs just as

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/strbuf.h"
+#include "lib/common/strbuf.h"
 #include "ova/libvirt.h"
 
 /* The fields every flavour keeps (disk buses and firmware may change). */

@@ -1,7 +1,7 @@
 /* fuzz-ova.c: libFuzzer harness for the OVA package reader — tar members,
  * manifest, OVF and the disks inside, all through ova_read — and for the
  * one-pass walk of `ferry info PACKAGE` (ova_inspect, OVA and XVA). */
-#include "fuzz-package.h"
+#include "tests/fuzz/fuzz-package.h"
 #include "ova/ova-read.h"
 
 int

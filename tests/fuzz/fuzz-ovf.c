@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/error.h"
-#include "common/strbuf.h"
+#include "lib/common/error.h"
+#include "lib/common/strbuf.h"
 #include "ova/ovf.h"
 
 /* write(parse(write(vm))) must equal write(vm): anything else means the

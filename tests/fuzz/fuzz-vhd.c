@@ -1,6 +1,6 @@
 /* fuzz-vhd.c: libFuzzer harness for the VHD driver (and, through the
  * registry's probing, whatever the input turns out to be). */
-#include "fuzz-image.h"
+#include "tests/fuzz/fuzz-image.h"
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)

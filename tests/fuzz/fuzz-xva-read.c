@@ -1,7 +1,7 @@
 /* fuzz-xva-read.c: libFuzzer harness for the XVA package reader — tar
  * members, ova.xml, chunk names, order and checksums, the sequential
  * rebuild of each disk — all through xva_read. */
-#include "fuzz-package.h"
+#include "tests/fuzz/fuzz-package.h"
 #include "ova/xva-read.h"
 
 int

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/strbuf.h"
+#include "lib/common/strbuf.h"
 #include "ova/xva-xml.h"
 
 static void

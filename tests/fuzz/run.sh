@@ -8,7 +8,7 @@ B=${B:-build/fuzz}
 FUZZ_TIME=${FUZZ_TIME:-20}
 mkdir -p "$B"
 pkgs="zlib libdeflate libcrypto libxxhash libnbd libxml-2.0 libarchive"
-srcs=$(ls lib/common/*.c lib/image/*.c ova/*.c 2>/dev/null)
+srcs=${FUZZ_LIB:?run through make fuzz, which lists the library sources}
 export FERRY=${FERRY:-$PWD/build/ferry}
 failed=0
 for h in "$@"; do
@@ -18,7 +18,7 @@ for h in "$@"; do
     echo "fuzz: building $bin"
     clang -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -g -O1 \
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-        -Ilib -I. -o "$bin" "$h" $srcs $(pkg-config --cflags --libs $pkgs) -lpthread
+        -I. -o "$bin" "$h" $srcs $(pkg-config --cflags --libs $pkgs) -lpthread
     corpus=$B/corpus-$fmt
     rm -rf "$corpus"; mkdir -p "$corpus"
     if [ -x "tests/data/gen-seed-$fmt.sh" ]; then

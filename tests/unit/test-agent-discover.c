@@ -1,13 +1,13 @@
 /* test-agent-discover.c: disk and NIC discovery on fake sysfs/dev/proc
  * trees: attributes, skipped devices, the live medium, the boot disk
  * (active MBR partition, GPT ESP), partition parents and ferry.disks. */
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/error.h"
+#include "lib/common/error.h"
 #include "p2v/agent.h"
 
 static char dir[] = "/tmp/ferry-test-agent-discover.XXXXXX";

@@ -1,13 +1,13 @@
 /* test-agent-settings.c: the agent's table of settings, the ferry.* kernel
  * command line parser (every kind of bad input), the defaults from the
  * hardware and the generated man page section. */
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/error.h"
+#include "lib/common/error.h"
 #include "p2v/agent.h"
 
 static char dir[] = "/tmp/ferry-test-agent-settings.XXXXXX";

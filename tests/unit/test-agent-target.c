@@ -1,13 +1,13 @@
 /* test-agent-target.c: ferry.target parsing (every form and the option
  * smuggling it refuses), directory targets, the free space and
  * "target on a source disk" checks, agent_spawn and the status file. */
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/error.h"
+#include "lib/common/error.h"
 #include "p2v/agent.h"
 
 static char dir[] = "/tmp/ferry-test-agent-target.XXXXXX";

@@ -2,7 +2,7 @@
  * plus the overlay's clusters (extents_union in p2v/capture.c). */
 #include <string.h>
 
-#include "unit.h"
+#include "tests/unit/unit.h"
 #include "p2v/capture.h"
 
 static void

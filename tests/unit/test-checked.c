@@ -1,8 +1,8 @@
 /* test-checked.c: overflow-checked arithmetic and rounding (checked.h). */
 #include <stdint.h>
 
-#include "unit.h"
-#include "common/checked.h"
+#include "tests/unit/unit.h"
+#include "lib/common/checked.h"
 
 static void
 test_add_overflow (void **state)

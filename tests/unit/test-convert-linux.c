@@ -5,14 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "unit.h"
-#include "common/error.h"
-#include "common/strbuf.h"
-#include "guest/inspect.h"
-#include "guest/linux-text.h"
-#include "guest/overlay.h"
-#include "guest/session.h"
-#include "image/image.h"
+#include "tests/unit/unit.h"
+#include "lib/common/error.h"
+#include "lib/common/strbuf.h"
+#include "lib/guest/inspect.h"
+#include "lib/guest/linux-text.h"
+#include "lib/guest/overlay.h"
+#include "lib/guest/session.h"
+#include "lib/image/image.h"
 
 #define U1 "11111111-1111-1111-1111-111111111111"
 #define U2 "22222222-2222-2222-2222-222222222222"

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "unit.h"
-#include "common/error.h"
-#include "guest/convert-windows.h"
-#include "guest/windows-inf.h"
+#include "tests/unit/unit.h"
+#include "lib/common/error.h"
+#include "lib/guest/convert-windows.h"
+#include "lib/guest/windows-inf.h"
 
 static char tmpdir[] = "/tmp/ferry-unit-win.XXXXXX";
 

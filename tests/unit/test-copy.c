@@ -1,5 +1,5 @@
 /* test-copy.c: the copy engine — masks, zero skipping, overlays. */
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/error.h"
-#include "image/copy.h"
+#include "lib/common/error.h"
+#include "lib/image/copy.h"
 
 static char dir[] = "/tmp/ferry-test-copy.XXXXXX";
 

@@ -3,8 +3,8 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "unit.h"
-#include "common/error.h"
+#include "tests/unit/unit.h"
+#include "lib/common/error.h"
 
 static void
 test_set_returns_minus_one (void **state)

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "unit.h"
-#include "common/error.h"
-#include "common/fullrw.h"
+#include "tests/unit/unit.h"
+#include "lib/common/error.h"
+#include "lib/common/fullrw.h"
 
 struct tmp {
   char path[64];

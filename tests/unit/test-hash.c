@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "unit.h"
-#include "common/error.h"
-#include "common/hash.h"
+#include "tests/unit/unit.h"
+#include "lib/common/error.h"
+#include "lib/common/hash.h"
 
 static void
 check_oneshot (enum hash_kind kind, const char *in, const char *want,

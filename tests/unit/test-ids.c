@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "unit.h"
-#include "common/error.h"
-#include "common/ids.h"
+#include "tests/unit/unit.h"
+#include "lib/common/error.h"
+#include "lib/common/ids.h"
 
 static void
 test_uuid_bits (void **state)
@@ -13,9 +13,9 @@ test_uuid_bits (void **state)
   int i;
 
   (void) state;
-  assert_int_equal (uuid_generate (first), 0);
+  assert_int_equal (ids_uuid_generate (first), 0);
   for (i = 0; i < 1000; i++) {
-    assert_int_equal (uuid_generate (u), 0);
+    assert_int_equal (ids_uuid_generate (u), 0);
     assert_int_equal (u[6] >> 4, 4);            /* version 4 */
     assert_int_equal (u[8] & 0xc0, 0x80);       /* RFC 4122 variant 10xx */
     assert_memory_not_equal (u, first, 16);
@@ -30,8 +30,8 @@ test_uuid_round_trip (void **state)
   size_t i;
 
   (void) state;
-  assert_int_equal (uuid_generate (u), 0);
-  uuid_format (u, s);
+  assert_int_equal (ids_uuid_generate (u), 0);
+  ids_uuid_format (u, s);
   assert_int_equal (strlen (s), 36);
   for (i = 0; i < 36; i++)
     if (i == 8 || i == 13 || i == 18 || i == 23)
@@ -39,7 +39,7 @@ test_uuid_round_trip (void **state)
     else
       assert_non_null (strchr ("0123456789abcdef", s[i]));
   assert_int_equal (s[14], '4');
-  assert_int_equal (uuid_parse (s, back), 0);
+  assert_int_equal (ids_uuid_parse (s, back), 0);
   assert_memory_equal (u, back, 16);
 }
 
@@ -53,11 +53,11 @@ test_uuid_parse_forms (void **state)
   char s[37];
 
   (void) state;
-  assert_int_equal (uuid_parse ("123e4567-e89b-12d3-a456-426614174000", u), 0);
+  assert_int_equal (ids_uuid_parse ("123e4567-e89b-12d3-a456-426614174000", u), 0);
   assert_memory_equal (u, want, 16);
-  assert_int_equal (uuid_parse ("123E4567E89B12D3A456426614174000", u), 0);
+  assert_int_equal (ids_uuid_parse ("123E4567E89B12D3A456426614174000", u), 0);
   assert_memory_equal (u, want, 16);
-  uuid_format (want, s);
+  ids_uuid_format (want, s);
   assert_string_equal (s, "123e4567-e89b-12d3-a456-426614174000");
 }
 
@@ -79,7 +79,7 @@ test_uuid_parse_invalid (void **state)
   (void) state;
   for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     memset (u, 0, sizeof u);
-    assert_int_equal (uuid_parse (bad[i], u), -1);
+    assert_int_equal (ids_uuid_parse (bad[i], u), -1);
     assert_non_null (strstr (error_get (), "uuid: "));
     assert_memory_equal (u, zero, 16);          /* untouched on failure */
   }
@@ -93,7 +93,7 @@ test_mac_random_local (void **state)
 
   (void) state;
   for (i = 0; i < 1000; i++) {
-    assert_int_equal (mac_generate (NULL, NULL, 0, m), 0);
+    assert_int_equal (ids_mac_generate (NULL, NULL, 0, m), 0);
     assert_int_equal (m[0] & 0x01, 0);          /* unicast */
     assert_int_equal (m[0] & 0x02, 0x02);       /* locally administered */
   }
@@ -102,19 +102,19 @@ test_mac_random_local (void **state)
 static void
 test_mac_prefix_kept (void **state)
 {
-  const uint8_t *prefixes[] = { MAC_PREFIX_XEN, MAC_PREFIX_KVM,
-                                MAC_PREFIX_VMWARE, MAC_PREFIX_HYPERV,
-                                MAC_PREFIX_VIRTUALBOX };
+  const uint8_t *prefixes[] = { IDS_MAC_PREFIX_XEN, IDS_MAC_PREFIX_KVM,
+                                IDS_MAC_PREFIX_VMWARE, IDS_MAC_PREFIX_HYPERV,
+                                IDS_MAC_PREFIX_VIRTUALBOX };
   uint8_t m[6];
   size_t i;
 
   (void) state;
   for (i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
-    assert_int_equal (mac_generate (prefixes[i], NULL, 0, m), 0);
+    assert_int_equal (ids_mac_generate (prefixes[i], NULL, 0, m), 0);
     assert_memory_equal (m, prefixes[i], 3);
     assert_int_equal (m[0] & 0x01, 0);
   }
-  assert_int_equal (mac_generate ((const uint8_t[3]) { 0x01, 0, 0x5e },
+  assert_int_equal (ids_mac_generate ((const uint8_t[3]) { 0x01, 0, 0x5e },
                                   NULL, 0, m), -1);
   assert_non_null (strstr (error_get (), "multicast"));
 }
@@ -130,10 +130,10 @@ test_mac_batch_unique (void **state)
   (void) state;
   assert_non_null (macs);
   for (i = 0; i < n; i++) {
-    assert_int_equal (mac_generate (MAC_PREFIX_KVM,
+    assert_int_equal (ids_mac_generate (IDS_MAC_PREFIX_KVM,
                                     (const uint8_t (*)[6]) macs, i,
                                     macs[i]), 0);
-    assert_memory_equal (macs[i], MAC_PREFIX_KVM, 3);
+    assert_memory_equal (macs[i], IDS_MAC_PREFIX_KVM, 3);
   }
   for (i = 0; i < n; i++)
     for (k = i + 1; k < n; k++)
@@ -154,15 +154,15 @@ test_mac_avoid_respected (void **state)
   (void) state;
   assert_non_null (avoid);
   for (i = 0; i < n; i++) {
-    memcpy (avoid[i], MAC_PREFIX_XEN, 3);
+    memcpy (avoid[i], IDS_MAC_PREFIX_XEN, 3);
     avoid[i][3] = (uint8_t) (i >> 16);
     avoid[i][4] = (uint8_t) (i >> 8);
     avoid[i][5] = (uint8_t) i;
   }
   for (i = 0; i < 500; i++) {
-    assert_int_equal (mac_generate (MAC_PREFIX_XEN,
+    assert_int_equal (ids_mac_generate (IDS_MAC_PREFIX_XEN,
                                     (const uint8_t (*)[6]) avoid, n, m), 0);
-    assert_memory_equal (m, MAC_PREFIX_XEN, 3);
+    assert_memory_equal (m, IDS_MAC_PREFIX_XEN, 3);
     assert_true (m[3] >= 4);
   }
   free (avoid);
@@ -176,11 +176,11 @@ test_mac_format_parse (void **state)
   char s[18];
 
   (void) state;
-  mac_format (want, s);
+  ids_mac_format (want, s);
   assert_string_equal (s, "52:54:00:ab:cd:ef");
-  assert_int_equal (mac_parse (s, m), 0);
+  assert_int_equal (ids_mac_parse (s, m), 0);
   assert_memory_equal (m, want, 6);
-  assert_int_equal (mac_parse ("52-54-00-AB-CD-EF", m), 0);
+  assert_int_equal (ids_mac_parse ("52-54-00-AB-CD-EF", m), 0);
   assert_memory_equal (m, want, 6);
 }
 
@@ -198,7 +198,7 @@ test_mac_parse_invalid (void **state)
   (void) state;
   for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     memset (m, 0, sizeof m);
-    assert_int_equal (mac_parse (bad[i], m), -1);
+    assert_int_equal (ids_mac_parse (bad[i], m), -1);
     assert_non_null (strstr (error_get (), "mac: "));
     assert_memory_equal (m, zero, 6);
   }

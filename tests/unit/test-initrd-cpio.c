@@ -8,9 +8,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "unit.h"
-#include "common/error.h"
-#include "guest/initrd.h"
+#include "tests/unit/unit.h"
+#include "lib/common/error.h"
+#include "lib/guest/initrd.h"
 
 #define KVER "6.1.0-1-amd64"
 #define MOD "usr/lib/modules/" KVER

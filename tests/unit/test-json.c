@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "unit.h"
-#include "common/error.h"
-#include "common/json.h"
+#include "tests/unit/unit.h"
+#include "lib/common/error.h"
+#include "lib/common/json.h"
 
 /* A writer into memory; out() closes the stream and returns the text. */
 struct capture {

@@ -1,6 +1,6 @@
 /* test-libvirt.c: libvirt domain XML — round trips judged by
  * virt-xml-validate, virsh dumpxml samples, and the hostile corpus. */
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/error.h"
-#include "common/ids.h"
-#include "common/strbuf.h"
+#include "lib/common/error.h"
+#include "lib/common/ids.h"
+#include "lib/common/strbuf.h"
 #include "ova/libvirt.h"
 
 static char dir[] = "/tmp/ferry-test-libvirt.XXXXXX";
@@ -50,7 +50,7 @@ add_nic (struct vm *vm, const char *mac, const char *net, const char *model)
   uint8_t m[6];
 
   if (mac)
-    assert_int_equal (mac_parse (mac, m), 0);
+    assert_int_equal (ids_mac_parse (mac, m), 0);
   assert_int_equal (vm_add_nic (vm, mac ? m : NULL, net, model), 0);
 }
 
@@ -63,7 +63,7 @@ make_vm (struct vm *vm, int variant)
 
   vm_init (vm);
   vm->name = strdup (names[variant]);
-  assert_int_equal (uuid_generate (vm->uuid), 0);
+  assert_int_equal (ids_uuid_generate (vm->uuid), 0);
   vm->has_uuid = variant != 2;
   vm->cpus = 1 + (unsigned) variant * 3;
   vm->memory_mib = 512u << variant;
@@ -303,7 +303,7 @@ test_sample_kvm (void **state)
   (void) state;
   parse_sample ("kvm-q35-uefi.xml", &vm);
   assert_string_equal (vm.name, "debian12-web");
-  uuid_format (vm.uuid, s);
+  ids_uuid_format (vm.uuid, s);
   assert_string_equal (s, "5b1e7c3a-9d2f-4e61-8a7b-0c4d2e9f1a36");
   assert_string_equal (vm.description, "Web front end & cache");
   assert_int_equal (vm.memory_mib, 4096);

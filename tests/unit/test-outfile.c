@@ -1,5 +1,5 @@
 /* test-outfile.c: outputs appear only when complete. */
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -10,8 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/error.h"
-#include "common/outfile.h"
+#include "lib/common/error.h"
+#include "lib/common/outfile.h"
 
 static char dir[] = "/tmp/ferry-test-outfile.XXXXXX";
 

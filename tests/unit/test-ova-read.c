@@ -1,16 +1,16 @@
 /* test-ova-read.c: the OVA reader's extraction bounds, its free-space
  * check, and inspection (ova/ova-read.c), on small synthetic packages
  * written with libarchive and with Ferry's own OVA writer. */
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <string.h>
 
-#include "common/checked.h"
-#include "common/error.h"
-#include "common/hash.h"
-#include "common/strbuf.h"
+#include "lib/common/checked.h"
+#include "lib/common/error.h"
+#include "lib/common/hash.h"
+#include "lib/common/strbuf.h"
 #include "ova/ova-read.h"
 #include "ova/ova-write.h"
 #include "ova/ovf.h"

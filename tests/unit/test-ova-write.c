@@ -1,7 +1,7 @@
 /* test-ova-write.c: the OVA writer's tar-header and patch-in-place
  * helpers (ova/tar.c, ova/ova-write.c), checked by reading the results
  * back with libarchive. */
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/error.h"
+#include "lib/common/error.h"
 #include "ova/ova-write.h"
 #include "ova/tar.h"
 

@@ -1,6 +1,6 @@
 /* test-ovf.c: the OVF codec — round trips per flavour, the shape of what
  * we write, real vendor samples, and the hostile corpus. */
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -13,9 +13,9 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#include "common/error.h"
-#include "common/ids.h"
-#include "common/strbuf.h"
+#include "lib/common/error.h"
+#include "lib/common/ids.h"
+#include "lib/common/strbuf.h"
 #include "ova/ovf.h"
 
 static char dir[] = "/tmp/ferry-test-ovf.XXXXXX";
@@ -63,7 +63,7 @@ add_nic (struct vm *vm, const char *mac, const char *net, const char *model)
 {
   uint8_t m[6];
 
-  assert_int_equal (mac_parse (mac, m), 0);
+  assert_int_equal (ids_mac_parse (mac, m), 0);
   assert_int_equal (vm_add_nic (vm, m, net, model), 0);
 }
 
@@ -75,7 +75,7 @@ make_vm (struct vm *vm, enum ovf_flavour f)
   vm_init (vm);
   vm->name = strdup (f == OVF_VMWARE ? "web & db <01>" : "debian-12");
   vm->description = strdup ("line one\nline \"two\"\tend\r\n");
-  assert_int_equal (uuid_parse ("6f1c0a4e-8d2b-4c3a-9e7f-1a2b3c4d5e6f",
+  assert_int_equal (ids_uuid_parse ("6f1c0a4e-8d2b-4c3a-9e7f-1a2b3c4d5e6f",
                                 vm->uuid), 0);
   vm->has_uuid = true;
   vm->cpus = 4;
@@ -401,7 +401,7 @@ test_sample_vmware (void **state)
   assert_int_equal (vm.disks.ptr[1].bus, VM_BUS_SATA);
   assert_int_equal (vm.disks.ptr[1].unit, 1);
   assert_int_equal (vm.nics.len, 1);
-  mac_format (vm.nics.ptr[0].mac, mac);
+  ids_mac_format (vm.nics.ptr[0].mac, mac);
   assert_string_equal (mac, "00:50:56:a1:3c:7e");
   assert_string_equal (vm.nics.ptr[0].network, "DPortGroup-VLAN20");
   assert_string_equal (vm.nics.ptr[0].model, "vmxnet3");
@@ -430,12 +430,12 @@ test_sample_virtualbox (void **state)
   assert_int_equal (vm.disks.ptr[0].file_size, 0);
   assert_int_equal (vm.nics.len, 1);
   assert_true (vm.nics.ptr[0].has_mac);             /* from vbox:Machine */
-  mac_format (vm.nics.ptr[0].mac, mac);
+  ids_mac_format (vm.nics.ptr[0].mac, mac);
   assert_string_equal (mac, "08:00:27:8e:4f:21");
   assert_string_equal (vm.nics.ptr[0].network, "NAT");
   assert_string_equal (vm.nics.ptr[0].model, "e1000");
   assert_true (vm.has_uuid);
-  uuid_format (vm.uuid, uuid);
+  ids_uuid_format (vm.uuid, uuid);
   assert_string_equal (uuid, "6f1c0a4e-8d2b-4c3a-9e7f-1a2b3c4d5e6f");
   vm_free (&vm);
 }
@@ -483,7 +483,7 @@ test_sample_xencenter (void **state)
   assert_int_equal (vm.disks.ptr[0].bus, VM_BUS_XEN);
   assert_int_equal (vm.disks.ptr[0].unit, 0);
   assert_int_equal (vm.nics.len, 1);
-  mac_format (vm.nics.ptr[0].mac, mac);
+  ids_mac_format (vm.nics.ptr[0].mac, mac);
   assert_string_equal (mac, "e2:14:6a:5c:09:d3");
   assert_null (vm.nics.ptr[0].model);
   vm_free (&vm);

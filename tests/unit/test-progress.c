@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "unit.h"
-#include "common/progress.h"
+#include "tests/unit/unit.h"
+#include "lib/common/progress.h"
 
 static void
 check_bytes (uint64_t v, const char *want)

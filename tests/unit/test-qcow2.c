@@ -8,11 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "unit.h"
+#include "tests/unit/unit.h"
 
-#include "common/error.h"
-#include "common/strbuf.h"
-#include "image/image.h"
+#include "lib/common/error.h"
+#include "lib/common/strbuf.h"
+#include "lib/image/image.h"
 
 #define MiB (1024 * 1024)
 #define CS 65536

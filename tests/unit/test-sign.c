@@ -1,6 +1,6 @@
 /* test-sign.c: the .cert signer and verifier (ova/sign.c), with keys and
  * self-signed certificates made by libcrypto in the scratch directory. */
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 #include <string.h>
 
@@ -8,8 +8,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "common/error.h"
-#include "common/strbuf.h"
+#include "lib/common/error.h"
+#include "lib/common/strbuf.h"
 #include "ova/sign.h"
 
 static char dir[] = "/tmp/ferry-test-sign.XXXXXX";

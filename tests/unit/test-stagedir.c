@@ -1,6 +1,6 @@
 /* test-stagedir.c: staging directories appear only when complete and
  * vanish on failure or signal, without following symlinks. */
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -8,9 +8,9 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "common/error.h"
-#include "common/outfile.h"
-#include "common/stagedir.h"
+#include "lib/common/error.h"
+#include "lib/common/outfile.h"
+#include "lib/common/stagedir.h"
 
 static char dir[] = "/tmp/ferry-test-stagedir.XXXXXX";
 

@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "unit.h"
-#include "common/strbuf.h"
+#include "tests/unit/unit.h"
+#include "lib/common/strbuf.h"
 
 static void
 test_add (void **state)

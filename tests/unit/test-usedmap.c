@@ -1,12 +1,12 @@
 /* test-usedmap.c: the used-block map of partitioned disks (libparted +
  * libext2fs), on disks made with sfdisk, mke2fs and mkswap. */
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/error.h"
+#include "lib/common/error.h"
 #include "p2v/usedmap.h"
 
 static char dir[] = "/tmp/ferry-test-usedmap.XXXXXX";

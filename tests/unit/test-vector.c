@@ -2,9 +2,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "unit.h"
-#include "common/error.h"
-#include "common/vector.h"
+#include "tests/unit/unit.h"
+#include "lib/common/error.h"
+#include "lib/common/vector.h"
 
 DEFINE_VECTOR_TYPE (uint64_vector, uint64_t);
 DEFINE_VECTOR_TYPE (byte_vector, uint8_t);

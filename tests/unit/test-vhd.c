@@ -7,11 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "unit.h"
+#include "tests/unit/unit.h"
 
-#include "common/error.h"
-#include "common/strbuf.h"
-#include "image/image.h"
+#include "lib/common/error.h"
+#include "lib/common/strbuf.h"
+#include "lib/image/image.h"
 
 #define MiB (1024ull * 1024)
 

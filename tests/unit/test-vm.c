@@ -1,9 +1,9 @@
 /* test-vm.c: new identities for a VM (ova/vm.c). */
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 #include <string.h>
 
-#include "common/ids.h"
+#include "lib/common/ids.h"
 #include "ova/vm.h"
 
 static const uint8_t prefix[3] = { 0x52, 0x54, 0x00 };
@@ -59,7 +59,7 @@ test_fresh_replaces (void **state)
   (void) state;
   vm_init (&vm);
   add_nics (&vm, 4, mine);
-  assert_int_equal (uuid_generate (vm.uuid), 0);
+  assert_int_equal (ids_uuid_generate (vm.uuid), 0);
   vm.has_uuid = true;
   memcpy (old_uuid, vm.uuid, 16);
   /* A restore keeps the UUID and the MAC there is. */

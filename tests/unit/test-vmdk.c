@@ -2,7 +2,7 @@
  * image_create read back identically, have VMware's layout byte for byte
  * where it matters, refuse backwards writes, and hostile variants of them
  * are refused with a one-line message naming the problem. */
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 #include <endian.h>
 #include <fcntl.h>
@@ -14,10 +14,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "common/error.h"
-#include "common/fullrw.h"
-#include "common/strbuf.h"
-#include "image/image.h"
+#include "lib/common/error.h"
+#include "lib/common/fullrw.h"
+#include "lib/common/strbuf.h"
+#include "lib/image/image.h"
 
 #define KIB 1024ull
 #define MIB (1024ull * 1024)

@@ -2,18 +2,18 @@
  * — the sequential rebuild (gaps, keep-alive chunks, a short last chunk),
  * both checksum kinds, gzip, content probing — and every refusal, each
  * leaving the work directory empty. */
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
 #include <string.h>
 
-#include "common/error.h"
-#include "common/hash.h"
-#include "common/ids.h"
-#include "common/strbuf.h"
-#include "image/image.h"
+#include "lib/common/error.h"
+#include "lib/common/hash.h"
+#include "lib/common/ids.h"
+#include "lib/common/strbuf.h"
+#include "lib/image/image.h"
 #include "ova/xva-read.h"
 #include "ova/xva-xml.h"
 
@@ -92,13 +92,13 @@ add_xml (struct xva *x, uint64_t size)
 
   vm_init (&vm);
   vm.name = strdup ("xva-test");
-  assert_int_equal (uuid_parse ("6f1c0a4e-8d2b-4c3a-9e7f-1a2b3c4d5e6f",
+  assert_int_equal (ids_uuid_parse ("6f1c0a4e-8d2b-4c3a-9e7f-1a2b3c4d5e6f",
                                 vm.uuid), 0);
   vm.has_uuid = true;
   vm.cpus = 2;
   vm.memory_mib = 512;
   assert_int_equal (vm_add_disk (&vm, NULL, "raw", size, VM_BUS_XEN), 0);
-  assert_int_equal (mac_parse ("00:16:3e:01:02:03", mac), 0);
+  assert_int_equal (ids_mac_parse ("00:16:3e:01:02:03", mac), 0);
   assert_int_equal (vm_add_nic (&vm, mac, NULL, NULL), 0);
   assert_int_equal (xva_xml_write (&vm, &size, &sb), 0);
   xva_xml_vdi_ref (0, 1, ref, sizeof ref);
@@ -203,7 +203,7 @@ read_good (const char *name, bool gzip, int kind)
   assert_string_equal (pkg.vm.name, "xva-test");
   assert_int_equal (pkg.vm.disks.len, 1);
   assert_int_equal (pkg.vm.nics.len, 1);
-  mac_format (pkg.vm.nics.ptr[0].mac, mac);
+  ids_mac_format (pkg.vm.nics.ptr[0].mac, mac);
   assert_string_equal (mac, "00:16:3e:01:02:03");
   assert_true (pkg.manifest);
   assert_int_equal (pkg.compressed, gzip);

@@ -1,6 +1,6 @@
 /* test-xva-xml.c: XVA ova.xml — round trips, reference consistency, a
  * realistic xe vm-export sample, and the hostile corpus. */
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/error.h"
-#include "common/ids.h"
-#include "common/strbuf.h"
+#include "lib/common/error.h"
+#include "lib/common/ids.h"
+#include "lib/common/strbuf.h"
 #include "ova/xva-xml.h"
 
 static char dir[] = "/tmp/ferry-test-xva-xml.XXXXXX";
@@ -44,7 +44,7 @@ add_nic (struct vm *vm, const char *mac, const char *net)
   uint8_t m[6];
 
   if (mac)
-    assert_int_equal (mac_parse (mac, m), 0);
+    assert_int_equal (ids_mac_parse (mac, m), 0);
   assert_int_equal (vm_add_nic (vm, mac ? m : NULL, net, NULL), 0);
 }
 
@@ -59,7 +59,7 @@ make_vm (struct vm *vm, int variant, uint64_t *sizes)
   vm_init (vm);
   vm->name = strdup (names[variant]);
   vm->has_uuid = variant != 3;
-  assert_int_equal (uuid_generate (vm->uuid), 0);
+  assert_int_equal (ids_uuid_generate (vm->uuid), 0);
   vm->cpus = 1 + (unsigned) variant;
   vm->memory_mib = 768u << variant;
   vm->firmware = variant == 1 ? VM_FW_UEFI : VM_FW_BIOS;
@@ -233,7 +233,7 @@ test_sample (void **state)
     fail_msg ("%s", error_get ());
   /* The snapshot VM (Ref:1) and the CD drive (Ref:3) are not read. */
   assert_string_equal (vm.name, "build-server");
-  uuid_format (vm.uuid, s);
+  ids_uuid_format (vm.uuid, s);
   assert_string_equal (s, "e4f5a6b7-c8d9-4e0f-a1b2-c3d4e5f60718");
   assert_int_equal (vm.memory_mib, 2048);
   assert_int_equal (vm.cpus, 2);

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,30 +11,12 @@
 #include <sys/stat.h>
 
 #include "cmd/cmd.h"
+#include "cmd/options.h"
 #include "lib/common/error.h"
 #include "lib/common/outfile.h"
 #include "lib/common/progress.h"
 #include "lib/common/strbuf.h"
 #include "p2v/agent.h"
-
-static const char usage_text[] =
-  "usage: ferry agent [options]\n\n"
-  "The capture agent of the Ferry boot ISO.  Reads ferry.* settings from\n"
-  "the kernel command line; with ferry.target= and ferry.yes it captures\n"
-  "unattended, otherwise it starts the TUI.  See ferry-agent(1).\n\n"
-  "  --cmdline STRING   use STRING instead of /proc/cmdline\n"
-  "  --disk FILE        offer an image file as a disk (repeatable; without\n"
-  "                     --sysfs, the machine's own disks are then not listed)\n"
-  "  --sysfs DIR        read /sys from DIR (default /sys)\n"
-  "  --dev DIR          disk device nodes in DIR (default /dev)\n"
-  "  --proc DIR         read /proc from DIR (default /proc)\n"
-  "  --live DEV         the live medium's device (default: from mounts)\n"
-  "  --status FILE      status file (default /run/ferry-agent.status)\n"
-  "  --mount-dir DIR    where targets are mounted (default /run/ferry/target)\n"
-  "  --no-network       never configure the network\n"
-  "  --no-post          print the ferry.post action instead of running it\n"
-  "  --list             print the disks and network interfaces found\n"
-  "  --man              print the man page section of the settings\n";
 
 struct agent_args {
   const char *cmdline;
@@ -47,75 +28,73 @@ struct agent_args {
 };
 
 static int
+opt_disk (void *args, const char *value)
+{
+  struct agent_args *a = args;
+
+  if (a->nr_files == 16)
+    return error_set ("at most 16 disks");
+  a->files[a->nr_files++] = value;
+  return 0;
+}
+
+static int
+opt_sysfs (void *args, const char *value)
+{
+  struct agent_args *a = args;
+
+  a->env.sysfs = value;
+  a->sysfs_given = true;
+  return 0;
+}
+
+static const struct cmd_option agent_options[] = {
+  CMD_OPT_STRING (0, "cmdline", struct agent_args, cmdline, "STRING",
+                  "use STRING instead of /proc/cmdline"),
+  CMD_OPT_FN (0, "disk", opt_disk, "FILE", NULL,
+              "offer an image file as a disk (repeatable; without\n"
+              "--sysfs, the machine's own disks are then not listed)"),
+  CMD_OPT_FN (0, "sysfs", opt_sysfs, "DIR", NULL,
+              "read /sys from DIR (default /sys)"),
+  CMD_OPT_STRING (0, "dev", struct agent_args, env.dev, "DIR",
+                  "disk device nodes in DIR (default /dev)"),
+  CMD_OPT_STRING (0, "proc", struct agent_args, env.proc, "DIR",
+                  "read /proc from DIR (default /proc)"),
+  CMD_OPT_STRING (0, "live", struct agent_args, env.live_dev, "DEV",
+                  "the live medium's device (default: from mounts)"),
+  CMD_OPT_STRING (0, "status", struct agent_args, run.status_file, "FILE",
+                  "status file (default /run/ferry-agent.status)"),
+  CMD_OPT_STRING (0, "mount-dir", struct agent_args, run.mount_dir, "DIR",
+                  "where targets are mounted (default /run/ferry/target)"),
+  CMD_OPT_BOOL (0, "no-network", struct agent_args, run.no_network,
+                "never configure the network"),
+  CMD_OPT_BOOL (0, "no-post", struct agent_args, no_post,
+                "print the ferry.post action instead of running it"),
+  CMD_OPT_BOOL (0, "list", struct agent_args, list,
+                "print the disks and network interfaces found"),
+  CMD_OPT_BOOL (0, "man", struct agent_args, man,
+                "print the man page section of the settings"),
+  CMD_OPT_END
+};
+
+static const struct cmd_spec agent_spec = {
+  "agent",
+  "usage: ferry agent [options]\n\n"
+  "The capture agent of the Ferry boot ISO.  Reads ferry.* settings from\n"
+  "the kernel command line; with ferry.target= and ferry.yes it captures\n"
+  "unattended, otherwise it starts the TUI.  See ferry-agent(1).\n\n",
+  agent_options,
+};
+
+static int
 parse_opts (int argc, char **argv, struct agent_args *a)
 {
-  static const struct option longopts[] = {
-    { "cmdline", required_argument, NULL, 'c' },
-    { "disk", required_argument, NULL, 'd' },
-    { "sysfs", required_argument, NULL, 's' },
-    { "dev", required_argument, NULL, 'D' },
-    { "proc", required_argument, NULL, 'P' },
-    { "live", required_argument, NULL, 'L' },
-    { "status", required_argument, NULL, 'S' },
-    { "mount-dir", required_argument, NULL, 'M' },
-    { "no-network", no_argument, NULL, 'N' },
-    { "no-post", no_argument, NULL, 'n' },
-    { "list", no_argument, NULL, 'l' },
-    { "man", no_argument, NULL, 'm' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
-  int c;
+  int r, first;
 
-  while ((c = getopt_long (argc, argv, "h", longopts, NULL)) != -1) {
-    switch (c) {
-    case 'c':
-      a->cmdline = optarg;
-      break;
-    case 'd':
-      if (a->nr_files == 16)
-        return cmd_usage_error ("agent", "at most 16 --disk");
-      a->files[a->nr_files++] = optarg;
-      break;
-    case 's':
-      a->env.sysfs = optarg;
-      a->sysfs_given = true;
-      break;
-    case 'D':
-      a->env.dev = optarg;
-      break;
-    case 'P':
-      a->env.proc = optarg;
-      break;
-    case 'L':
-      a->env.live_dev = optarg;
-      break;
-    case 'S':
-      a->run.status_file = optarg;
-      break;
-    case 'M':
-      a->run.mount_dir = optarg;
-      break;
-    case 'N':
-      a->run.no_network = true;
-      break;
-    case 'n':
-      a->no_post = true;
-      break;
-    case 'l':
-      a->list = true;
-      break;
-    case 'm':
-      a->man = true;
-      break;
-    case 'h':
-      fputs (usage_text, stdout);
-      return -1;
-    default: return cmd_usage_error ("agent", "bad option");
-    }
-  }
-  if (optind < argc)
-    return cmd_usage_error ("agent", "unexpected argument '%s'", argv[optind]);
+  if ((r = cmd_options_parse (&agent_spec, argc, argv, a, &first)) != 0)
+    return r;
+  if (first < argc)
+    return cmd_usage_error ("agent", "unexpected argument '%s'", argv[first]);
   return 0;
 }
 

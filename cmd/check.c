@@ -5,16 +5,30 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/options.h"
 #include "lib/common/error.h"
 #include "lib/common/json.h"
 #include "lib/common/strbuf.h"
 #include "lib/image/image.h"
 
-static const char usage_text[] =
+struct check_args {
+  bool json;
+};
+
+static const struct cmd_option check_options[] = {
+  CMD_OPT_BOOL (0, "json", struct check_args, json,
+                "print one JSON object {\"clean\": bool, \"problems\": "
+                "[...]}"),
+  CMD_OPT_END
+};
+
+static const struct cmd_spec check_spec = {
+  "check",
   "usage: ferry check IMAGE [--json]\n\n"
   "Validate IMAGE's metadata (checksums, tables, offsets, refcounts).\n"
-  "Exit 0 when clean, 1 when corrupt or unreadable.\n\n"
-  "  --json   print one JSON object {\"clean\": bool, \"problems\": [...]}\n";
+  "Exit 0 when clean, 1 when corrupt or unreadable.\n\n",
+  check_options,
+};
 
 static void
 print_json (const char *path, const char *format, int clean, char *report)
@@ -64,16 +78,19 @@ run_check (struct image *img, bool json)
 int
 cmd_check (int argc, char **argv)
 {
+  struct check_args args = { 0 };
   struct image *img;
-  bool json;
-  int r;
+  int r, first;
 
+  if ((r = cmd_options_parse (&check_spec, argc, argv, &args, &first)) != 0)
+    return r == -1 ? EXIT_OK : r;
+  if (first != argc - 1)
+    return cmd_usage_error ("check", "expected exactly one IMAGE");
   /* A file we refuse to open is corrupt as far as check is concerned:
-   * the helper reports it and returns EXIT_FAIL. */
-  r = cmd_open_one_image ("check", usage_text, argc, argv, &img, &json);
-  if (r != -1)
-    return r;
-  r = run_check (img, json);
+   * reported, EXIT_FAIL. */
+  if ((img = image_open (argv[first], 0)) == NULL)
+    return cmd_fail ();
+  r = run_check (img, args.json);
   image_close (img);
   return r;
 }

@@ -23,14 +23,6 @@ int cmd_export (int argc, char **argv);
 int cmd_import (int argc, char **argv);
 int cmd_info (int argc, char **argv);
 
-/* The arguments of `ferry info` and `ferry check`: IMAGE [--json] [--help].
- * Opens IMAGE read-only into *img and returns -1 to go on; otherwise
- * returns the exit code the command should return (help, usage error, or
- * an image that cannot be opened, reported). */
-struct image;
-int cmd_open_one_image (const char *cmd, const char *usage_text, int argc,
-                        char **argv, struct image **img, bool *json);
-
 /* Print "ferry: <current error>" on stderr; returns EXIT_FAIL. */
 int cmd_fail (void);
 /* Print "ferry CMD: <msg>" and the usage hint; returns EXIT_USAGE. */

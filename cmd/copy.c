@@ -1,32 +1,17 @@
 /* copy.c: `ferry copy` — convert an image from one format to another. */
 #include "lib/common/compat.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/options.h"
 #include "cmd/report.h"
 #include "lib/common/error.h"
 #include "lib/common/json.h"
 #include "lib/common/outfile.h"
 #include "lib/image/copy.h"
-
-static const char usage_text[] =
-  "usage: ferry copy SRC DST [-O FORMAT] [-o KEY=VALUE,...] [options]\n\n"
-  "Copy the virtual disk SRC (raw, vhd, vmdk, qcow2, nbd:// URI) into a new\n"
-  "image DST, reading only allocated data and writing sparse.\n\n"
-  "  -O FORMAT     raw, vhd, vmdk or qcow2 (default: from DST's extension)\n"
-  "  -o subformat=fixed|dynamic          (vhd)\n"
-  "  -o subformat=streamOptimized, adapter_type=lsilogic|ide|...  (vmdk)\n"
-  "  -o backing=FILE[,backing_format=FMT]  write an overlay (qcow2) or a\n"
-  "                differencing disk (vhd) holding only what differs\n"
-  "  -o threads=N  compression threads (vmdk; default: all cores)\n"
-  "  -f            treat SRC as raw, without probing\n"
-  "  --force       replace DST if it exists\n"
-  "  -q, --quiet   no progress meter\n"
-  "  --json        print a JSON summary\n";
 
 struct copy_args {
   const char *src, *dst, *format;
@@ -35,46 +20,53 @@ struct copy_args {
 };
 
 static int
+opt_create (void *args, const char *value)
+{
+  struct copy_args *a = args;
+  char *spec = (char *) value;  /* argv is writable; the parser splits it */
+
+  return cmd_parse_create_opts (spec, &a->create);
+}
+
+static const struct cmd_option copy_options[] = {
+  CMD_OPT_STRING ('O', NULL, struct copy_args, format, "FORMAT",
+                  "raw, vhd, vmdk or qcow2 (default: from DST's extension)"),
+  CMD_OPT_FN ('o', NULL, opt_create, "KEY=VALUE,...", NULL,
+              "image options (repeatable):\n"
+              "subformat=fixed|dynamic  (vhd)\n"
+              "subformat=streamOptimized,\n"
+              "  adapter_type=lsilogic|ide|...  (vmdk)\n"
+              "backing=FILE[,backing_format=FMT]  write an overlay (qcow2)\n"
+              "  or a differencing disk (vhd) holding only what differs\n"
+              "threads=N  compression threads (vmdk; default: all cores)"),
+  CMD_OPT_BOOL ('f', NULL, struct copy_args, raw,
+                "treat SRC as raw, without probing"),
+  CMD_OPT_BOOL (0, "force", struct copy_args, force,
+                "replace DST if it exists"),
+  CMD_OPT_BOOL ('q', "quiet", struct copy_args, quiet, "no progress meter"),
+  CMD_OPT_BOOL (0, "json", struct copy_args, json, "print a JSON summary"),
+  CMD_OPT_END
+};
+
+static const struct cmd_spec copy_spec = {
+  "copy",
+  "usage: ferry copy SRC DST [-O FORMAT] [-o KEY=VALUE,...] [options]\n\n"
+  "Copy the virtual disk SRC (raw, vhd, vmdk, qcow2, nbd:// URI) into a new\n"
+  "image DST, reading only allocated data and writing sparse.\n\n",
+  copy_options,
+};
+
+static int
 parse_args (int argc, char **argv, struct copy_args *a)
 {
-  static const struct option longopts[] = {
-    { "json", no_argument, NULL, 'j' }, { "quiet", no_argument, NULL, 'q' },
-    { "force", no_argument, NULL, 'F' }, { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
-  int c;
+  int r, first;
 
-  while ((c = getopt_long (argc, argv, "O:o:fqh", longopts, NULL)) != -1) {
-    switch (c) {
-    case 'O':
-      a->format = optarg;
-      break;
-    case 'o':
-      if (cmd_parse_create_opts (optarg, &a->create) == -1)
-        return cmd_usage_error ("copy", "%s", error_get ());
-      break;
-    case 'f':
-      a->raw = true;
-      break;
-    case 'q':
-      a->quiet = true;
-      break;
-    case 'j':
-      a->json = true;
-      break;
-    case 'F':
-      a->force = true;
-      break;
-    case 'h':
-      fputs (usage_text, stdout);
-      return -1;
-    default: return cmd_usage_error ("copy", "bad option");
-    }
-  }
-  if (optind != argc - 2)
+  if ((r = cmd_options_parse (&copy_spec, argc, argv, a, &first)) != 0)
+    return r;
+  if (first != argc - 2)
     return cmd_usage_error ("copy", "expected SRC and DST");
-  a->src = argv[optind];
-  a->dst = argv[optind + 1];
+  a->src = argv[first];
+  a->dst = argv[first + 1];
   if (a->format == NULL && (a->format = cmd_format_from_name (a->dst)) == NULL)
     return cmd_usage_error ("copy", "cannot tell the format of '%s': use -O",
                             a->dst);

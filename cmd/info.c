@@ -4,7 +4,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/options.h"
 #include "lib/common/cleanup.h"
 #include "lib/common/error.h"
 #include "lib/common/ids.h"
@@ -21,7 +21,21 @@
 #include "lib/image/image.h"
 #include "ova/ova-read.h"
 
-static const char usage_text[] =
+struct info_args {
+  bool json;
+  const char *ca;
+};
+
+static const struct cmd_option info_options[] = {
+  CMD_OPT_BOOL (0, "json", struct info_args, json, "print one JSON object"),
+  CMD_OPT_STRING (0, "ca", struct info_args, ca, "FILE",
+                  "PEM CA certificates the package's certificate must chain "
+                  "to"),
+  CMD_OPT_END
+};
+
+static const struct cmd_spec info_spec = {
+  "info",
   "usage: ferry info IMAGE [--json]\n"
   "       ferry info PACKAGE [--json] [--ca FILE]\n\n"
   "Show the format, virtual size, file size and allocated bytes of IMAGE\n"
@@ -30,9 +44,9 @@ static const char usage_text[] =
   "or an XVA) show the VM, its disks and NICs, and whether the manifest\n"
   "and the signature verify; nothing is extracted.  A signature is checked\n"
   "against the certificate in the package only: whether that certificate\n"
-  "is trusted is checked only with --ca.\n\n"
-  "  --json     print one JSON object\n"
-  "  --ca FILE  PEM CA certificates the package's certificate must chain to\n";
+  "is trusted is checked only with --ca.\n\n",
+  info_options,
+};
 
 struct alloc {
   uint64_t data, zero, hole;
@@ -188,47 +202,6 @@ is_package (const char *path)
     (memcmp (b, "BZh", 3) == 0 && b[3] >= '1' && b[3] <= '9') ||
     memcmp (b, "\x28\xb5\x2f\xfd", 4) == 0 ||            /* zstd */
     memcmp (b + 257, "ustar", 5) == 0;
-}
-
-/* The operand of the command line (no getopt: IMAGE keeps its parser). */
-static const char *
-operand (int argc, char **argv)
-{
-  int i;
-
-  for (i = 1; i < argc; i++) {
-    if (strcmp (argv[i], "--ca") == 0)
-      i++;
-    else if (argv[i][0] != '-')
-      return argv[i];
-  }
-  return NULL;
-}
-
-static int
-package_args (int argc, char **argv, bool *json, const char **ca)
-{
-  static const struct option longopts[] = {
-    { "json", no_argument, NULL, 'j' },
-    { "ca", required_argument, NULL, 'c' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
-  int c;
-
-  while ((c = getopt_long (argc, argv, "h", longopts, NULL)) != -1) {
-    if (c == 'j')
-      *json = true;
-    else if (c == 'c')
-      *ca = optarg;
-    else if (c == 'h')
-      return fputs (usage_text, stdout), EXIT_OK;
-    else
-      return cmd_usage_error ("info", "bad option");
-  }
-  if (optind != argc - 1)
-    return cmd_usage_error ("info", "expected exactly one PACKAGE");
-  return -1;
 }
 
 static const char *
@@ -406,21 +379,17 @@ package_text (const char *path, const struct pkg_info *pi)
 }
 
 static int
-cmd_info_package (int argc, char **argv)
+cmd_info_package (const char *path, const struct info_args *a)
 {
   struct pkg_info pi;
-  const char *ca = NULL;
-  bool json = false;
-  int r = package_args (argc, argv, &json, &ca);
+  int r;
 
-  if (r != -1)
-    return r;
-  if (ova_inspect (argv[optind], ca, &pi) == -1)
+  if (ova_inspect (path, a->ca, &pi) == -1)
     return cmd_fail ();
-  if (json)
-    r = package_json (argv[optind], &pi) == -1 ? cmd_fail () : EXIT_OK;
+  if (a->json)
+    r = package_json (path, &pi) == -1 ? cmd_fail () : EXIT_OK;
   else {
-    package_text (argv[optind], &pi);
+    package_text (path, &pi);
     r = EXIT_OK;
   }
   pkg_info_free (&pi);
@@ -431,23 +400,28 @@ int
 cmd_info (int argc, char **argv)
 {
   struct strbuf details = STRBUF_INIT;
-  const char *arg = operand (argc, argv);
+  struct info_args args = { 0 };
   struct image *img;
   struct alloc a;
-  bool json;
-  int r;
+  int r, first;
 
-  if (arg && is_package (arg))
-    return cmd_info_package (argc, argv);
-  r = cmd_open_one_image ("info", usage_text, argc, argv, &img, &json);
-  if (r != -1)
-    return r;
+  if ((r = cmd_options_parse (&info_spec, argc, argv, &args, &first)) != 0)
+    return r == -1 ? EXIT_OK : r;
+  if (first != argc - 1)
+    return cmd_usage_error ("info", "expected exactly one IMAGE or PACKAGE");
+  if (is_package (argv[first]))
+    return cmd_info_package (argv[first], &args);
+  if (args.ca)
+    return cmd_usage_error ("info", "--ca is for packages; '%s' is an image",
+                            argv[first]);
+  if ((img = image_open (argv[first], 0)) == NULL)
+    return cmd_fail ();
   r = EXIT_OK;
   if (count_allocation (img, &a) == -1 ||
       (img->ops->info && img->ops->info (img, &details) == -1) ||
       strbuf_adds (&details, "") == -1)
     r = cmd_fail ();
-  else if (json)
+  else if (args.json)
     r = print_json (img, &a, details.buf) == -1 ? cmd_fail () : EXIT_OK;
   else
     print_text (img, &a, details.buf);
@@ -455,4 +429,3 @@ cmd_info (int argc, char **argv)
   image_close (img);
   return r;
 }
-

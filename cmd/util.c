@@ -59,7 +59,7 @@ set_create_opt (struct image_create_opts *opts, const char *key,
     opts->threads = (unsigned) n;
   }
   else
-    return error_set ("unknown -o option '%s' (known: subformat, backing, "
+    return error_set ("unknown option '%s' (known: subformat, backing, "
                       "backing_format, adapter_type, threads)", key);
   return 0;
 }
@@ -73,7 +73,7 @@ cmd_parse_create_opts (char *spec, struct image_create_opts *opts)
        item = strtok_r (NULL, ",", &save)) {
     char *eq = strchr (item, '=');
     if (eq == NULL)
-      return error_set ("-o option '%s' needs a value (key=value)", item);
+      return error_set ("'%s' needs a value (key=value)", item);
     *eq = '\0';
     if (set_create_opt (opts, item, eq + 1) == -1)
       return -1;
@@ -109,32 +109,6 @@ cmd_parse_uint (const char *s, uint64_t max, uint64_t *out)
                       (unsigned long long) max);
   *out = v;
   return 0;
-}
-
-int
-cmd_open_one_image (const char *cmd, const char *usage_text, int argc,
-                    char **argv, struct image **img, bool *json)
-{
-  static const struct option longopts[] = {
-    { "json", no_argument, NULL, 'j' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
-  int c;
-
-  *json = false;
-  while ((c = getopt_long (argc, argv, "h", longopts, NULL)) != -1) {
-    if (c == 'j')
-      *json = true;
-    else if (c == 'h')
-      return fputs (usage_text, stdout), EXIT_OK;
-    else
-      return cmd_usage_error (cmd, "bad option");
-  }
-  if (optind != argc - 1)
-    return cmd_usage_error (cmd, "expected exactly one IMAGE");
-  *img = image_open (argv[optind], 0);
-  return *img ? -1 : cmd_fail ();
 }
 
 void

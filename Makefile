@@ -76,15 +76,22 @@ $(B)/libferry.a: $(LIB_OBJS)
 	@echo "  AR      $@"
 	@ar rcs $@ $^
 
+# The command layer without main(), for the unit tests of cmd/.
+$(B)/libferry-cmd.a: $(filter-out $(B)/ferry.o,$(CMD_OBJS))
+	@rm -f $@
+	@echo "  AR      $@"
+	@ar rcs $@ $^
+
 $(B)/ferry: $(CMD_OBJS) $(B)/libferry.a
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(B)/libferry.a $(PKG_LIBS)
 
-$(B)/tests/%: tests/unit/%.c $(B)/libferry.a
+$(B)/tests/%: tests/unit/%.c $(B)/libferry-cmd.a $(B)/libferry.a
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
 	@$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) $(LDFLAGS) \
-	  -o $@ $< $(B)/libferry.a $(PKG_LIBS) $(shell pkg-config --libs cmocka)
+	  -o $@ $< $(B)/libferry-cmd.a $(B)/libferry.a $(PKG_LIBS) \
+	  $(shell pkg-config --libs cmocka)
 
 # Install whatever is missing (Debian); `make check`/`make demo` call it.
 deps:

@@ -204,8 +204,8 @@ watchdog_run (void *opaque)
   return NULL;
 }
 
-static unsigned
-kvm_timeout (void)
+unsigned
+guest_kvm_timeout (void)
 {
   const char *s = getenv ("FERRY_KVM_TIMEOUT");
   int n = s ? atoi (s) : 0;
@@ -322,8 +322,8 @@ read_small (const char *path, char *buf, size_t size)
   return true;
 }
 
-static bool
-kvm_known_bad (char **why)
+bool
+guest_kvm_known_bad (char **why)
 {
   char boot[64], seen[64], *path;
 
@@ -346,8 +346,8 @@ kvm_known_bad (char **why)
 }
 
 /* Best effort: a cache that cannot be written only costs the wait. */
-static void
-kvm_remember_bad (void)
+void
+guest_kvm_remember_bad (void)
 {
   char boot[64], *path = kvm_cache_path (), *tmp = NULL;
   int fd;
@@ -403,7 +403,7 @@ guest_env_forces_tcg (const char *settings)
 int
 guest_session_launch (struct guest_session *s)
 {
-  unsigned secs = kvm_timeout ();
+  unsigned secs = guest_kvm_timeout ();
   double t0 = now_seconds ();
   bool timed_out = false;
   char *why = NULL;
@@ -414,7 +414,7 @@ guest_session_launch (struct guest_session *s)
                                 "tcg")) == -1)
       return -1;
   }
-  else if (kvm_known_bad (&why)) {
+  else if (guest_kvm_known_bad (&why)) {
     if (launch_tcg (s, why) == -1)
       return -1;
   }
@@ -423,7 +423,7 @@ guest_session_launch (struct guest_session *s)
   }
   else {
     guest_error (s->g, "libguestfs: appliance launch (kvm)");
-    kvm_remember_bad ();
+    guest_kvm_remember_bad ();
     t0 = now_seconds ();
     if (retry_tcg (s, timed_out, secs) == -1)
       return -1;

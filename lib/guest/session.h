@@ -47,6 +47,14 @@ int guest_session_launch (struct guest_session *s);
  * written.  The test on the setting's text (NULL ok): */
 bool guest_env_forces_tcg (const char *settings);
 
+/* The KVM memory the launch uses, for other qemu runs of Ferry (the boot
+ * check): FERRY_KVM_TIMEOUT in seconds (default 10); whether KVM failed
+ * earlier in this process or on this boot of the host (*why, owned by the
+ * caller, says which); and remembering that it failed. */
+unsigned guest_kvm_timeout (void);
+bool guest_kvm_known_bad (char **why);
+void guest_kvm_remember_bad (void);
+
 /* "kvm" or "tcg" after a successful launch, else NULL. */
 const char *guest_session_accel (const struct guest_session *s);
 

@@ -1,7 +1,7 @@
 /* agent-discover.c: what the agent finds on the machine — disks from sysfs
- * (with partitions and filesystems read through usedmap, read-only) and
- * network interfaces.  Every path is below env->sysfs / env->dev so the
- * unit tests feed fake trees. */
+ * (partitions and filesystems read through usedmap, boot flags through
+ * parttable, read-only) and network interfaces.  Every path is below
+ * env->sysfs / env->dev so the unit tests feed fake trees. */
 #include "lib/common/compat.h"
 
 #include <ctype.h>
@@ -20,7 +20,8 @@
 #include "lib/common/progress.h"
 #include "lib/common/strbuf.h"
 #include "lib/image/image.h"
-#include "p2v/usedmap.h"
+#include "lib/disk/parttable.h"
+#include "lib/disk/usedmap.h"
 
 /* First line of DIR/NAME, trimmed; "" if absent. */
 static void
@@ -102,18 +103,6 @@ probe_fstype (struct image *img, struct agent_part *p)
   error_clear ();
 }
 
-static const uint8_t esp_guid[16] = {   /* C12A7328-F81F-11D2-BA4B-00A0C93EC93B */
-  0x28, 0x73, 0x2a, 0xc1, 0x1f, 0xf8, 0xd2, 0x11,
-  0xba, 0x4b, 0x00, 0xa0, 0xc9, 0x3e, 0xc9, 0x3b,
-};
-
-static uint32_t
-le32 (const uint8_t *p)
-{
-  return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 |
-    (uint32_t) p[3] << 24;
-}
-
 static struct agent_part *
 part_at (struct agent_disk *d, uint64_t offset)
 {
@@ -125,54 +114,38 @@ part_at (struct agent_disk *d, uint64_t offset)
   return NULL;
 }
 
-/* GPT: mark ESPs.  Entry count and size are bounded before any loop. */
+/* GPT: mark ESPs.  A damaged table (parttable.c checks it) marks none. */
 static void
 probe_esp (struct image *img, struct agent_disk *d)
 {
-  uint8_t hdr[512], ent[128];
-  uint64_t lba;
-  uint32_t n, size, i;
+  struct parttable_disk disk = { .img = img };
+  struct parttable pt;
+  struct agent_part *p;
+  size_t i;
 
-  if (image_pread (img, hdr, sizeof hdr, 512) == -1 ||
-      memcmp (hdr, "EFI PART", 8) != 0)
-    return;
-  lba = (uint64_t) le32 (hdr + 72) | (uint64_t) le32 (hdr + 76) << 32;
-  n = le32 (hdr + 80);
-  size = le32 (hdr + 84);
-  if (n > 256 || size < 128 || size > 4096 || lba > d->size / 512)
-    return;
-  for (i = 0; i < n; i++) {
-    struct agent_part *p;
-    uint64_t first;
-    if (image_pread (img, ent, sizeof ent, lba * 512 + (uint64_t) i * size)
-        == -1)
-      return;
-    if (memcmp (ent, esp_guid, 16) != 0)
-      continue;
-    first = (uint64_t) le32 (ent + 32) | (uint64_t) le32 (ent + 36) << 32;
-    if (first < UINT64_MAX / 512 && (p = part_at (d, first * 512)) != NULL)
-      p->esp = d->boots = true;
-  }
+  if (parttable_read_gpt (&disk, &pt) == 0)
+    for (i = 0; i < pt.parts.len; i++)
+      if (pt.parts.ptr[i].esp &&
+          (p = part_at (d, pt.parts.ptr[i].offset)) != NULL)
+        p->esp = d->boots = true;
+  parttable_free (&pt);
 }
 
 /* MBR: the active (0x80) primary partitions. */
 static void
 probe_active (struct image *img, struct agent_disk *d)
 {
-  uint8_t mbr[512];
-  int i;
+  struct parttable_disk disk = { .img = img };
+  struct parttable pt;
+  struct agent_part *p;
+  size_t i;
 
-  if (image_pread (img, mbr, sizeof mbr, 0) == -1 ||
-      mbr[510] != 0x55 || mbr[511] != 0xaa)
-    return;
-  for (i = 0; i < 4; i++) {
-    const uint8_t *e = mbr + 446 + 16 * i;
-    struct agent_part *p;
-    if (e[0] != 0x80 || e[4] == 0xee)
-      continue;
-    if ((p = part_at (d, (uint64_t) le32 (e + 8) * 512)) != NULL)
-      p->boot = d->boots = true;
-  }
+  if (parttable_read_mbr (&disk, &pt) == 0)
+    for (i = 0; i < pt.parts.len; i++)
+      if (pt.parts.ptr[i].bootable &&
+          (p = part_at (d, pt.parts.ptr[i].offset)) != NULL)
+        p->boot = d->boots = true;
+  parttable_free (&pt);
 }
 
 int

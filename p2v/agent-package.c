@@ -15,7 +15,7 @@
 #include "lib/image/image.h"
 #include "ova/ova-write.h"
 #include "ova/xva-write.h"
-#include "p2v/usedmap.h"
+#include "lib/disk/usedmap.h"
 
 struct package {
   struct vm vm;

@@ -1,0 +1,378 @@
+/* parttable.c: read MBR and GPT partition tables from hostile disks
+ * (parttable.h): every size, offset and checksum is checked before a
+ * partition is reported. */
+#include "lib/common/compat.h"
+
+#include <endian.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "lib/common/checked.h"
+#include "lib/common/error.h"
+#include "lib/disk/parttable.h"
+
+const uint8_t parttable_esp_guid[16] = {
+  0x28, 0x73, 0x2a, 0xc1, 0x1f, 0xf8, 0xd2, 0x11,
+  0xba, 0x4b, 0x00, 0xa0, 0xc9, 0x3e, 0xc9, 0x3b,
+};
+
+static const uint8_t zero_guid[16];
+
+/* Start pt afresh with the disk's checked geometry. */
+static int
+table_init (const struct parttable_disk *disk, struct parttable *pt)
+{
+  unsigned ss = disk->sector_size ? disk->sector_size : 512;
+  uint64_t size = disk->size;
+
+  memset (pt, 0, sizeof *pt);
+  if (ss != 512 && ss != 4096)
+    return error_set ("parttable: sector size %u is neither 512 nor 4096",
+                      ss);
+  if (disk->img == NULL && disk->mem == NULL)
+    return error_set ("parttable: no disk to read");
+  if (disk->img && (size == 0 || size > disk->img->size))
+    size = disk->img->size;
+  pt->sector_size = ss;
+  pt->disk_size = size;
+  return 0;
+}
+
+/* Read [off, off+len) of the disk; reads past its end are errors. */
+static int
+disk_pread (const struct parttable_disk *disk, const struct parttable *pt,
+            void *buf, size_t len, uint64_t off)
+{
+  if (off > pt->disk_size || len > pt->disk_size - off)
+    return error_set ("read of %zu bytes at %" PRIu64 " is past the end of "
+                      "the disk (%" PRIu64 " bytes)", len, off,
+                      pt->disk_size);
+  if (disk->img)
+    return image_pread (disk->img, buf, len, off);
+  memcpy (buf, (const uint8_t *) disk->mem + off, len);
+  return 0;
+}
+
+static uint64_t
+disk_sectors (const struct parttable *pt)
+{
+  return pt->disk_size / pt->sector_size;
+}
+
+static int
+compare_offset (const void *a, const void *b)
+{
+  const struct parttable_part *x = a, *y = b;
+
+  return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* Sort the partitions by offset and refuse any two that overlap. */
+static int
+check_overlaps (struct parttable *pt, const char *what)
+{
+  size_t i;
+
+  if (pt->parts.len > 1)
+    qsort (pt->parts.ptr, pt->parts.len, sizeof *pt->parts.ptr,
+           compare_offset);
+  for (i = 1; i < pt->parts.len; i++) {
+    const struct parttable_part *a = &pt->parts.ptr[i - 1];
+    const struct parttable_part *b = &pt->parts.ptr[i];
+
+    if (b->offset < a->offset + a->length)
+      return error_set ("%s: partitions %u and %u overlap", what, a->number,
+                        b->number);
+  }
+  return 0;
+}
+
+/* ---- MBR ---- */
+
+/* One primary slot.  A status other than 0x00/0x80 is how the kernel
+ * tells a FAT or NTFS boot sector (also 55 AA) from an MBR. */
+static int
+mbr_slot (struct parttable *pt, const struct parttable_mbr_entry *e,
+          unsigned number)
+{
+  uint64_t first = le32toh (e->first_lba);
+  uint64_t sectors = le32toh (e->sectors);
+  struct parttable_part p = { .number = number, .mbr_type = e->type };
+
+  if (e->status != 0 && e->status != PARTTABLE_MBR_ACTIVE)
+    return error_set ("mbr: slot %u: status 0x%02x is neither 0x00 nor 0x80",
+                      number, e->status);
+  if (e->type == 0 || sectors == 0)
+    return 0;                   /* unused slot */
+  if (e->type == PARTTABLE_MBR_TYPE_GPT) {
+    pt->protective = true;      /* may claim 2^32-1 sectors: not checked */
+    return 0;
+  }
+  if (first == 0)
+    return error_set ("mbr: partition %u starts at sector 0, over the MBR",
+                      number);
+  if (first + sectors > disk_sectors (pt))
+    return error_set ("mbr: partition %u (sectors %" PRIu64 "-%" PRIu64
+                      ") is past the end of the disk (%" PRIu64 " sectors)",
+                      number, first, first + sectors - 1, disk_sectors (pt));
+  p.offset = first * pt->sector_size;
+  p.length = sectors * pt->sector_size;
+  p.bootable = e->status == PARTTABLE_MBR_ACTIVE;
+  p.esp = e->type == PARTTABLE_MBR_TYPE_ESP;
+  return parttable_part_vector_append (&pt->parts, p);
+}
+
+int
+parttable_read_mbr (const struct parttable_disk *disk, struct parttable *pt)
+{
+  struct parttable_mbr mbr;
+  unsigned i;
+
+  if (table_init (disk, pt) == -1)
+    return -1;
+  if (pt->disk_size < sizeof mbr)
+    return 1;
+  if (disk_pread (disk, pt, &mbr, sizeof mbr, 0) == -1)
+    return error_prefix ("mbr: ");
+  if (le16toh (mbr.signature) != PARTTABLE_MBR_SIGNATURE)
+    return 1;
+  pt->mbr_signature = le32toh (mbr.disk_signature);
+  for (i = 0; i < 4; i++)
+    if (mbr_slot (pt, &mbr.entries[i], i + 1) == -1)
+      goto fail;
+  if (check_overlaps (pt, "mbr") == -1)
+    goto fail;
+  pt->kind = PARTTABLE_MBR;
+  return 0;
+ fail:
+  parttable_free (pt);
+  return -1;
+}
+
+/* ---- GPT ---- */
+
+static void
+gpt_header_to_host (struct parttable_gpt_header *h)
+{
+  h->revision = le32toh (h->revision);
+  h->header_size = le32toh (h->header_size);
+  h->header_crc32 = le32toh (h->header_crc32);
+  h->current_lba = le64toh (h->current_lba);
+  h->backup_lba = le64toh (h->backup_lba);
+  h->first_usable_lba = le64toh (h->first_usable_lba);
+  h->last_usable_lba = le64toh (h->last_usable_lba);
+  h->entries_lba = le64toh (h->entries_lba);
+  h->entry_count = le32toh (h->entry_count);
+  h->entry_size = le32toh (h->entry_size);
+  h->entries_crc32 = le32toh (h->entries_crc32);
+}
+
+/* Do LBA ranges [a, a+an) and [b, b+bn) share a sector? */
+static bool
+lba_overlap (uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
+{
+  return an && bn && a < b + bn && b < a + an;
+}
+
+/* The header's fields, once its CRC matched: bounded entries, and the
+ * header, entry array and usable area apart and inside the disk. */
+static int
+gpt_header_check (const struct parttable *pt, uint64_t lba,
+                  const struct parttable_gpt_header *h)
+{
+  uint64_t sectors = disk_sectors (pt), array, usable;
+
+  if (h->current_lba != lba)
+    return error_set ("header says it lies at LBA %" PRIu64 ", not %"
+                      PRIu64, h->current_lba, lba);
+  if (h->entry_size < sizeof (struct parttable_gpt_entry) ||
+      h->entry_size > PARTTABLE_GPT_MAX_ENTRY_SIZE ||
+      !is_power_of_2 (h->entry_size))
+    return error_set ("entry size %" PRIu32 " is not 128 * 2^n up to %d",
+                      h->entry_size, PARTTABLE_GPT_MAX_ENTRY_SIZE);
+  if (h->entry_count > PARTTABLE_GPT_MAX_ENTRIES)
+    return error_set ("entry count %" PRIu32 " is over the bound of %d",
+                      h->entry_count, PARTTABLE_GPT_MAX_ENTRIES);
+  array = DIV_ROUND_UP ((uint64_t) h->entry_count * h->entry_size,
+                        pt->sector_size);
+  if (h->first_usable_lba == 0 || h->first_usable_lba > h->last_usable_lba ||
+      h->last_usable_lba >= sectors)
+    return error_set ("usable area (LBA %" PRIu64 "-%" PRIu64 ") is not "
+                      "inside the disk (%" PRIu64 " sectors)",
+                      h->first_usable_lba, h->last_usable_lba, sectors);
+  if (h->entries_lba == 0 || h->entries_lba > sectors ||
+      array > sectors - h->entries_lba)
+    return error_set ("entry array (LBA %" PRIu64 ", %" PRIu64 " sectors) "
+                      "is not inside the disk (%" PRIu64 " sectors)",
+                      h->entries_lba, array, sectors);
+  usable = h->last_usable_lba - h->first_usable_lba + 1;
+  if (lba_overlap (lba, 1, h->entries_lba, array) ||
+      lba_overlap (lba, 1, h->first_usable_lba, usable) ||
+      lba_overlap (h->entries_lba, array, h->first_usable_lba, usable))
+    return error_set ("header (LBA %" PRIu64 "), entry array (LBA %" PRIu64
+                      "-%" PRIu64 ") and usable area (LBA %" PRIu64 "-%"
+                      PRIu64 ") overlap", lba, h->entries_lba,
+                      h->entries_lba + array - 1, h->first_usable_lba,
+                      h->last_usable_lba);
+  return 0;
+}
+
+/* Read and check the header at lba into *h (host order).  Returns 1 if
+ * the sector has no GPT signature. */
+static int
+gpt_header_read (const struct parttable_disk *disk,
+                 const struct parttable *pt, uint64_t lba,
+                 struct parttable_gpt_header *h)
+{
+  uint8_t sector[4096];
+  uint32_t crc;
+
+  if (lba >= disk_sectors (pt))
+    return 1;                   /* too small to hold one */
+  if (disk_pread (disk, pt, sector, pt->sector_size,
+                  lba * pt->sector_size) == -1)
+    return -1;
+  memcpy (h, sector, sizeof *h);
+  if (memcmp (h->signature, PARTTABLE_GPT_SIGNATURE, 8) != 0)
+    return 1;
+  gpt_header_to_host (h);
+  if (h->header_size < sizeof *h || h->header_size > pt->sector_size)
+    return error_set ("header size %" PRIu32 " is not between %zu and %u",
+                      h->header_size, sizeof *h, pt->sector_size);
+  memset (sector + offsetof (struct parttable_gpt_header, header_crc32), 0,
+          sizeof h->header_crc32);
+  crc = (uint32_t) crc32 (0, sector, h->header_size);
+  if (crc != h->header_crc32)
+    return error_set ("header crc32 mismatch (stored 0x%08" PRIx32
+                      ", computed 0x%08" PRIx32 ")", h->header_crc32, crc);
+  return gpt_header_check (pt, lba, h);
+}
+
+/* The entry array, its CRC checked; the caller frees it. */
+static uint8_t *
+gpt_entries_read (const struct parttable_disk *disk,
+                  const struct parttable *pt,
+                  const struct parttable_gpt_header *h)
+{
+  size_t len = (size_t) h->entry_count * h->entry_size;   /* <= 1 MiB */
+  uint8_t *buf = malloc (len ? len : 1);
+  uint32_t crc;
+
+  if (buf == NULL) {
+    error_errno ("malloc");
+    return NULL;
+  }
+  if (disk_pread (disk, pt, buf, len,
+                  h->entries_lba * pt->sector_size) == -1) {
+    free (buf);
+    return NULL;
+  }
+  crc = (uint32_t) crc32 (0, buf, (uInt) len);
+  if (crc != h->entries_crc32) {
+    error_set ("entry array crc32 mismatch (stored 0x%08" PRIx32
+               ", computed 0x%08" PRIx32 ")", h->entries_crc32, crc);
+    free (buf);
+    return NULL;
+  }
+  return buf;
+}
+
+/* One entry of the array (raw: entry_size bytes, at least 128). */
+static int
+gpt_entry (struct parttable *pt, const struct parttable_gpt_header *h,
+           const uint8_t *raw, unsigned number)
+{
+  struct parttable_gpt_entry e;
+  struct parttable_part p = { .number = number };
+  uint64_t first, last;
+
+  memcpy (&e, raw, sizeof e);
+  if (memcmp (e.type_guid, zero_guid, sizeof zero_guid) == 0)
+    return 0;                   /* unused entry */
+  first = le64toh (e.first_lba);
+  last = le64toh (e.last_lba);
+  if (first > last)
+    return error_set ("partition %u: first LBA %" PRIu64 " is after its "
+                      "last LBA %" PRIu64, number, first, last);
+  if (last >= disk_sectors (pt))
+    return error_set ("partition %u (LBA %" PRIu64 "-%" PRIu64 ") is past "
+                      "the end of the disk (%" PRIu64 " sectors)", number,
+                      first, last, disk_sectors (pt));
+  if (first < h->first_usable_lba || last > h->last_usable_lba)
+    return error_set ("partition %u (LBA %" PRIu64 "-%" PRIu64 ") is "
+                      "outside the usable area (LBA %" PRIu64 "-%" PRIu64
+                      ")", number, first, last, h->first_usable_lba,
+                      h->last_usable_lba);
+  p.offset = first * pt->sector_size;
+  p.length = (last - first + 1) * pt->sector_size;
+  memcpy (p.type_guid, e.type_guid, sizeof p.type_guid);
+  p.bootable = (le64toh (e.attributes) & PARTTABLE_GPT_ATTR_LEGACY_BOOT) != 0;
+  p.esp = memcmp (e.type_guid, parttable_esp_guid, 16) == 0;
+  return parttable_part_vector_append (&pt->parts, p);
+}
+
+/* The GPT whose header lies at lba.  Returns 1 if there is none. */
+static int
+gpt_read_at (const struct parttable_disk *disk, struct parttable *pt,
+             uint64_t lba)
+{
+  struct parttable_gpt_header h;
+  uint8_t *entries;
+  uint32_t i;
+  int r;
+
+  parttable_free (pt);
+  if ((r = gpt_header_read (disk, pt, lba, &h)) != 0)
+    return r;
+  if ((entries = gpt_entries_read (disk, pt, &h)) == NULL)
+    return -1;
+  for (i = 0; r == 0 && i < h.entry_count; i++)
+    r = gpt_entry (pt, &h, entries + (size_t) i * h.entry_size, i + 1);
+  free (entries);
+  if (r == 0)
+    r = check_overlaps (pt, "partition table");
+  if (r == -1)
+    return -1;
+  memcpy (pt->disk_guid, h.disk_guid, sizeof pt->disk_guid);
+  pt->first_usable = h.first_usable_lba * pt->sector_size;
+  pt->last_usable = (h.last_usable_lba + 1) * pt->sector_size - 1;
+  pt->kind = PARTTABLE_GPT;
+  return 0;
+}
+
+int
+parttable_read_gpt (const struct parttable_disk *disk, struct parttable *pt)
+{
+  char primary[1024], backup[1024];
+  uint64_t sectors;
+  int r;
+
+  if (table_init (disk, pt) == -1)
+    return -1;
+  r = gpt_read_at (disk, pt, 1);
+  if (r != -1)
+    return r;
+  /* The primary is damaged: libparted and the kernel fall back to the
+   * backup at the last LBA, and so do we. */
+  snprintf (primary, sizeof primary, "%s", error_get ());
+  sectors = disk_sectors (pt);
+  r = sectors > 2 ? gpt_read_at (disk, pt, sectors - 1) : 1;
+  if (r == 0) {
+    pt->gpt_backup = true;
+    error_clear ();
+    return 0;
+  }
+  snprintf (backup, sizeof backup, "%s",
+            r == 1 ? "no signature" : error_get ());
+  parttable_free (pt);
+  return error_set ("gpt: primary: %s (backup: %s)", primary, backup);
+}
+
+void
+parttable_free (struct parttable *pt)
+{
+  parttable_part_vector_reset (&pt->parts);
+}

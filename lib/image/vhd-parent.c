@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/common/charset.h"
 #include "lib/common/checked.h"
 #include "lib/common/cleanup.h"
 #include "lib/common/error.h"
@@ -19,124 +20,22 @@
 
 #define LOCATOR_MAX 8192u             /* a path, UTF-16: PATH_MAX * 2 */
 
-/* ---- UTF-8 / UTF-16 for parent names and locators ---- */
+/* ---- UTF-16 for parent names and locators ---- */
 
-static void
-put16 (uint8_t *p, uint32_t u, bool be)
-{
-  p[be ? 0 : 1] = (uint8_t) (u >> 8);
-  p[be ? 1 : 0] = (uint8_t) u;
-}
-
-/* Decode one UTF-8 sequence at *s; -1 if invalid. */
-static int32_t
-utf8_next (const unsigned char **s)
-{
-  const unsigned char *p = *s;
-  int n = p[0] < 0x80 ? 0 : p[0] >= 0xf0 && p[0] < 0xf5 ? 3 :
-    p[0] >= 0xe0 ? 2 : p[0] >= 0xc2 && p[0] < 0xe0 ? 1 : -1;
-  int32_t c;
-  int i;
-
-  if (n < 0)
-    return -1;
-  c = n == 0 ? p[0] : p[0] & (0x3f >> n);
-  for (i = 1; i <= n; i++) {
-    if ((p[i] & 0xc0) != 0x80)
-      return -1;
-    c = (c << 6) | (p[i] & 0x3f);
-  }
-  if ((n == 2 && c < 0x800) || (n == 3 && (c < 0x10000 || c > 0x10ffff)) ||
-      (c >= 0xd800 && c < 0xe000))
-    return -1;
-  *s = p + n + 1;
-  return c;
-}
-
-/* UTF-8 to UTF-16 (big- or little-endian) into out[cap]; byte length or -1. */
+/* `s` as UTF-16 in byte order `order` into out[cap]; byte length or -1. */
 static ssize_t
-utf8_to_utf16 (const char *s, uint8_t *out, size_t cap, bool be)
+utf16_into (const char *s, uint8_t *out, size_t cap,
+            enum charset_utf16 order)
 {
-  const unsigned char *p = (const unsigned char *) s;
-  size_t n = 0;
-  int32_t c;
-
-  while (*p) {
-    if ((c = utf8_next (&p)) == -1)
-      return error_set ("vhd: path '%s' is not valid UTF-8", s);
-    if (n + (c >= 0x10000 ? 4 : 2) > cap)
-      return error_set ("vhd: path '%s' is too long for a VHD", s);
-    if (c >= 0x10000) {
-      c -= 0x10000;
-      put16 (out + n, 0xd800 | (uint32_t) (c >> 10), be);
-      put16 (out + n + 2, 0xdc00 | (uint32_t) (c & 0x3ff), be);
-      n += 4;
-    }
-    else {
-      put16 (out + n, (uint32_t) c, be);
-      n += 2;
-    }
-  }
-  return (ssize_t) n;
-}
-
-static void
-put_utf8 (struct strbuf *sb, uint32_t c)
-{
-  char b[4];
   size_t n;
+  CLEANUP_FREE void *u = charset_utf8_to_utf16 (s, order, &n);
 
-  if (c < 0x80) { b[0] = (char) c;
-  n = 1; }
-  else if (c < 0x800) {
-    b[0] = (char) (0xc0 | c >> 6);
-    b[1] = (char) (0x80 | (c & 0x3f));
-    n = 2;
-  }
-  else if (c < 0x10000) {
-    b[0] = (char) (0xe0 | c >> 12);
-    b[1] = (char) (0x80 | ((c >> 6) & 0x3f));
-    b[2] = (char) (0x80 | (c & 0x3f));
-    n = 3;
-  }
-  else {
-    b[0] = (char) (0xf0 | c >> 18);
-    b[1] = (char) (0x80 | ((c >> 12) & 0x3f));
-    b[2] = (char) (0x80 | ((c >> 6) & 0x3f));
-    b[3] = (char) (0x80 | (c & 0x3f));
-    n = 4;
-  }
-  strbuf_add (sb, b, n);
-}
-
-/* UTF-16 to a new UTF-8 string, stopping at U+0000; lone surrogates become
- * '?' (such a path will simply not be found).  NULL on ENOMEM. */
-static char *
-utf16_to_utf8 (const uint8_t *in, size_t len, bool be)
-{
-  struct strbuf sb = STRBUF_INIT;
-  size_t i;
-  uint32_t u, lo;
-
-  strbuf_adds (&sb, "");
-  for (i = 0; i + 1 < len; i += 2) {
-    u = be ? (uint32_t) in[i] << 8 | in[i + 1] : (uint32_t) in[i + 1] << 8 | in[i];
-    if (u == 0)
-      break;
-    if (u >= 0xd800 && u < 0xdc00 && i + 3 < len) {
-      lo = be ? (uint32_t) in[i + 2] << 8 | in[i + 3]
-        : (uint32_t) in[i + 3] << 8 | in[i + 2];
-      if (lo >= 0xdc00 && lo < 0xe000) {
-        put_utf8 (&sb, 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00));
-        i += 2;
-        continue;
-      }
-    }
-    put_utf8 (&sb, u >= 0xd800 && u < 0xe000 ? '?' : u);
-  }
-  if (sb.buf == NULL)
-    error_set ("vhd: out of memory");
-  return sb.buf;
+  if (u == NULL)
+    return error_prefix ("vhd: path '%s': ", s);
+  if (n > cap)
+    return error_set ("vhd: path '%s' is too long for a VHD", s);
+  memcpy (out, u, n);
+  return (ssize_t) n;
 }
 
 /* ---- paths ---- */
@@ -229,7 +128,7 @@ locator_path (struct vhd *v, const struct vhd_locator *loc)
   if (memcmp (loc->code, "MacX", 4) == 0)
     s = xstrdup ((char *) buf);
   else
-    s = utf16_to_utf8 (buf, len, false);
+    s = charset_utf16_to_utf8 (buf, len, CHARSET_UTF16LE);
   if (s == NULL)
     return NULL;
   for (p = s; *p; p++)
@@ -301,8 +200,8 @@ vhd_parent_open (struct vhd *v, unsigned depth)
         continue;
       return parent_attach (v, path, depth);
     }
-  name = utf16_to_utf8 (v->header.parent_name, sizeof v->header.parent_name,
-                        true);
+  name = charset_utf16_to_utf8 (v->header.parent_name,
+                                sizeof v->header.parent_name, CHARSET_UTF16BE);
   return VHD_ERR (v, "parent '%s' not found (no parent locator names an "
                "existing file)", name ? name : "?");
 }
@@ -331,7 +230,7 @@ static int
 locator_add_utf16 (struct vhd *v, size_t i, const char *code, const char *s)
 {
   uint8_t buf[LOCATOR_MAX];
-  ssize_t n = utf8_to_utf16 (s, buf, sizeof buf, false);
+  ssize_t n = utf16_into (s, buf, sizeof buf, CHARSET_UTF16LE);
 
   if (n < 0)
     return -1;
@@ -352,8 +251,8 @@ vhd_parent_describe (struct vhd *v, const char *parent)
   memcpy (v->header.parent_uuid, pv->footer.unique_id, 16);
   v->header.parent_timestamp =
     htobe32 (st.st_mtime > VHD_EPOCH ? (uint32_t) (st.st_mtime - VHD_EPOCH) : 0);
-  if (utf8_to_utf16 (base_of (abs), v->header.parent_name,
-                     sizeof v->header.parent_name, true) == -1)
+  if (utf16_into (base_of (abs), v->header.parent_name,
+                  sizeof v->header.parent_name, CHARSET_UTF16BE) == -1)
     return -1;
   dir = dir_of (v->img.path);
   cdir = dir ? realpath (dir, NULL) : NULL;

@@ -10,6 +10,7 @@
 
 #include "lib/common/error.h"
 #include "lib/common/strbuf.h"
+#include "lib/common/strv.h"
 #include "lib/guest/convert-linux.h"
 #include "lib/guest/initrd.h"
 #include "lib/guest/linux-text.h"
@@ -41,16 +42,6 @@ devmap_add_names (guestfs_h *g, char **names, devmap *m)
   return 0;
 }
 
-static void
-free_strings (char **v)
-{
-  size_t i;
-
-  for (i = 0; v && v[i]; i++)
-    free (v[i]);
-  free (v);
-}
-
 static int
 build_devmap (guestfs_h *g, devmap *m)
 {
@@ -63,8 +54,8 @@ build_devmap (guestfs_h *g, devmap *m)
   else if (devmap_add_names (g, parts, m) == 0 &&
            devmap_add_names (g, devs, m) == 0)
     r = 0;
-  free_strings (parts);
-  free_strings (devs);
+  strv_free (parts);
+  strv_free (devs);
   return r;
 }
 
@@ -261,7 +252,7 @@ uefi_fallback (guestfs_h *g, struct convert_report *rep)
   }
   free (src);
   free (grub);
-  free_strings (dirs);
+  strv_free (dirs);
   return r;
 }
 

@@ -8,6 +8,7 @@
 
 #include "lib/common/error.h"
 #include "lib/common/strbuf.h"
+#include "lib/common/strv.h"
 #include "lib/guest/convert-linux.h"
 #include "lib/guest/initrd.h"
 #include "lib/guest/linux-text.h"
@@ -72,16 +73,6 @@ check_free (guestfs_h *g, const char *dir)
   return 0;
 }
 
-static void
-free_strings (char **v)
-{
-  size_t i;
-
-  for (i = 0; v && v[i]; i++)
-    free (v[i]);
-  free (v);
-}
-
 static size_t
 count_strings (char **v)
 {
@@ -127,7 +118,7 @@ static void
 kernel_free (struct kernel *k)
 {
   free (k->kver);
-  free_strings (k->modules);
+  strv_free (k->modules);
   free (k->builtin);
   memset (k, 0, sizeof *k);
 }
@@ -233,7 +224,7 @@ choose_kernel (guestfs_h *g, const struct guest_root *root,
   no_kernel_error (root, target, kvers, &why);
 out:
   strbuf_release (&why);
-  free_strings (kvers);
+  strv_free (kvers);
   return r;
 }
 

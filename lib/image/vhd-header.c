@@ -115,7 +115,7 @@ footer_find (struct vhd *v)
 
   if (v->file_size < 512)
     return VHD_ERR (v, "file too short for a VHD footer (%llu bytes)",
-                 (unsigned long long) v->file_size);
+                    (unsigned long long) v->file_size);
   if (vhd_read_at (v, tail, 512, v->file_size - 512) == -1)
     return -1;
   if (memcmp (tail, "conectix", 8) == 0) {
@@ -159,10 +159,10 @@ vhd_header_load (struct vhd *v)
 
   if (off > v->file_size || v->file_size - off < sizeof v->header)
     return VHD_ERR (v, "dynamic header at offset %llu is past end of file",
-                 (unsigned long long) off);
+                    (unsigned long long) off);
   if (off % VHD_SECTOR != 0)
     return VHD_ERR (v, "dynamic header at unaligned offset %llu",
-                 (unsigned long long) off);
+                    (unsigned long long) off);
   if (vhd_read_at (v, &v->header, sizeof v->header, off) == -1)
     return -1;
   if (memcmp (v->header.cookie, "cxsparse", 8) != 0)
@@ -180,21 +180,22 @@ vhd_header_validate (struct vhd *v)
 
   if (!is_power_of_2 (bs) || bs < VHD_SECTOR || bs > MAX_BLOCK_SIZE)
     return VHD_ERR (v, "invalid block size %llu (must be a power of two from "
-                 "512 bytes to 256 MiB)", (unsigned long long) bs);
+                    "512 bytes to 256 MiB)", (unsigned long long) bs);
   n = be32toh (v->header.max_table_entries);
   if (n > MAX_TABLE_ENTRIES)
     return VHD_ERR (v, "max table entries %llu exceeds the limit of %u",
-                 (unsigned long long) n, MAX_TABLE_ENTRIES);
+                    (unsigned long long) n, MAX_TABLE_ENTRIES);
   need = DIV_ROUND_UP (v->img.size, bs);
   if (n < need)
     return VHD_ERR (v, "max table entries %llu too small for the virtual size "
-                 "%llu (need %llu)", (unsigned long long) n,
-                 (unsigned long long) v->img.size, (unsigned long long) need);
+                    "%llu (need %llu)", (unsigned long long) n,
+                    (unsigned long long) v->img.size,
+                    (unsigned long long) need);
   v->bat_offset = be64toh (v->header.table_offset);
   if (v->bat_offset % VHD_SECTOR != 0 ||
       ADD_OVERFLOW (v->bat_offset, n * 4, &bat_end) || bat_end > v->file_size)
     return VHD_ERR (v, "BAT at offset %llu extends past end of file",
-                 (unsigned long long) v->bat_offset);
+                    (unsigned long long) v->bat_offset);
   v->block_size = (uint32_t) bs;
   v->sectors_per_block = (uint32_t) (bs / VHD_SECTOR);
   v->bitmap_size = (uint32_t) (DIV_ROUND_UP (bs / VHD_SECTOR / 8, VHD_SECTOR)

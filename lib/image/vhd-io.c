@@ -146,7 +146,7 @@ bitmap_store (struct vhd *v)
   if (!v->bm_dirty)
     return 0;
   if (vhd_write_at (v, v->bitmap, v->bitmap_size,
-               (uint64_t) v->bat[v->bm_block] * VHD_SECTOR) == -1)
+                    (uint64_t) v->bat[v->bm_block] * VHD_SECTOR) == -1)
     return -1;
   v->bm_dirty = false;
   return 0;
@@ -161,7 +161,7 @@ bitmap_load (struct vhd *v, uint32_t blk)
     return -1;
   v->bm_block = VHD_BAT_UNUSED;
   if (vhd_read_at (v, v->bitmap, v->bitmap_size,
-              (uint64_t) v->bat[blk] * VHD_SECTOR) == -1)
+                   (uint64_t) v->bat[blk] * VHD_SECTOR) == -1)
     return -1;
   v->bm_block = blk;
   return 0;
@@ -432,7 +432,7 @@ bat_store (struct vhd *v)
   for (i = 0; i < n; i++)
     be[i] = htobe32 (v->bat[v->bat_lo + i]);
   if (vhd_write_at (v, be, (size_t) n * 4,
-               v->bat_offset + (uint64_t) v->bat_lo * 4) == -1)
+                    v->bat_offset + (uint64_t) v->bat_lo * 4) == -1)
     return -1;
   v->bat_lo = v->bat_hi = 0;
   return 0;

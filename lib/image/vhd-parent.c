@@ -152,12 +152,12 @@ parent_verify (struct vhd *v, struct image *p, const char *path)
 
   if (p->ops != &vhd_ops)
     return VHD_ERR (v, "parent '%s' is a %s image, not VHD", path,
-                 image_format (p));
+                    image_format (p));
   if (memcmp (pv->footer.unique_id, v->header.parent_uuid, 16) != 0) {
     ids_uuid_format (v->header.parent_uuid, want);
     ids_uuid_format (pv->footer.unique_id, got);
     return VHD_ERR (v, "parent '%s' has unique id %s, expected %s", path, got,
-                 want);
+                    want);
   }
   return 0;
 }
@@ -203,7 +203,7 @@ vhd_parent_open (struct vhd *v, unsigned depth)
   name = charset_utf16_to_utf8 (v->header.parent_name,
                                 sizeof v->header.parent_name, CHARSET_UTF16BE);
   return VHD_ERR (v, "parent '%s' not found (no parent locator names an "
-               "existing file)", name ? name : "?");
+                  "existing file)", name ? name : "?");
 }
 
 /* ---- naming the parent of a new image ---- */

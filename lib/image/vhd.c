@@ -90,8 +90,8 @@ fixed_setup (struct vhd *v)
 
   if (v->img.size > data)
     return VHD_ERR (v, "virtual size %llu exceeds the %llu bytes of data "
-                 "(truncated?)", (unsigned long long) v->img.size,
-                 (unsigned long long) data);
+                    "(truncated?)", (unsigned long long) v->img.size,
+                    (unsigned long long) data);
   return 0;
 }
 

@@ -11,7 +11,7 @@
 #include "lib/common/strv.h"
 #include "lib/guest/convert-linux.h"
 #include "lib/guest/initrd.h"
-#include "lib/guest/linux-text.h"
+#include "lib/guest/linux-kernel.h"
 #include "lib/guest/session.h"
 
 #define MIN_FREE_MIB 64
@@ -127,15 +127,15 @@ static int
 missing (const struct kernel *k, const char *const *drivers,
          struct strbuf *sb)
 {
-  return kernel_missing_drivers ((const char *const *) k->modules,
-                                 count_strings (k->modules), k->builtin,
-                                 drivers, sb);
+  return lkernel_missing_drivers ((const char *const *) k->modules,
+                                  count_strings (k->modules), k->builtin,
+                                  drivers, sb);
 }
 
 static int
 by_version_desc (const void *a, const void *b)
 {
-  return -kernel_version_cmp (*(char *const *) a, *(char *const *) b);
+  return -lkernel_version_cmp (*(char *const *) a, *(char *const *) b);
 }
 
 /* Installed kernels (with a /boot/vmlinuz-KVER), newest first. */

@@ -1,5 +1,5 @@
-/* test-strv.c: freeing NULL-terminated string arrays (ASan and valgrind
- * see a leak or a double free). */
+/* test-strv.c: string lists — NULL-terminated arrays and strv_vector
+ * freed without a leak or a double free (ASan, valgrind), membership. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,12 +31,31 @@ test_empty_and_null (void **state)
   strv_free (NULL);
 }
 
+static void
+test_vector (void **state)
+{
+  strv_vector v = empty_vector;
+
+  (void) state;
+  assert_false (strv_vector_has (&v, "a"));
+  assert_int_equal (strv_vector_append (&v, strdup ("a")), 0);
+  assert_int_equal (strv_vector_append (&v, strdup ("b/c")), 0);
+  assert_true (strv_vector_has (&v, "a"));
+  assert_true (strv_vector_has (&v, "b/c"));
+  assert_false (strv_vector_has (&v, "b"));
+  strv_vector_free (&v);
+  assert_null (v.ptr);
+  assert_int_equal (v.len, 0);
+  strv_vector_free (&v);
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_frees_each),
     cmocka_unit_test (test_empty_and_null),
+    cmocka_unit_test (test_vector),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -10,8 +10,11 @@
 
 #include "lib/common/error.h"
 #include "lib/common/strbuf.h"
+#include "lib/common/strv.h"
 #include "lib/guest/convert-linux.h"
 #include "lib/guest/initrd.h"
+#include "lib/guest/linux-boot.h"
+#include "lib/guest/linux-devmap.h"
 #include "lib/guest/linux-text.h"
 #include "lib/guest/session.h"
 
@@ -25,7 +28,7 @@ devmap_add_names (guestfs_h *g, char **names, devmap *m)
   for (i = 0; names && names[i]; i++) {
     struct devmap_entry e;
     char *uuid;
-    if (devname_parse (names[i], &e.disk, &e.part) == -1)
+    if (devmap_parse_name (names[i], &e.disk, &e.part) == -1)
       continue;
     uuid = guestfs_vfs_uuid (g, names[i]);
     if (uuid == NULL || uuid[0] == '\0') {
@@ -41,16 +44,6 @@ devmap_add_names (guestfs_h *g, char **names, devmap *m)
   return 0;
 }
 
-static void
-free_strings (char **v)
-{
-  size_t i;
-
-  for (i = 0; v && v[i]; i++)
-    free (v[i]);
-  free (v);
-}
-
 static int
 build_devmap (guestfs_h *g, devmap *m)
 {
@@ -63,8 +56,8 @@ build_devmap (guestfs_h *g, devmap *m)
   else if (devmap_add_names (g, parts, m) == 0 &&
            devmap_add_names (g, devs, m) == 0)
     r = 0;
-  free_strings (parts);
-  free_strings (devs);
+  strv_free (parts);
+  strv_free (devs);
   return r;
 }
 
@@ -76,22 +69,22 @@ struct edit_ctx {
 static char *
 edit_fstab (const char *text, void *ctx, int *changed)
 {
-  return table_rewrite_devices (text, 0, ((struct edit_ctx *) ctx)->m,
-                                changed);
+  return devmap_rewrite_table (text, 0, ((struct edit_ctx *) ctx)->m,
+                               changed);
 }
 
 static char *
 edit_crypttab (const char *text, void *ctx, int *changed)
 {
-  return table_rewrite_devices (text, 1, ((struct edit_ctx *) ctx)->m,
-                                changed);
+  return devmap_rewrite_table (text, 1, ((struct edit_ctx *) ctx)->m,
+                               changed);
 }
 
 static char *
 edit_resume (const char *text, void *ctx, int *changed)
 {
-  return kv_rewrite_device (text, "RESUME", ((struct edit_ctx *) ctx)->m,
-                            changed);
+  return ltext_kv_rewrite_device (text, "RESUME", ((struct edit_ctx *) ctx)->m,
+                                  changed);
 }
 
 static char *
@@ -99,7 +92,7 @@ edit_grub (const char *text, void *ctx, int *changed)
 {
   struct edit_ctx *c = ctx;
 
-  return grub_default_edit (text, c->target, c->m, changed);
+  return lboot_grub_default_edit (text, c->target, c->m, changed);
 }
 
 int
@@ -175,7 +168,7 @@ regenerate_grub (guestfs_h *g, struct convert_report *rep)
 static char *
 set_grub_default (const char *text, void *ctx, int *changed)
 {
-  return kv_set (text, "GRUB_DEFAULT", ctx, changed);
+  return ltext_kv_set (text, "GRUB_DEFAULT", ctx, changed);
 }
 
 /* GRUB boots the newest kernel first; an older one needs GRUB_DEFAULT
@@ -261,7 +254,7 @@ uefi_fallback (guestfs_h *g, struct convert_report *rep)
   }
   free (src);
   free (grub);
-  free_strings (dirs);
+  strv_free (dirs);
   return r;
 }
 
@@ -297,7 +290,8 @@ grub_cfg_unchanged (guestfs_h *g, const char *target, bool newest,
         (len = guestfs_filesize (g, cfgs[i])) < 0 || len > (1 << 20) ||
         (text = guestfs_read_file (g, cfgs[i], &size)) == NULL)
       continue;
-    if (memchr (text, '\0', size) == NULL && grub_cfg_ready (text, target))
+    if (memchr (text, '\0', size) == NULL &&
+        lboot_grub_cfg_ready (text, target))
       found = cfgs[i];
     free (text);
   }

@@ -8,9 +8,10 @@
 
 #include "lib/common/error.h"
 #include "lib/common/strbuf.h"
+#include "lib/common/strv.h"
 #include "lib/guest/convert-linux.h"
 #include "lib/guest/initrd.h"
-#include "lib/guest/linux-text.h"
+#include "lib/guest/linux-kernel.h"
 #include "lib/guest/session.h"
 
 #define MIN_FREE_MIB 64
@@ -72,16 +73,6 @@ check_free (guestfs_h *g, const char *dir)
   return 0;
 }
 
-static void
-free_strings (char **v)
-{
-  size_t i;
-
-  for (i = 0; v && v[i]; i++)
-    free (v[i]);
-  free (v);
-}
-
 static size_t
 count_strings (char **v)
 {
@@ -127,7 +118,7 @@ static void
 kernel_free (struct kernel *k)
 {
   free (k->kver);
-  free_strings (k->modules);
+  strv_free (k->modules);
   free (k->builtin);
   memset (k, 0, sizeof *k);
 }
@@ -136,15 +127,15 @@ static int
 missing (const struct kernel *k, const char *const *drivers,
          struct strbuf *sb)
 {
-  return kernel_missing_drivers ((const char *const *) k->modules,
-                                 count_strings (k->modules), k->builtin,
-                                 drivers, sb);
+  return lkernel_missing_drivers ((const char *const *) k->modules,
+                                  count_strings (k->modules), k->builtin,
+                                  drivers, sb);
 }
 
 static int
 by_version_desc (const void *a, const void *b)
 {
-  return -kernel_version_cmp (*(char *const *) a, *(char *const *) b);
+  return -lkernel_version_cmp (*(char *const *) a, *(char *const *) b);
 }
 
 /* Installed kernels (with a /boot/vmlinuz-KVER), newest first. */
@@ -233,7 +224,7 @@ choose_kernel (guestfs_h *g, const struct guest_root *root,
   no_kernel_error (root, target, kvers, &why);
 out:
   strbuf_release (&why);
-  free_strings (kvers);
+  strv_free (kvers);
   return r;
 }
 

@@ -35,7 +35,7 @@ int linux_edit_devices (guestfs_h *g, const char *target,
 
 /* convert-boot.c: kernel `kver` the default (unless it is the newest,
  * which GRUB boots anyway), grub.cfg regenerated unless nothing it is made
- * from changed and it already boots `target` (grub_cfg_ready), UEFI
+ * from changed and it already boots `target` (lboot_grub_cfg_ready), UEFI
  * fallback loader. */
 int linux_update_bootloader (guestfs_h *g, const struct guest_root *root,
                              const char *kver, bool newest,

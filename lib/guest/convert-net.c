@@ -11,7 +11,7 @@
 #include "lib/common/strbuf.h"
 #include "lib/guest/convert-linux.h"
 #include "lib/guest/initrd.h"
-#include "lib/guest/linux-text.h"
+#include "lib/guest/linux-net.h"
 #include "lib/guest/session.h"
 
 /* Packages of other hypervisors' tools (deb and rpm names). */
@@ -106,28 +106,28 @@ static char *
 t_networkd (const char *text, void *ctx, int *changed)
 {
   (void) ctx;
-  return networkd_drop_mac (text, changed);
+  return lnet_networkd_drop_mac (text, changed);
 }
 
 static char *
 t_ifcfg (const char *text, void *ctx, int *changed)
 {
   (void) ctx;
-  return ifcfg_drop_mac (text, changed);
+  return lnet_ifcfg_drop_mac (text, changed);
 }
 
 static char *
 t_nm (const char *text, void *ctx, int *changed)
 {
   (void) ctx;
-  return nmkeyfile_drop_mac (text, changed);
+  return lnet_nmkeyfile_drop_mac (text, changed);
 }
 
 static char *
 t_netplan (const char *text, void *ctx, int *changed)
 {
   (void) ctx;
-  return netplan_drop_mac (text, changed);
+  return lnet_netplan_drop_mac (text, changed);
 }
 
 static const struct {
@@ -181,7 +181,7 @@ linux_pin_ifupdown (guestfs_h *g, const char *target,
     return 0;
   if ((text = guestfs_read_file (g, ifaces, &size)) == NULL)
     return guest_error (g, ifaces);
-  n = ifupdown_static_ifaces (text, &names);
+  n = lnet_ifupdown_static_ifaces (text, &names);
   free (text);
   if (n == 1 &&
       (link = xasprintf ("/etc/systemd/network/10-ferry-%s.link", names.buf)) &&

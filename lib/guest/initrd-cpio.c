@@ -51,7 +51,7 @@ initrd_image_free (struct initrd_image *im)
 {
   free (im->moddir);
   free (im->conf_modules);
-  path_vector_free (&im->names);
+  strv_vector_free (&im->names);
   memset (im, 0, sizeof *im);
 }
 
@@ -255,7 +255,7 @@ scan_entry (struct archive *a, struct archive *disk, struct archive_entry *e,
   if (name == NULL)
     return error_set ("initramfs '%s': bad entry name", path);
   if ((copy = xstrdup (name)) == NULL ||
-      path_vector_append (&im->names, copy) == -1) {
+      strv_vector_append (&im->names, copy) == -1) {
     free (copy);
     return error_errno ("initramfs");
   }
@@ -438,7 +438,7 @@ write_file (struct archive *w, const char *name, const char *host,
 
 /* The directories of `name` that the image lacks, parents first. */
 static int
-write_dirs (struct archive *w, path_vector *names, const char *name,
+write_dirs (struct archive *w, strv_vector *names, const char *name,
             const char *path)
 {
   char *dir = xstrdup (name), *slash;
@@ -449,10 +449,10 @@ write_dirs (struct archive *w, path_vector *names, const char *name,
   for (slash = strchr (dir, '/'); slash && r == 0;
        slash = strchr (slash + 1, '/')) {
     *slash = '\0';
-    if (!path_vector_has (names, dir)) {
+    if (!strv_vector_has (names, dir)) {
       char *copy = xstrdup (dir);
       r = write_blob (w, dir, AE_IFDIR, NULL, 0, path);
-      if (copy == NULL || path_vector_append (names, copy) == -1) {
+      if (copy == NULL || strv_vector_append (names, copy) == -1) {
         free (copy);
         r = error_errno ("initramfs");
       }
@@ -465,7 +465,7 @@ write_dirs (struct archive *w, path_vector *names, const char *name,
 
 static int
 write_added (struct archive *w, const char *path, const struct initrd_add *add,
-             path_vector *names)
+             strv_vector *names)
 {
   char *name = NULL, *host = NULL;
   size_t i;
@@ -533,7 +533,7 @@ initrd_image_write (const char *in, const struct initrd_image *im,
   int ifd = open (in, O_RDONLY | O_CLOEXEC);
   int ofd = open (out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   struct archive *a = reader_new (false), *w = archive_write_new ();
-  path_vector names = empty_vector;
+  strv_vector names = empty_vector;
   int r = -1;
   size_t i;
 
@@ -542,7 +542,7 @@ initrd_image_write (const char *in, const struct initrd_image *im,
     goto out;
   }
   for (i = 0; i < im->names.len; i++)
-    if (path_vector_append (&names, im->names.ptr[i]) == -1)
+    if (strv_vector_append (&names, im->names.ptr[i]) == -1)
       goto out;
   if (copy_prefix (ifd, ofd, im->prefix_len) == -1 ||
       lseek (ifd, (off_t) im->prefix_len, SEEK_SET) == -1)
@@ -567,7 +567,7 @@ out:
   /* names shares im's strings, plus the directories added here. */
   for (i = im->names.len; i < names.len; i++)
     free (names.ptr[i]);
-  path_vector_reset (&names);
+  strv_vector_reset (&names);
   archive_read_free (a);
   archive_write_free (w);
   if (ifd != -1)
@@ -578,7 +578,7 @@ out:
 }
 
 static int
-list_entries (struct archive *a, const char *path, path_vector *names)
+list_entries (struct archive *a, const char *path, strv_vector *names)
 {
   struct archive_entry *e;
   const char *n;
@@ -590,7 +590,7 @@ list_entries (struct archive *a, const char *path, path_vector *names)
       return error_set ("initramfs '%s': bad entry", path);
     if ((copy = xstrdup (n)) == NULL)
       return -1;
-    if (path_vector_append (names, copy) == -1) {
+    if (strv_vector_append (names, copy) == -1) {
       free (copy);
       return error_errno ("initramfs");
     }
@@ -599,7 +599,7 @@ list_entries (struct archive *a, const char *path, path_vector *names)
 }
 
 int
-initrd_image_list (const char *path, path_vector *names)
+initrd_image_list (const char *path, strv_vector *names)
 {
   struct initrd_image im = { 0 };
   int fd = open (path, O_RDONLY | O_CLOEXEC), r = -1;

@@ -16,7 +16,7 @@
 #include "lib/common/error.h"
 #include "lib/common/strbuf.h"
 #include "lib/guest/initrd.h"
-#include "lib/guest/linux-text.h"
+#include "lib/guest/linux-kernel.h"
 #include "lib/guest/session.h"
 
 #define MAX_INITRD (1LL << 30)
@@ -108,7 +108,7 @@ struct fast {
 
 /* The modules and their dependencies, from the guest's modules.dep. */
 static int
-closure (struct fast *f, path_vector *all)
+closure (struct fast *f, strv_vector *all)
 {
   char *dep = xasprintf ("/lib/modules/%s/modules.dep", f->kver), *text;
   size_t size;
@@ -125,7 +125,7 @@ closure (struct fast *f, path_vector *all)
     guest_error (f->g, dep);
   else {
     r = memchr (text, '\0', size) ? error_set ("%s: binary", dep)
-      : moddep_closure (text, f->mods, all);
+      : lkernel_moddep_closure (text, f->mods, all);
     free (text);
   }
   free (dep);
@@ -134,7 +134,7 @@ closure (struct fast *f, path_vector *all)
 
 /* Download the modules the image lacks into the stage. */
 static int
-fetch_modules (struct fast *f, const path_vector *all)
+fetch_modules (struct fast *f, const strv_vector *all)
 {
   size_t i;
   int r = 0;
@@ -147,13 +147,13 @@ fetch_modules (struct fast *f, const path_vector *all)
     char *keep = xstrdup (all->ptr[i]);
     if (name == NULL || from == NULL || to == NULL || keep == NULL)
       r = -1;
-    else if (path_vector_has (&f->im.names, name))
+    else if (strv_vector_has (&f->im.names, name))
       r = 0;
     else if (mkdir_parents (to) == -1)
       r = -1;
     else if (guestfs_download (f->g, from, to) == -1)
       r = guest_error (f->g, from);
-    else if (path_vector_append (&f->add.modules, keep) == 0)
+    else if (strv_vector_append (&f->add.modules, keep) == 0)
       keep = NULL;
     else
       r = error_errno ("initramfs");
@@ -201,8 +201,8 @@ loader_config (struct fast *f)
   size_t i;
 
   if (f->im.conf_modules) {
-    f->conf = modules_file_add (f->im.conf_modules, f->mods,
-                                "added by ferry convert", &changed);
+    f->conf = lkernel_modules_file_add (f->im.conf_modules, f->mods,
+                                        "added by ferry convert", &changed);
     if (f->conf == NULL)
       return -1;
     f->add.conf_modules = f->conf;
@@ -222,17 +222,17 @@ loader_config (struct fast *f)
 static int
 verify (struct fast *f)
 {
-  path_vector names = empty_vector;
+  strv_vector names = empty_vector;
   size_t i;
   int r = initrd_image_list (f->repacked, &names);
 
   for (i = 0; r == 0 && i < f->add.modules.len; i++) {
     char *name = xasprintf ("%s/%s", f->im.moddir, f->add.modules.ptr[i]);
-    if (name == NULL || !path_vector_has (&names, name))
+    if (name == NULL || !strv_vector_has (&names, name))
       r = error_set ("repacked initramfs lacks %s", f->add.modules.ptr[i]);
     free (name);
   }
-  path_vector_free (&names);
+  strv_vector_free (&names);
   return r;
 }
 
@@ -273,7 +273,7 @@ fast_free (struct fast *f)
   free (f->conf);
   free (f->load);
   initrd_image_free (&f->im);
-  path_vector_free (&f->add.modules);
+  strv_vector_free (&f->add.modules);
 }
 
 static char *
@@ -299,7 +299,7 @@ describe (struct fast *f, const char *compression)
 static int
 try_fast (struct fast *f, const char *depmod, const char **compression)
 {
-  path_vector all = empty_vector;
+  strv_vector all = empty_vector;
   int r = -1;
 
   if (prepare (f) == -1 || closure (f, &all) == -1 ||
@@ -317,7 +317,7 @@ try_fast (struct fast *f, const char *depmod, const char **compression)
     goto out;
   r = 0;
 out:
-  path_vector_free (&all);
+  strv_vector_free (&all);
   return r;
 }
 

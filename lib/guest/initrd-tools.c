@@ -9,6 +9,7 @@
 #include "lib/common/strbuf.h"
 #include "lib/guest/initrd.h"
 #include "lib/guest/session.h"
+#include "lib/guest/linux-kernel.h"
 #include "lib/guest/linux-text.h"
 
 static bool
@@ -30,14 +31,15 @@ tools_path (guestfs_h *g, const struct guest_root *root, const char *kver)
 static char *
 add_modules (const char *text, void *ctx, int *changed)
 {
-  return modules_file_add (text, ctx, "added by ferry convert", changed);
+  return lkernel_modules_file_add (text, ctx, "added by ferry convert",
+                                   changed);
 }
 
 static char *
 modules_most (const char *text, void *ctx, int *changed)
 {
   (void) ctx;
-  return kv_set (text, "MODULES", "most", changed);
+  return ltext_kv_set (text, "MODULES", "most", changed);
 }
 
 static int

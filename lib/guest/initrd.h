@@ -12,8 +12,8 @@
 
 #include <guestfs.h>
 
+#include "lib/common/strv.h"
 #include "lib/guest/convert.h"
-#include "lib/guest/linux-text.h"
 
 struct initrd_ops {
   const char *name;
@@ -55,7 +55,7 @@ struct initrd_image {
   char *moddir;               /* "usr/lib/modules/KVER" or "lib/modules/KVER" */
   char *conf_modules;         /* initramfs-tools' conf/modules, or NULL */
   bool modules_load_d;        /* etc/modules-load.d exists (systemd) */
-  path_vector names;          /* every entry of the main archive */
+  strv_vector names;          /* every entry of the main archive */
 };
 
 /* Read `path`: fill *im and extract the main archive's module tree of
@@ -71,7 +71,7 @@ struct initrd_add {
   const char *kver;
   const char *stage;          /* depmod -b STAGE ran on STAGE/lib/modules/KVER */
   const char *moddir;         /* where modules live in the image */
-  path_vector modules;        /* new module files, relative to moddir */
+  strv_vector modules;        /* new module files, relative to moddir */
   const char *conf_modules;   /* new conf/modules text, or NULL */
   const char *modules_load;   /* etc/modules-load.d/90-ferry.conf, or NULL */
 };
@@ -86,7 +86,7 @@ int initrd_image_write (const char *in, const struct initrd_image *im,
                         const char **compression);
 
 /* Every entry name of the main archive of `path` (for verification). */
-int initrd_image_list (const char *path, path_vector *names);
+int initrd_image_list (const char *path, strv_vector *names);
 
 /* initrd-fast.c: add the modules `mods` of kernel `kver` with their
  * dependencies to the guest's existing initramfs `path` without running

@@ -8,21 +8,10 @@
 
 #include "lib/common/error.h"
 #include "lib/common/strbuf.h"
+#include "lib/common/strv.h"
 #include "lib/guest/inspect.h"
 #include "lib/guest/session.h"
 #include "lib/guest/windows-reg.h"
-
-static void
-free_strings (char **v)
-{
-  size_t i;
-
-  if (v == NULL)
-    return;
-  for (i = 0; v[i]; i++)
-    free (v[i]);
-  free (v);
-}
 
 static char *
 dup_or (char *s, const char *dflt)
@@ -50,7 +39,7 @@ get_mounts (guestfs_h *g, const char *dev, guest_mount_vector *mounts)
   for (i = 0; mp[i] && mp[i + 1]; i += 2) {
     struct guest_mount m = { .mountpoint = mp[i], .device = mp[i + 1] };
     if (guest_mount_vector_append (mounts, m) == -1) {
-      free_strings (mp + i);
+      strv_free (mp + i);
       return -1;
     }
   }
@@ -139,7 +128,7 @@ guest_inspect (guestfs_h *g, guest_root_vector *roots)
       /* r is not in roots: free its strings (cap 0 keeps &r itself). */
       guest_root_vector tmp = { .ptr = &r, .len = 1, .cap = 0 };
       guest_roots_free (&tmp);
-      free_strings (devs + i + 1);
+      strv_free (devs + i + 1);
       free (devs);
       return -1;
     }
@@ -175,8 +164,8 @@ guest_explain_no_root (guestfs_h *g, const char *image)
 
   if (luks == NULL)
     luks = find_luks (g, devs);
-  free_strings (parts);
-  free_strings (devs);
+  strv_free (parts);
+  strv_free (devs);
   if (luks == NULL)
     return error_set ("'%s': no operating system found", image);
   error_set ("'%s': %s is encrypted (LUKS) and no key was given: cannot "

@@ -6,12 +6,12 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "lib/common/charset.h"
 #include "lib/common/error.h"
 #include "lib/common/strbuf.h"
 #include "lib/guest/windows-inf.h"
@@ -32,57 +32,19 @@ win_strings_free (win_string_vector *v)
   win_string_vector_reset (v);
 }
 
-/* iconv the whole of `in` (bounded by the caller); NUL-terminated. */
-static char *
-convert (const char *to, const char *from, const void *in, size_t len,
-         size_t *outlen)
-{
-  iconv_t cd = iconv_open (to, from);
-  size_t cap = len * 2 + 4, left = len, room;
-  char *out, *ip = (char *) in, *op;
-
-  if (cd == (iconv_t) -1) {
-    error_errno ("iconv %s", from);
-    return NULL;
-  }
-  if ((out = malloc (cap)) == NULL) {
-    iconv_close (cd);
-    error_errno ("malloc");
-    return NULL;
-  }
-  op = out;
-  room = cap - 2;
-  if (iconv (cd, &ip, &left, &op, &room) == (size_t) -1) {
-    error_set ("invalid %s text", from);
-    free (out);
-    out = NULL;
-  } else {
-    op[0] = op[1] = '\0';
-    if (outlen)
-      *outlen = (size_t) (op - out);
-  }
-  iconv_close (cd);
-  return out;
-}
-
 char *
 win_utf8 (const void *data, size_t len)
 {
-  const unsigned char *p = data;
-  size_t n;
-
-  for (n = 0; n + 1 < len && (p[n] || p[n + 1]); n += 2)
-    ;
-  return convert ("UTF-8", "UTF-16LE", data, n, NULL);
+  return charset_utf16_to_utf8 (data, len, CHARSET_UTF16LE);
 }
 
 char *
 win_utf16 (const char *s, size_t *len)
 {
-  char *out = convert ("UTF-16LE", "UTF-8", s, strlen (s), len);
+  char *out = charset_utf8_to_utf16 (s, CHARSET_UTF16LE, len);
 
   if (out)
-    *len += 2;                /* the NUL convert() left */
+    *len += 2;                /* the U+0000 after the text */
   return out;
 }
 
@@ -120,12 +82,11 @@ inf_text (const unsigned char *p, size_t len)
     return NULL;
   }
   if (len >= 2 && p[0] == 0xff && p[1] == 0xfe)
-    return convert ("UTF-8", "UTF-16LE", p + 2, (len - 2) & ~(size_t) 1,
-                    NULL);
+    return charset_utf16_to_utf8 (p + 2, len - 2, CHARSET_UTF16LE);
   if (len >= 2 && p[0] != 0 && p[1] == 0)
-    return convert ("UTF-8", "UTF-16LE", p, len & ~(size_t) 1, NULL);
+    return charset_utf16_to_utf8 (p, len, CHARSET_UTF16LE);
   if (len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
-    return convert ("UTF-8", "UTF-8", p + 3, len - 3, NULL);
+    return charset_to_utf8 ("UTF-8", p + 3, len - 3);
   /* ANSI: the code page is unknown; Latin-1 maps every byte, so names
    * with accents stay valid UTF-8 for the registry. */
   if ((s = malloc (len + 1)) == NULL) {
@@ -134,7 +95,7 @@ inf_text (const unsigned char *p, size_t len)
   }
   for (i = 0; i < len; i++)
     s[i] = p[i] ? (char) p[i] : ' ';
-  out = convert ("UTF-8", "ISO-8859-1", s, len, NULL);
+  out = charset_to_utf8 ("ISO-8859-1", s, len);
   free (s);
   return out;
 }

@@ -1,7 +1,8 @@
-/* image.h: the disk image vtable.  Every format is one file
- * (raw.c, vhd.c, vmdk.c, qcow2.c, nbd.c) exporting one `const struct
- * image_ops`, registered in registry.c, which probes by magic.  The copy
- * engine (copy.c) and the commands only ever see `struct image`.
+/* image.h: the disk image vtable.  Every format is one driver (raw.c,
+ * nbd.c; vhd, vmdk and qcow2 as NAME.c with NAME-*.c split by concern)
+ * exporting one `const struct image_ops`, registered in registry.c, which
+ * probes by magic.  The copy engine (copy.c) and the commands only ever
+ * see `struct image`.
  *
  * Ownership: image_open/image_create return an image the caller closes
  * with image_close (NULL is accepted).  All functions return 0 / -1 (or

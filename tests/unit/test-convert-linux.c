@@ -9,6 +9,10 @@
 #include "lib/common/error.h"
 #include "lib/common/strbuf.h"
 #include "lib/guest/inspect.h"
+#include "lib/guest/linux-boot.h"
+#include "lib/guest/linux-devmap.h"
+#include "lib/guest/linux-kernel.h"
+#include "lib/guest/linux-net.h"
 #include "lib/guest/linux-text.h"
 #include "lib/guest/overlay.h"
 #include "lib/guest/session.h"
@@ -35,22 +39,22 @@ test_devname_parse (void **state)
   unsigned d, p;
 
   (void) state;
-  assert_int_equal (devname_parse ("/dev/sda1", &d, &p), 0);
+  assert_int_equal (devmap_parse_name ("/dev/sda1", &d, &p), 0);
   assert_int_equal (d, 0); assert_int_equal (p, 1);
-  assert_int_equal (devname_parse ("/dev/xvdb", &d, &p), 0);
+  assert_int_equal (devmap_parse_name ("/dev/xvdb", &d, &p), 0);
   assert_int_equal (d, 1); assert_int_equal (p, 0);
-  assert_int_equal (devname_parse ("/dev/hdc12", &d, &p), 0);
+  assert_int_equal (devmap_parse_name ("/dev/hdc12", &d, &p), 0);
   assert_int_equal (d, 2); assert_int_equal (p, 12);
-  assert_int_equal (devname_parse ("/dev/sdaa3", &d, &p), 0);
+  assert_int_equal (devmap_parse_name ("/dev/sdaa3", &d, &p), 0);
   assert_int_equal (d, 26); assert_int_equal (p, 3);
-  assert_int_equal (devname_parse ("/dev/nvme0n1p2", &d, &p), 0);
+  assert_int_equal (devmap_parse_name ("/dev/nvme0n1p2", &d, &p), 0);
   assert_int_equal (d, 0); assert_int_equal (p, 2);
-  assert_int_equal (devname_parse ("/dev/nvme1n1", &d, &p), 0);
+  assert_int_equal (devmap_parse_name ("/dev/nvme1n1", &d, &p), 0);
   assert_int_equal (d, 1); assert_int_equal (p, 0);
-  assert_int_equal (devname_parse ("/dev/mapper/vg-root", &d, &p), -1);
-  assert_int_equal (devname_parse ("UUID=abc", &d, &p), -1);
-  assert_int_equal (devname_parse ("/dev/sda1x", &d, &p), -1);
-  assert_int_equal (devname_parse ("/dev/nvme0n1px", &d, &p), -1);
+  assert_int_equal (devmap_parse_name ("/dev/mapper/vg-root", &d, &p), -1);
+  assert_int_equal (devmap_parse_name ("UUID=abc", &d, &p), -1);
+  assert_int_equal (devmap_parse_name ("/dev/sda1x", &d, &p), -1);
+  assert_int_equal (devmap_parse_name ("/dev/nvme0n1px", &d, &p), -1);
 }
 
 static void
@@ -58,7 +62,7 @@ test_fstab (void **state)
 {
   devmap m = make_map ();
   int n = 0;
-  char *r = table_rewrite_devices (
+  char *r = devmap_rewrite_table (
     "# /dev/sda1 stays in comments\n"
     "/dev/sda1\t/ ext4 defaults 0 1\n"
     "/dev/vda2 none swap sw 0 0\n"
@@ -82,8 +86,8 @@ test_crypttab (void **state)
 {
   devmap m = make_map ();
   int n = 0;
-  char *r = table_rewrite_devices ("cr_root /dev/nvme0n1p2 none luks\n",
-                                   1, &m, &n);
+  char *r = devmap_rewrite_table ("cr_root /dev/nvme0n1p2 none luks\n",
+                                  1, &m, &n);
 
   (void) state;
   assert_string_equal (r, "cr_root UUID=" U2 " none luks\n");
@@ -99,18 +103,20 @@ test_console (void **state)
   char *r;
 
   (void) state;
-  r = cmdline_set_console ("quiet console=hvc0", "kvm", &n);
+  r = lboot_cmdline_set_console ("quiet console=hvc0", "kvm", &n);
   assert_string_equal (r, "quiet console=ttyS0,115200n8");
   free (r);
-  r = cmdline_set_console ("console=tty0 console=ttyS0,115200n8", "xen", &n);
+  r = lboot_cmdline_set_console ("console=tty0 console=ttyS0,115200n8", "xen",
+                                 &n);
   assert_string_equal (r, "console=tty0 console=ttyS0,115200n8 console=hvc0");
   free (r);
   n = 0;
-  r = cmdline_set_console ("console=ttyS0,115200n8 console=hvc0", "xen", &n);
+  r = lboot_cmdline_set_console ("console=ttyS0,115200n8 console=hvc0", "xen",
+                                 &n);
   assert_string_equal (r, "console=ttyS0,115200n8 console=hvc0");
   assert_int_equal (n, 0);
   free (r);
-  r = cmdline_set_console ("console=ttyS1,9600", "native", &n);
+  r = lboot_cmdline_set_console ("console=ttyS1,9600", "native", &n);
   assert_string_equal (r, "console=ttyS1,9600");
   assert_int_equal (n, 0);
   free (r);
@@ -121,7 +127,7 @@ test_grub_default (void **state)
 {
   devmap m = make_map ();
   int n = 0;
-  char *r = grub_default_edit (
+  char *r = lboot_grub_default_edit (
     "GRUB_DEFAULT=0\n"
     "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet resume=/dev/sda2\"\n"
     "GRUB_CMDLINE_LINUX='root=/dev/sda1 console=xvc0'\n"
@@ -136,7 +142,7 @@ test_grub_default (void **state)
   assert_int_equal (n, 5);
   free (r);
   n = 0;
-  r = grub_default_edit ("GRUB_TIMEOUT=5", "xen", &m, &n);
+  r = lboot_grub_default_edit ("GRUB_TIMEOUT=5", "xen", &m, &n);
   assert_string_equal (r,
     "GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX=\"console=hvc0\"\n");
   free (r);
@@ -148,15 +154,16 @@ test_resume_and_kv (void **state)
 {
   devmap m = make_map ();
   int n = 0;
-  char *r = kv_rewrite_device ("RESUME=/dev/sda2\n", "RESUME", &m, &n);
+  char *r = ltext_kv_rewrite_device ("RESUME=/dev/sda2\n", "RESUME", &m, &n);
 
   (void) state;
   assert_string_equal (r, "RESUME=UUID=" U2 "\n");
   free (r);
-  r = kv_set ("# c\nMODULES=list\nBUSYBOX=auto\n", "MODULES", "most", &n);
+  r = ltext_kv_set ("# c\nMODULES=list\nBUSYBOX=auto\n", "MODULES", "most",
+                    &n);
   assert_string_equal (r, "# c\nMODULES=most\nBUSYBOX=auto\n");
   free (r);
-  r = kv_set ("A=1", "MODULES", "most", &n);
+  r = ltext_kv_set ("A=1", "MODULES", "most", &n);
   assert_string_equal (r, "A=1\nMODULES=most\n");
   free (r);
   devmap_free (&m);
@@ -168,7 +175,8 @@ test_modules_file (void **state)
   static const char *const mods[] = { "virtio_blk", "virtio-net", "ahci",
                                       NULL };
   int n = 0;
-  char *r = modules_file_add ("# list\nahci\nvirtio_net\n", mods, "ferry", &n);
+  char *r = lkernel_modules_file_add ("# list\nahci\nvirtio_net\n", mods,
+                                      "ferry", &n);
 
   (void) state;
   assert_string_equal (r, "# list\nahci\nvirtio_net\n# ferry\nvirtio_blk\n");
@@ -180,7 +188,7 @@ static void
 test_networkd (void **state)
 {
   int n = 0;
-  char *r = networkd_drop_mac (
+  char *r = lnet_networkd_drop_mac (
     "[Match]\nMACAddress=52:54:00:aa:bb:cc\n\n"
     "[Network]\nAddress=192.0.2.10/24\nGateway=192.0.2.1\n", &n);
 
@@ -191,12 +199,12 @@ test_networkd (void **state)
   assert_int_equal (n, 2);
   free (r);
   n = 0;
-  r = networkd_drop_mac ("[Match]\nName=eth0\nMACAddress=aa\n", &n);
+  r = lnet_networkd_drop_mac ("[Match]\nName=eth0\nMACAddress=aa\n", &n);
   assert_string_equal (r, "[Match]\nName=eth0\n");
   assert_int_equal (n, 1);
   free (r);
   n = 0;
-  r = networkd_drop_mac ("[Match]\nMACAddress=aa", &n);
+  r = lnet_networkd_drop_mac ("[Match]\nMACAddress=aa", &n);
   assert_string_equal (r, "[Match]\nName=en* eth*\n");
   free (r);
 }
@@ -205,15 +213,15 @@ static void
 test_ifcfg_nm (void **state)
 {
   int n = 0;
-  char *r = ifcfg_drop_mac ("DEVICE=eth0\nHWADDR=52:54:00:aa:bb:cc\n"
-                            "BOOTPROTO=none\nIPADDR=192.0.2.10\n", &n);
+  char *r = lnet_ifcfg_drop_mac ("DEVICE=eth0\nHWADDR=52:54:00:aa:bb:cc\n"
+                                 "BOOTPROTO=none\nIPADDR=192.0.2.10\n", &n);
 
   (void) state;
   assert_string_equal (r, "DEVICE=eth0\nBOOTPROTO=none\nIPADDR=192.0.2.10\n");
   assert_int_equal (n, 1);
   free (r);
   n = 0;
-  r = nmkeyfile_drop_mac (
+  r = lnet_nmkeyfile_drop_mac (
     "[connection]\nid=wired\ninterface-name=enp3s0\n\n"
     "[ethernet]\nmac-address=52:54:00:AA:BB:CC\n\n"
     "[ipv4]\naddress1=192.0.2.10/24\nmethod=manual\n", &n);
@@ -228,7 +236,7 @@ static void
 test_netplan (void **state)
 {
   int n = 0;
-  char *r = netplan_drop_mac (
+  char *r = lnet_netplan_drop_mac (
     "network:\n"
     "  ethernets:\n"
     "    lan:\n"
@@ -255,7 +263,7 @@ test_ifupdown (void **state)
   struct strbuf sb = STRBUF_INIT;
 
   (void) state;
-  assert_int_equal (ifupdown_static_ifaces (
+  assert_int_equal (lnet_ifupdown_static_ifaces (
     "auto lo\niface lo inet loopback\n"
     "allow-hotplug enp3s0\niface enp3s0 inet static\n  address 192.0.2.10/24\n"
     "iface enp3s0:1 inet static\n  address 192.0.2.11/24\n"
@@ -263,7 +271,7 @@ test_ifupdown (void **state)
     "# iface eth9 inet static\n", &sb), 1);
   assert_string_equal (sb.buf, "enp3s0");
   strbuf_release (&sb);
-  assert_int_equal (ifupdown_static_ifaces (
+  assert_int_equal (lnet_ifupdown_static_ifaces (
     "iface eth0 inet static\niface eth1 inet static\n"
     "iface eth2 inet dhcp\n", &sb), 2);
   assert_string_equal (sb.buf, "eth0 eth1");
@@ -284,15 +292,15 @@ test_kernel_choice (void **state)
   struct strbuf sb = STRBUF_INIT;
 
   (void) state;
-  assert_int_equal (kernel_missing_drivers (paths, 3,
+  assert_int_equal (lkernel_missing_drivers (paths, 3,
       "kernel/drivers/virtio/virtio_pci.ko\n", kvm, &sb), 0);
-  assert_int_equal (kernel_missing_drivers (paths, 2, "", kvm, &sb), 1);
+  assert_int_equal (lkernel_missing_drivers (paths, 2, "", kvm, &sb), 1);
   assert_string_equal (sb.buf, "virtio_pci");
-  assert_int_equal (kernel_missing_drivers (paths, 3, NULL, xen, &sb), 0);
+  assert_int_equal (lkernel_missing_drivers (paths, 3, NULL, xen, &sb), 0);
   strbuf_release (&sb);
-  assert_true (kernel_version_cmp ("6.1.0-27-amd64", "6.1.0-28-amd64") < 0);
-  assert_true (kernel_version_cmp ("6.10.0-1-amd64", "6.9.0-1-amd64") > 0);
-  assert_int_equal (kernel_version_cmp ("5.4", "5.4"), 0);
+  assert_true (lkernel_version_cmp ("6.1.0-27-amd64", "6.1.0-28-amd64") < 0);
+  assert_true (lkernel_version_cmp ("6.10.0-1-amd64", "6.9.0-1-amd64") > 0);
+  assert_int_equal (lkernel_version_cmp ("5.4", "5.4"), 0);
 }
 
 static const char moddep[] =
@@ -308,27 +316,28 @@ test_moddep_closure (void **state)
   static const char *const kvm[] = { "virtio_blk", "virtio", NULL };
   static const char *const xen[] = { "xen_blkfront", NULL };
   static const char *const none[] = { "nvme", NULL };
-  path_vector v = empty_vector;
+  strv_vector v = empty_vector;
 
   (void) state;
-  assert_int_equal (moddep_closure (moddep, kvm, &v), 0);
+  assert_int_equal (lkernel_moddep_closure (moddep, kvm, &v), 0);
   assert_int_equal (v.len, 3);        /* no duplicates */
   assert_string_equal (v.ptr[0], "kernel/drivers/block/virtio_blk.ko.xz");
-  assert_true (path_vector_has (&v, "kernel/drivers/virtio/virtio_ring.ko.xz"));
-  path_vector_free (&v);
-  assert_int_equal (moddep_closure (moddep, xen, &v), 0);
+  assert_true (strv_vector_has (&v, "kernel/drivers/virtio/virtio_ring.ko.xz"));
+  strv_vector_free (&v);
+  assert_int_equal (lkernel_moddep_closure (moddep, xen, &v), 0);
   assert_int_equal (v.len, 1);        /* '-' and '_' alike */
-  path_vector_free (&v);
-  assert_int_equal (moddep_closure (moddep, none, &v), -1);
+  strv_vector_free (&v);
+  assert_int_equal (lkernel_moddep_closure (moddep, none, &v), -1);
   assert_non_null (strstr (error_get (), "'nvme' is not in modules.dep"));
-  path_vector_free (&v);
+  strv_vector_free (&v);
   /* Hostile paths from the guest are refused. */
-  assert_int_equal (moddep_closure ("../../etc/virtio_blk.ko: \n", kvm, &v),
+  assert_int_equal (lkernel_moddep_closure ("../../etc/virtio_blk.ko: \n", kvm,
+                                            &v), -1);
+  assert_int_equal (lkernel_moddep_closure ("/abs/virtio_blk.ko:\n", kvm, &v),
                     -1);
-  assert_int_equal (moddep_closure ("/abs/virtio_blk.ko:\n", kvm, &v), -1);
-  assert_int_equal (moddep_closure ("k/virtio_blk.ko: a/../../x.ko\n", kvm,
-                                    &v), -1);
-  path_vector_free (&v);
+  assert_int_equal (lkernel_moddep_closure ("k/virtio_blk.ko: a/../../x.ko\n",
+                                            kvm, &v), -1);
+  strv_vector_free (&v);
 }
 
 static void
@@ -345,11 +354,13 @@ test_grub_cfg_ready (void **state)
     "\tlinuxefi /vmlinuz-6.1 root=/dev/mapper/vg-root ro quiet\n";
 
   (void) state;
-  assert_true (grub_cfg_ready (uuid_cfg, "kvm"));
-  assert_false (grub_cfg_ready (uuid_cfg, "xen"));   /* wants hvc0 */
-  assert_false (grub_cfg_ready (dev_cfg, "kvm"));    /* device name */
-  assert_false (grub_cfg_ready (noconsole, "kvm"));  /* no serial console */
-  assert_false (grub_cfg_ready ("set default=0\n", "kvm")); /* no kernel */
+  assert_true (lboot_grub_cfg_ready (uuid_cfg, "kvm"));
+  assert_false (lboot_grub_cfg_ready (uuid_cfg, "xen"));   /* wants hvc0 */
+  assert_false (lboot_grub_cfg_ready (dev_cfg, "kvm"));    /* device name */
+  /* no serial console */
+  assert_false (lboot_grub_cfg_ready (noconsole, "kvm"));
+  /* no kernel */
+  assert_false (lboot_grub_cfg_ready ("set default=0\n", "kvm"));
 }
 
 static void

@@ -135,7 +135,7 @@ roundtrip (const char *name, int filter, const char *want_compression)
   char *img = path_in (name), *out, *stage, *stage2, *f, *text;
   struct initrd_image im, im2;
   struct initrd_add a = { 0 };
-  path_vector names = empty_vector;
+  strv_vector names = empty_vector;
   const char *compression = NULL;
   size_t len, len2;
   char *orig_bytes, *new_bytes;
@@ -174,7 +174,7 @@ roundtrip (const char *name, int filter, const char *want_compression)
   put_file (f, "kernel/drivers/ata/ahci.ko:\n"
             "kernel/drivers/block/virtio_blk.ko:\n");
   free (f);
-  path_vector_append (&a.modules, strdup ("kernel/drivers/block/virtio_blk.ko"));
+  strv_vector_append (&a.modules, strdup ("kernel/drivers/block/virtio_blk.ko"));
   a.kver = KVER;
   a.stage = stage;
   a.moddir = im.moddir;
@@ -193,14 +193,14 @@ roundtrip (const char *name, int filter, const char *want_compression)
   free (new_bytes);
 
   assert_int_equal (initrd_image_list (out, &names), 0);
-  assert_true (path_vector_has (&names, MOD "/kernel/drivers/block"));
-  assert_true (path_vector_has (&names,
+  assert_true (strv_vector_has (&names, MOD "/kernel/drivers/block"));
+  assert_true (strv_vector_has (&names,
                                 MOD "/kernel/drivers/block/virtio_blk.ko"));
-  assert_true (path_vector_has (&names, MOD "/kernel/drivers/ata/ahci.ko"));
-  assert_true (path_vector_has (&names, "init"));
-  assert_true (path_vector_has (&names, "etc/modules-load.d/90-ferry.conf"));
-  assert_false (path_vector_has (&names, MOD "/modules.dep.bin"));
-  path_vector_free (&names);
+  assert_true (strv_vector_has (&names, MOD "/kernel/drivers/ata/ahci.ko"));
+  assert_true (strv_vector_has (&names, "init"));
+  assert_true (strv_vector_has (&names, "etc/modules-load.d/90-ferry.conf"));
+  assert_false (strv_vector_has (&names, MOD "/modules.dep.bin"));
+  strv_vector_free (&names);
 
   /* Read back: the new modules.dep and conf/modules, once each. */
   assert_int_equal (initrd_image_read (out, KVER, stage2, &im2), 0);
@@ -211,7 +211,7 @@ roundtrip (const char *name, int filter, const char *want_compression)
   free (text);
   initrd_image_free (&im2);
   initrd_image_free (&im);
-  path_vector_free (&a.modules);
+  strv_vector_free (&a.modules);
   free (img); free (out); free (stage); free (stage2);
 }
 

@@ -563,7 +563,7 @@ static int
 add_cddb (guestfs_h *g, const struct guest_root *root, const struct use *u,
           const char *target, struct convert_report *rep)
 {
-  win_string_vector keys = empty_vector;
+  strv_vector keys = empty_vector;
   struct strbuf path = STRBUF_INIT;
   size_t i;
   int64_t n;
@@ -586,7 +586,7 @@ add_cddb (guestfs_h *g, const struct guest_root *root, const struct use *u,
       r = -1;
   }
   strbuf_release (&path);
-  win_strings_free (&keys);
+  strv_vector_free (&keys);
   return r;
 }
 

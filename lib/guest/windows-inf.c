@@ -22,16 +22,6 @@ struct inf_line {
 };
 DEFINE_VECTOR_TYPE (inf_lines, struct inf_line);
 
-void
-win_strings_free (win_string_vector *v)
-{
-  size_t i;
-
-  for (i = 0; i < v->len; i++)
-    free (v->ptr[i]);
-  win_string_vector_reset (v);
-}
-
 char *
 win_utf8 (const void *data, size_t len)
 {
@@ -351,7 +341,7 @@ add_hwids (const inf_lines *lines, const char *section, struct win_models *m)
         return error_set ("[%s]: more than %d hardware IDs", section,
                           WIN_INF_MAX_HWIDS);
       }
-      if (win_string_vector_append (&m->hwids, id) == -1) {
+      if (strv_vector_append (&m->hwids, id) == -1) {
         free (id);
         return -1;
       }
@@ -376,7 +366,7 @@ add_models (const inf_lines *lines, const char *base, const char *dec,
   snprintf (section, sizeof section, "%s%s%s", base, *dec ? "." : "", dec);
   if (add_hwids (lines, section, &m) == -1 ||
       win_models_vector_append (&inf->models, m) == -1) {
-    win_strings_free (&m.hwids);
+    strv_vector_free (&m.hwids);
     free (m.install);
     return -1;
   }
@@ -509,7 +499,7 @@ win_inf_free (struct win_inf *inf)
   free (inf->sys);
   for (i = 0; i < inf->models.len; i++) {
     free (inf->models.ptr[i].install);
-    win_strings_free (&inf->models.ptr[i].hwids);
+    strv_vector_free (&inf->models.ptr[i].hwids);
   }
   win_models_vector_reset (&inf->models);
   memset (inf, 0, sizeof *inf);
@@ -603,7 +593,7 @@ win_needs_cddb (int major, int minor)
 }
 
 static int
-add_unique (win_string_vector *out, char *s)
+add_unique (strv_vector *out, char *s)
 {
   size_t i;
 
@@ -614,7 +604,7 @@ add_unique (win_string_vector *out, char *s)
       free (s);
       return 0;
     }
-  if (win_string_vector_append (out, s) == -1) {
+  if (strv_vector_append (out, s) == -1) {
     free (s);
     return -1;
   }
@@ -622,7 +612,7 @@ add_unique (win_string_vector *out, char *s)
 }
 
 int
-win_cddb_keys (const char *hwid, win_string_vector *out)
+win_cddb_keys (const char *hwid, strv_vector *out)
 {
   char key[256], *p, *amp;
   size_t i, n = strlen (hwid);

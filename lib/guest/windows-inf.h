@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/common/strv.h"
 #include "lib/common/vector.h"
 
 /* Larger .inf files are refused (virtio-win's biggest is ~30 KiB). */
@@ -28,14 +29,12 @@
 
 enum { WIN_ARCH_X86 = 1, WIN_ARCH_AMD64 = 2, WIN_ARCH_ARM64 = 4 };
 
-DEFINE_VECTOR_TYPE (win_string_vector, char *);
-
 /* One models section: [Manufacturer]'s "base,NTamd64.6.1" decoration. */
 struct win_models {
   unsigned arch;              /* WIN_ARCH_*, 0 = undecorated (any) */
   int major, minor;           /* minimum Windows version, 0.0 = any */
   char *install;              /* install section of the first model */
-  win_string_vector hwids;    /* "PCI\VEN_1AF4&DEV_1001&SUBSYS_...", as written */
+  strv_vector hwids;    /* "PCI\VEN_1AF4&DEV_1001&SUBSYS_...", as written */
 };
 DEFINE_VECTOR_TYPE (win_models_vector, struct win_models);
 
@@ -83,7 +82,7 @@ bool win_needs_cddb (int major, int minor);
  * unless already there: '\' becomes '#', lower-case; a PCI ID gives
  * "pci#ven_1af4&dev_1001&subsys_00021af4&rev_00", then without &rev_,
  * then vendor and device only.  -1 for an ID without an enumerator. */
-int win_cddb_keys (const char *hwid, win_string_vector *out);
+int win_cddb_keys (const char *hwid, strv_vector *out);
 
 /* DriverDatabase\DeviceIds key path for a hardware ID: "PCI\VEN_1AF4&..."
  * stays "PCI\VEN_1AF4&..." (enumerator, then the rest), upper-case. */
@@ -109,6 +108,5 @@ char *win_utf16_multi (const char *const *v, size_t n, size_t *len);
 /* UTF-16LE (up to its first NUL) to UTF-8, NULL with an error if invalid. */
 char *win_utf8 (const void *data, size_t len);
 
-void win_strings_free (win_string_vector *v);
 
 #endif

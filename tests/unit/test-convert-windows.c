@@ -291,7 +291,7 @@ test_targets_and_versions (void **state)
 static void
 test_cddb_keys (void **state)
 {
-  win_string_vector v = empty_vector;
+  strv_vector v = empty_vector;
 
   (void) state;
   assert_int_equal (win_cddb_keys (
@@ -312,7 +312,7 @@ test_cddb_keys (void **state)
   assert_int_equal (v.len, 5);
   assert_string_equal (v.ptr[4], "xenbus#ven_xp0001&dev_vbd&rev_1");
   assert_int_equal (win_cddb_keys ("NOENUMERATOR", &v), -1);
-  win_strings_free (&v);
+  strv_vector_free (&v);
 }
 
 static void

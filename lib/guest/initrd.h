@@ -141,14 +141,54 @@ int initrd_image_write (const char *in, const struct initrd_image *im,
 /* Every entry name of every archive of `path`, in order. */
 int initrd_image_list (const char *path, path_vector *names);
 
+/* initrd-verify.c: the check before a conversion reports an initramfs.
+ * From the NEW image file itself (every archive, as the kernel unpacks
+ * them), prove for kernel `kver`:
+ *  - the image has a module tree of `kver` with a modules.dep (and a
+ *    modules.dep.bin when the old image had one);
+ *  - every module the OLD image could load (its modules.dep closure over
+ *    the module files present in it) is loadable from the new one: its
+ *    line, its file and those of all it needs, recursively, are there,
+ *    and modules.dep.bin, which modprobe reads, gives the same line;
+ *  - each of `required` (names; '-' and '_' alike) is built in (the
+ *    image's modules.builtin, else `builtin`) or loadable likewise.
+ * Returns 0 (c->kept: how many old modules were proven still loadable),
+ * or -1 with an error naming what failed ("initramfs check: ..."). */
+struct initrd_check {
+  const char *kver;
+  const char *const *required;  /* NULL-terminated, or NULL */
+  const char *builtin;          /* the kernel's modules.builtin, or NULL */
+  size_t kept;                  /* out */
+};
+int initrd_verify (const char *old_path, const char *new_path,
+                   struct initrd_check *c);
+
+/* The module of the root filesystem in fstab text ("xfs"; ext2/ext3 ->
+ * "ext4"), or NULL (no / line, "auto", odd names).  Caller frees. */
+char *initrd_root_fs_module (const char *fstab);
+
 /* initrd-fast.c: add the modules `mods` of kernel `kver` with their
  * dependencies to the guest's existing initramfs `path` without running
  * the guest's builder: download it, add the module files and depmod's
  * new indexes (host depmod -b over the image's modules plus the new
  * ones), the loader configuration (initramfs-tools conf/modules, systemd
- * modules-load.d), repack, check, upload.  Returns 1 when done (*detail:
- * what was added, caller frees), 0 when this fast path does not apply
- * (*detail: why; the caller then runs the builder), -1 on an error. */
+ * modules-load.d), repack, check (initrd_verify on the repacked file:
+ * old modules still loadable; `mods` and the root filesystem's module
+ * from /etc/fstab resolve; the tree is kver's), upload.  Returns 1 when
+ * done (*detail: what was added, caller frees), 0 when this fast path
+ * does not apply or its result failed the check (*detail: why, starting
+ * "the repacked image failed its check: " for the latter; nothing was
+ * uploaded, and the caller then runs the builder), -1 on an error.
+ * Test hook: FERRY_TEST_INITRD_DROP=NAME drops module NAME before depmod,
+ * so that the check must fail. */
+/* Test hook: with FERRY_TEST_INITRD_DROP=NAME in the environment, remove
+ * module NAME (any .ko*) from `stage` and from `added` (nothing
+ * otherwise).  The fast path calls it before depmod. */
+void initrd_test_drop (const char *stage, path_vector *added);
+
+/* Run the host's depmod -b STAGE KVER (quietly). */
+int initrd_depmod (const char *stage, const char *kver);
+
 int initrd_fast_add (guestfs_h *g, const char *kver, const char *path,
                      const char *const *mods, char **detail);
 

@@ -1,7 +1,10 @@
 /* initrd-cpio.c: an initramfs file on the host, read and rewritten with
- * libarchive: the early uncompressed archives (microcode) kept byte for
- * byte, the main archive copied entry by entry with files added and the
- * depmod outputs replaced.  The file comes from the guest: hostile. */
+ * libarchive.  Every archive of the image is read (the uncompressed ones
+ * first: microcode, and on Debian 13 the kernel modules; then the
+ * compressed main one); the new image keeps the uncompressed archives
+ * byte for byte and rewrites the main archive entry by entry with files
+ * added and the depmod outputs replaced.  The file comes from the guest:
+ * hostile. */
 #include "lib/common/compat.h"
 
 #include <errno.h>
@@ -57,10 +60,8 @@ initrd_image_free (struct initrd_image *im)
 
 /* "./a/b" and "/a/b" as "a/b"; NULL for names never valid in an image. */
 static const char *
-entry_name (struct archive_entry *e)
+clean_name (const char *n)
 {
-  const char *n = archive_entry_pathname (e);
-
   if (n == NULL)
     return NULL;
   while (n[0] == '.' && n[1] == '/')
@@ -70,6 +71,12 @@ entry_name (struct archive_entry *e)
   if (strlen (n) > 1024 || strstr (n, "..") != NULL)
     return NULL;
   return n;
+}
+
+static const char *
+entry_name (struct archive_entry *e)
+{
+  return clean_name (archive_entry_pathname (e));
 }
 
 static struct archive *
@@ -96,38 +103,6 @@ archive_fail (struct archive *a, const char *path, const char *what)
   return -1;
 }
 
-/* Skip one early uncompressed cpio archive at *off; its end (after the
- * zero padding) goes to *off. */
-static int
-skip_early (int fd, const char *path, uint64_t *off, uint64_t size)
-{
-  struct archive *a = reader_new (true);
-  struct archive_entry *e;
-  unsigned char c;
-  int r, n = 0;
-
-  if (a == NULL || lseek (fd, (off_t) *off, SEEK_SET) == -1 ||
-      archive_read_open_fd (a, fd, 65536) != ARCHIVE_OK) {
-    archive_fail (a, path, "early archive");
-    archive_read_free (a);
-    return -1;
-  }
-  while ((r = archive_read_next_header (a, &e)) == ARCHIVE_OK)
-    if (++n > MAX_ENTRIES)
-      break;
-  if (r != ARCHIVE_EOF) {
-    archive_fail (a, path, "early archive");
-    archive_read_free (a);
-    return -1;
-  }
-  *off += (uint64_t) archive_filter_bytes (a, 0);
-  archive_read_free (a);
-  /* The kernel skips zero padding between archives. */
-  while (*off < size && pread (fd, &c, 1, (off_t) *off) == 1 && c == 0)
-    (*off)++;
-  return 0;
-}
-
 static bool
 is_uncompressed_cpio (int fd, uint64_t off)
 {
@@ -137,30 +112,45 @@ is_uncompressed_cpio (int fd, uint64_t off)
     (memcmp (m, "070701", 6) == 0 || memcmp (m, "070702", 6) == 0);
 }
 
-static int
-find_main (int fd, const char *path, struct initrd_image *im)
+const char *
+initrd_module_rel (const char *name, const char **kver, size_t *kver_len)
 {
-  struct stat st;
-  int i;
+  static const char *const prefixes[] = { "usr/lib/modules/", "lib/modules/" };
+  size_t i, pl, kl;
+  const char *k;
 
-  if (fstat (fd, &st) == -1)
-    return error_errno ("initramfs '%s'", path);
-  for (i = 0; is_uncompressed_cpio (fd, im->prefix_len); i++) {
-    if (i == MAX_EARLY)
-      return error_set ("initramfs '%s': more than %d uncompressed archives",
-                        path, MAX_EARLY);
-    if (skip_early (fd, path, &im->prefix_len, (uint64_t) st.st_size) == -1)
-      return -1;
-    if (im->prefix_len >= (uint64_t) st.st_size)
-      return error_set ("initramfs '%s': no compressed main archive", path);
+  for (i = 0; i < 2; i++) {
+    pl = strlen (prefixes[i]);
+    if (strncmp (name, prefixes[i], pl) != 0)
+      continue;
+    k = name + pl;
+    kl = strcspn (k, "/");
+    if (kl == 0)
+      return NULL;
+    *kver = k;
+    *kver_len = kl;
+    return k[kl] ? k + kl + 1 : "";
   }
-  return 0;
+  return NULL;
 }
 
-/* Read a small text entry into *out. */
-static int
-read_text (struct archive *a, struct archive_entry *e, const char *path,
-           char **out)
+/* "usr/lib/modules/KVER/x" or "lib/modules/KVER/x" of kernel `kver`: the
+ * part after; *spelled: the length of the "…/KVER" prefix. */
+static const char *
+in_moddir (const char *name, const char *kver, size_t *spelled)
+{
+  const char *k, *rel = initrd_module_rel (name, &k, spelled);
+
+  if (rel == NULL || *spelled != strlen (kver) ||
+      strncmp (k, kver, *spelled) != 0)
+    return NULL;
+  *spelled += (size_t) (k - name);
+  return rel;
+}
+
+int
+initrd_entry_text (struct archive *a, struct archive_entry *e,
+                   const char *path, char **out)
 {
   int64_t size = archive_entry_size (e);
   char *buf;
@@ -182,94 +172,228 @@ read_text (struct archive *a, struct archive_entry *e, const char *path,
   return 0;
 }
 
-/* "usr/lib/modules/KVER/x" or "lib/modules/KVER/x": the part after. */
-static const char *
-in_moddir (const char *name, const char *kver, char **moddir)
-{
-  static const char *const prefixes[] = { "usr/lib/modules/", "lib/modules/" };
-  size_t i, pl, kl = strlen (kver);
+/* ---- walking every archive of an image ---- */
 
-  for (i = 0; i < 2; i++) {
-    pl = strlen (prefixes[i]);
-    if (strncmp (name, prefixes[i], pl) == 0 &&
-        strncmp (name + pl, kver, kl) == 0 &&
-        (name[pl + kl] == '/' || name[pl + kl] == '\0')) {
-      if (*moddir == NULL)
-        *moddir = strndup (name, pl + kl);
-      return name[pl + kl] ? name + pl + kl + 1 : "";
+struct walk {
+  int fd;
+  const char *path;
+  uint64_t size, unpacked;
+  size_t entries;
+  initrd_entry_fn fn;
+  void *ctx;
+};
+
+/* One archive at *off (uncompressed when `early`); its end, after the
+ * zero padding the kernel skips, goes to *off. */
+static int
+walk_one (struct walk *w, uint64_t *off, bool early, int *filter)
+{
+  struct archive *a = reader_new (early);
+  struct archive_entry *e;
+  const char *what = early ? "uncompressed archive" : "main archive";
+  const char *name;
+  unsigned char c;
+  int r;
+
+  if (a == NULL || lseek (w->fd, (off_t) *off, SEEK_SET) == -1 ||
+      archive_read_open_fd (a, w->fd, 65536) != ARCHIVE_OK) {
+    archive_fail (a, w->path, what);
+    archive_read_free (a);
+    return -1;
+  }
+  while ((r = archive_read_next_header (a, &e)) == ARCHIVE_OK) {
+    if (archive_entry_size (e) > 0)
+      w->unpacked += (uint64_t) archive_entry_size (e);
+    if (++w->entries > MAX_ENTRIES || w->unpacked > MAX_UNPACKED) {
+      archive_read_free (a);
+      return error_set ("initramfs '%s': too many or too large entries",
+                        w->path);
+    }
+    if ((name = entry_name (e)) == NULL) {
+      archive_read_free (a);
+      return error_set ("initramfs '%s': bad entry name", w->path);
+    }
+    if (w->fn (a, e, name, early, w->ctx) == -1) {
+      archive_read_free (a);
+      return -1;
     }
   }
-  return NULL;
+  if (r != ARCHIVE_EOF) {
+    archive_fail (a, w->path, what);
+    archive_read_free (a);
+    return -1;
+  }
+  *filter = archive_filter_code (a, 0);
+  *off += (uint64_t) archive_filter_bytes (a, 0);
+  archive_read_free (a);
+  while (early && *off < w->size && pread (w->fd, &c, 1, (off_t) *off) == 1
+         && c == 0)
+    (*off)++;
+  return 0;
 }
 
-/* Write the module tree's entry `rel` under stage/lib/modules/KVER. */
-static int
-extract_module (struct archive *a, struct archive *disk,
-                struct archive_entry *e, const char *stage,
-                const char *kver, const char *rel, const char *path)
+int
+initrd_image_walk (const char *path, initrd_entry_fn fn, void *ctx,
+                   struct initrd_layout *lay)
 {
-  char *dest = xasprintf ("%s/lib/modules/%s/%s", stage, kver, rel);
+  struct walk w = { .path = path, .fn = fn, .ctx = ctx };
+  struct stat st;
+  uint64_t off = 0;
+  int r = 0, filter;
+
+  memset (lay, 0, sizeof *lay);
+  if ((w.fd = open (path, O_RDONLY | O_CLOEXEC)) == -1 ||
+      fstat (w.fd, &st) == -1) {
+    r = error_errno ("initramfs '%s'", path);
+    goto out;
+  }
+  w.size = (uint64_t) st.st_size;
+  while (r == 0 && off < w.size && is_uncompressed_cpio (w.fd, off)) {
+    if (lay->early == MAX_EARLY)
+      r = error_set ("initramfs '%s': more than %d uncompressed archives",
+                     path, MAX_EARLY);
+    else if ((r = walk_one (&w, &off, true, &filter)) == 0)
+      lay->early++;
+  }
+  lay->prefix_len = off;
+  /* The compressed main archive; what may follow it is not read (a
+   * second archive inside the compressed stream: nobody writes one). */
+  if (r == 0 && off < w.size) {
+    r = walk_one (&w, &off, false, &lay->filter);
+    lay->has_main = r == 0;
+  }
+out:
+  if (w.fd != -1)
+    close (w.fd);
+  return r;
+}
+
+/* ---- reading for the fast path ---- */
+
+struct scan {
+  const char *path, *kver, *stage;
+  struct initrd_image *im;
+  struct archive *disk;
+  size_t spelled;               /* length of im->moddir */
+  bool two_trees;               /* lib/modules and usr/lib/modules */
+  bool lib_symlink;             /* lib -> usr/lib (Debian's usrmerge) */
+};
+
+/* dracut hard-links identical files: newc stores the body with the last
+ * link, which names the first; that one must be in the stage too. */
+static int
+stage_hardlink (struct scan *s, struct archive_entry *e, const char *rel)
+{
+  const char *target = clean_name (archive_entry_hardlink (e)), *trel = NULL;
+  char *tdest = NULL;
+  size_t spelled;
+
+  if (target)
+    trel = in_moddir (target, s->kver, &spelled);
+  if (trel == NULL || *trel == '\0' ||
+      (tdest = xasprintf ("%s/lib/modules/%s/%s", s->stage, s->kver, trel))
+      == NULL)
+    return error_set ("initramfs '%s': hard link %s outside the module "
+                      "tree", s->path, rel);
+  archive_entry_set_hardlink (e, tdest);
+  free (tdest);
+  return 0;
+}
+
+/* Write the module tree's entry `rel` under stage/lib/modules/KVER; a
+ * later archive's file replaces an earlier one's, as in the kernel. */
+static int
+extract_module (struct scan *s, struct archive *a, struct archive_entry *e,
+                const char *rel)
+{
+  char *dest = xasprintf ("%s/lib/modules/%s/%s", s->stage, s->kver, rel);
   int r;
 
   if (dest == NULL)
     return -1;
-  /* dracut hard-links identical files: newc stores the body with the
-   * last link, which names the first; that one must be in the stage too. */
-  if (archive_entry_hardlink (e) != NULL) {
-    const char *target = archive_entry_hardlink (e), *trel = NULL;
-    char *tdest = NULL, *moddir = NULL;
-    while (target[0] == '.' && target[1] == '/')
-      target += 2;
-    if (strstr (target, "..") == NULL)
-      trel = in_moddir (target, kver, &moddir);
-    free (moddir);
-    if (trel == NULL || *trel == '\0' ||
-        (tdest = xasprintf ("%s/lib/modules/%s/%s", stage, kver, trel))
-        == NULL) {
-      free (dest);
-      return error_set ("initramfs '%s': hard link %s outside the module "
-                        "tree", path, rel);
-    }
-    archive_entry_set_hardlink (e, tdest);
-    free (tdest);
+  if (archive_entry_hardlink (e) != NULL &&
+      stage_hardlink (s, e, rel) == -1) {
+    free (dest);
+    return -1;
   }
   archive_entry_set_pathname (e, dest);
   archive_entry_set_perm (e, archive_entry_filetype (e) == AE_IFDIR
                           ? 0755 : 0644);
-  r = archive_read_extract2 (a, e, disk);
+  r = archive_read_extract2 (a, e, s->disk);
   free (dest);
   if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-    return archive_fail (disk, path, "extract module tree");
+    return archive_fail (s->disk, s->path, "extract module tree");
   return 0;
 }
 
 static int
-scan_entry (struct archive *a, struct archive *disk, struct archive_entry *e,
-            const char *path, const char *kver, const char *stage,
-            struct initrd_image *im)
+note_name (struct initrd_image *im, const char *name, bool early)
 {
-  const char *name = entry_name (e), *rel;
-  mode_t type = archive_entry_filetype (e);
-  char *copy;
+  char *copy = xstrdup (name);
 
-  if (name == NULL)
-    return error_set ("initramfs '%s': bad entry name", path);
-  if ((copy = xstrdup (name)) == NULL ||
-      strv_vector_append (&im->names, copy) == -1) {
+  if (copy == NULL || strv_vector_append (&im->names, copy) == -1) {
     free (copy);
     return error_errno ("initramfs");
   }
+  if (early)
+    im->early_names = im->names.len;
+  return 0;
+}
+
+/* Which spelling of the module directory the image uses; both only with
+ * lib -> usr/lib, and then usr/lib/modules, where the files really are. */
+static int
+note_moddir (struct scan *s, const char *name, size_t spelled)
+{
+  struct initrd_image *im = s->im;
+
+  if (im->moddir == NULL) {
+    s->spelled = spelled;
+    return (im->moddir = strndup (name, spelled)) ? 0
+      : error_errno ("initramfs");
+  }
+  if (spelled == s->spelled && strncmp (name, im->moddir, spelled) == 0)
+    return 0;
+  s->two_trees = true;
+  if (strncmp (im->moddir, "usr/", 4) != 0) {
+    free (im->moddir);
+    s->spelled = spelled;
+    return (im->moddir = strndup (name, spelled)) ? 0
+      : error_errno ("initramfs");
+  }
+  return 0;
+}
+
+static int
+scan_entry (struct archive *a, struct archive_entry *e, const char *name,
+            bool early, void *ctx)
+{
+  struct scan *s = ctx;
+  mode_t type = archive_entry_filetype (e);
+  const char *rel, *link;
+  size_t spelled;
+
+  if (note_name (s->im, name, early) == -1)
+    return -1;
   if (strcmp (name, "conf/modules") == 0 && type == AE_IFREG)
-    return read_text (a, e, path, &im->conf_modules);
+    return initrd_entry_text (a, e, s->path, &s->im->conf_modules);
   if (strcmp (name, "etc/modules-load.d") == 0 && type == AE_IFDIR)
-    im->modules_load_d = true;
-  rel = in_moddir (name, kver, &im->moddir);
+    s->im->modules_load_d = true;
+  link = archive_entry_symlink (e);
+  if (strcmp (name, "lib") == 0 && type == AE_IFLNK && link &&
+      (strcmp (link, "usr/lib") == 0 || strcmp (link, "/usr/lib") == 0))
+    s->lib_symlink = true;
+  rel = in_moddir (name, s->kver, &spelled);
+  if (rel == NULL)
+    return 0;
+  if (note_moddir (s, name, spelled) == -1)
+    return -1;
   /* The old indexes stay out of the stage: depmod writes its own, and
    * one it does not write must not come back from the old image. */
-  if (rel == NULL || *rel == '\0' || (type != AE_IFREG && type != AE_IFDIR) ||
+  if (*rel == '\0' || (type != AE_IFREG && type != AE_IFDIR) ||
       is_depmod_output (rel))
     return 0;
-  return extract_module (a, disk, e, stage, kver, rel, path);
+  return extract_module (s, a, e, rel);
 }
 
 static struct archive *
@@ -285,58 +409,28 @@ disk_writer (void)
   return d;
 }
 
-static int
-scan_main (int fd, const char *path, const char *kver, const char *stage,
-           struct initrd_image *im)
-{
-  struct archive *a = reader_new (false), *disk = disk_writer ();
-  struct archive_entry *e;
-  uint64_t unpacked = 0;
-  int r = -1, rr;
-
-  if (a == NULL || disk == NULL || lseek (fd, (off_t) im->prefix_len,
-                                          SEEK_SET) == -1 ||
-      archive_read_open_fd (a, fd, 65536) != ARCHIVE_OK) {
-    archive_fail (a, path, "main archive");
-    goto out;
-  }
-  while ((rr = archive_read_next_header (a, &e)) == ARCHIVE_OK) {
-    if (archive_entry_size (e) > 0)
-      unpacked += (uint64_t) archive_entry_size (e);
-    if (im->names.len >= MAX_ENTRIES || unpacked > MAX_UNPACKED) {
-      error_set ("initramfs '%s': too many or too large entries", path);
-      goto out;
-    }
-    if (scan_entry (a, disk, e, path, kver, stage, im) == -1)
-      goto out;
-  }
-  if (rr != ARCHIVE_EOF) {
-    archive_fail (a, path, "main archive");
-    goto out;
-  }
-  im->filter = archive_filter_code (a, 0);
-  r = 0;
-out:
-  archive_read_free (a);
-  archive_write_free (disk);
-  return r;
-}
-
 int
 initrd_image_read (const char *path, const char *kver, const char *stage,
                    struct initrd_image *im)
 {
-  int fd = open (path, O_RDONLY | O_CLOEXEC), r;
+  struct scan s = { .path = path, .kver = kver, .stage = stage, .im = im };
+  struct initrd_layout lay;
+  int r;
 
   memset (im, 0, sizeof *im);
-  if (fd == -1)
-    return error_errno ("initramfs '%s'", path);
-  r = find_main (fd, path, im);
-  if (r == 0)
-    r = scan_main (fd, path, kver, stage, im);
-  close (fd);
-  if (r == 0 && im->moddir == NULL)
+  if ((s.disk = disk_writer ()) == NULL)
+    return error_errno ("initramfs");
+  r = initrd_image_walk (path, scan_entry, &s, &lay);
+  archive_write_free (s.disk);
+  im->prefix_len = lay.prefix_len;
+  im->filter = lay.filter;
+  if (r == 0 && !lay.has_main)
+    r = error_set ("initramfs '%s': no compressed main archive", path);
+  else if (r == 0 && im->moddir == NULL)
     r = error_set ("initramfs '%s': no modules of kernel %s", path, kver);
+  else if (r == 0 && s.two_trees && !s.lib_symlink)
+    r = error_set ("initramfs '%s': modules of kernel %s in both lib/ and "
+                   "usr/lib/ without a lib -> usr/lib link", path, kver);
   if (r == -1)
     initrd_image_free (im);
   return r;
@@ -367,15 +461,13 @@ copy_entries (struct archive *a, struct archive *w, const char *path,
 {
   struct archive_entry *e;
   const char *name, *rel;
-  char *moddir = NULL;
+  size_t spelled;
   int rr, n = 0;
 
   while ((rr = archive_read_next_header (a, &e)) == ARCHIVE_OK) {
     if ((name = entry_name (e)) == NULL || ++n > MAX_ENTRIES)
       return error_set ("initramfs '%s': bad entry", path);
-    rel = in_moddir (name, add->kver, &moddir);
-    free (moddir);
-    moddir = NULL;
+    rel = in_moddir (name, add->kver, &spelled);
     if ((rel && is_depmod_output (rel)) ||
         (add->conf_modules && strcmp (name, "conf/modules") == 0))
       continue;
@@ -386,6 +478,34 @@ copy_entries (struct archive *a, struct archive *w, const char *path,
   }
   if (rr != ARCHIVE_EOF)
     return archive_fail (a, path, "main archive");
+  return 0;
+}
+
+/* An index of the uncompressed archives is replaced only by writing the
+ * same name later; one depmod did not write this time would stay, stale. */
+static int
+check_early_indexes (const struct initrd_image *im,
+                     const struct initrd_add *add)
+{
+  const char *rel;
+  char *host;
+  size_t i, spelled;
+  bool found;
+
+  for (i = 0; i < im->early_names; i++) {
+    rel = in_moddir (im->names.ptr[i], add->kver, &spelled);
+    if (rel == NULL || !is_depmod_output (rel))
+      continue;
+    host = xasprintf ("%s/lib/modules/%s/%s", add->stage, add->kver, rel);
+    if (host == NULL)
+      return -1;
+    found = access (host, F_OK) == 0;
+    free (host);
+    if (!found)
+      return error_set ("initramfs: the uncompressed archive's %s would "
+                        "stay stale (depmod did not write it)",
+                        im->names.ptr[i]);
+  }
   return 0;
 }
 
@@ -541,6 +661,8 @@ initrd_image_write (const char *in, const struct initrd_image *im,
     error_errno ("initramfs '%s'", ifd == -1 ? in : out);
     goto out;
   }
+  if (check_early_indexes (im, add) == -1)
+    goto out;
   for (i = 0; i < im->names.len; i++)
     if (strv_vector_append (&names, im->names.ptr[i]) == -1)
       goto out;
@@ -578,44 +700,26 @@ out:
 }
 
 static int
-list_entries (struct archive *a, const char *path, strv_vector *names)
+list_entry (struct archive *a, struct archive_entry *e, const char *name,
+            bool early, void *ctx)
 {
-  struct archive_entry *e;
-  const char *n;
-  char *copy;
-  int r;
+  strv_vector *names = ctx;
+  char *copy = xstrdup (name);
 
-  while ((r = archive_read_next_header (a, &e)) == ARCHIVE_OK) {
-    if ((n = entry_name (e)) == NULL || names->len >= MAX_ENTRIES)
-      return error_set ("initramfs '%s': bad entry", path);
-    if ((copy = xstrdup (n)) == NULL)
-      return -1;
-    if (strv_vector_append (names, copy) == -1) {
-      free (copy);
-      return error_errno ("initramfs");
-    }
+  (void) a;
+  (void) e;
+  (void) early;
+  if (copy == NULL || strv_vector_append (names, copy) == -1) {
+    free (copy);
+    return error_errno ("initramfs");
   }
-  return r == ARCHIVE_EOF ? 0 : archive_fail (a, path, "main archive");
+  return 0;
 }
 
 int
 initrd_image_list (const char *path, strv_vector *names)
 {
-  struct initrd_image im = { 0 };
-  int fd = open (path, O_RDONLY | O_CLOEXEC), r = -1;
-  struct archive *a = reader_new (false);
+  struct initrd_layout lay;
 
-  if (fd == -1 || a == NULL)
-    error_errno ("initramfs '%s'", path);
-  else if (find_main (fd, path, &im) == 0) {
-    if (lseek (fd, (off_t) im.prefix_len, SEEK_SET) == -1 ||
-        archive_read_open_fd (a, fd, 65536) != ARCHIVE_OK)
-      archive_fail (a, path, "main archive");
-    else
-      r = list_entries (a, path, names);
-  }
-  archive_read_free (a);
-  if (fd != -1)
-    close (fd);
-  return r;
+  return initrd_image_walk (path, list_entry, names, &lay);
 }

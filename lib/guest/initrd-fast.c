@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lib/common/error.h"
+#include "lib/common/fullrw.h"
 #include "lib/common/strbuf.h"
 #include "lib/guest/initrd.h"
 #include "lib/guest/linux-kernel.h"
@@ -74,10 +75,12 @@ mkdir_parents (const char *path)
 static int
 run_depmod (const char *depmod, const char *stage, const char *kver)
 {
-  pid_t pid = fork ();
+  pid_t pid;
   int status, fd;
 
-  if (pid == -1)
+  if (depmod == NULL)
+    return error_set ("no depmod on this host");
+  if ((pid = fork ()) == -1)
     return error_errno ("depmod");
   if (pid == 0) {
     fd = open ("/dev/null", O_RDWR);
@@ -96,6 +99,12 @@ run_depmod (const char *depmod, const char *stage, const char *kver)
   return 0;
 }
 
+int
+initrd_depmod (const char *stage, const char *kver)
+{
+  return run_depmod (host_depmod (), stage, kver);
+}
+
 struct fast {
   guestfs_h *g;
   const char *kver, *path;
@@ -104,6 +113,7 @@ struct fast {
   struct initrd_image im;
   struct initrd_add add;
   char *conf, *load;
+  size_t kept;                  /* old modules proven still loadable */
 };
 
 /* The modules and their dependencies, from the guest's modules.dep. */
@@ -202,7 +212,7 @@ loader_config (struct fast *f)
 
   if (f->im.conf_modules) {
     f->conf = lkernel_modules_file_add (f->im.conf_modules, f->mods,
-                                        "added by ferry convert", &changed);
+                                "added by ferry convert", &changed);
     if (f->conf == NULL)
       return -1;
     f->add.conf_modules = f->conf;
@@ -218,22 +228,119 @@ loader_config (struct fast *f)
   return 0;
 }
 
-/* The repacked image must list every module added. */
+/* Test hook: FERRY_TEST_INITRD_DROP=NAME removes module NAME from the
+ * stage before depmod (and from the modules added), so the repacked
+ * image is broken the way Debian 13's was (modules.dep without it) and
+ * the check below must catch it.  Tests only; never set in production. */
+static int
+drop_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+  const char *want = getenv ("FERRY_TEST_INITRD_DROP");
+  const char *base = path + ftw->base;
+  size_t n = strlen (want);
+
+  (void) st;
+  if (flag == FTW_F && strncmp (base, want, n) == 0 &&
+      strncmp (base + n, ".ko", 3) == 0)
+    unlink (path);
+  return 0;
+}
+
+void
+initrd_test_drop (const char *stage, strv_vector *added)
+{
+  const char *want = getenv ("FERRY_TEST_INITRD_DROP");
+  size_t i, j = 0, n;
+
+  if (want == NULL || *want == '\0' || strchr (want, '/'))
+    return;
+  nftw (stage, drop_one, 16, FTW_PHYS);
+  n = strlen (want);
+  for (i = 0; i < added->len; i++) {
+    const char *m = added->ptr[i], *base = strrchr (m, '/');
+    base = base ? base + 1 : m;
+    if (strncmp (base, want, n) == 0 && strncmp (base + n, ".ko", 3) == 0)
+      free (added->ptr[i]);
+    else
+      added->ptr[j++] = added->ptr[i];
+  }
+  added->len = j;
+}
+
+/* A small text file of the host (the stage's modules.builtin); NULL when
+ * absent. */
+static char *
+slurp_small (const char *path)
+{
+  struct stat st;
+  char *buf = NULL;
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+
+  if (fd == -1)
+    return NULL;
+  if (fstat (fd, &st) == 0 && st.st_size < (16 << 20) &&
+      (buf = malloc ((size_t) st.st_size + 1)) != NULL &&
+      full_pread (fd, buf, (size_t) st.st_size, 0, path) == -1) {
+    free (buf);
+    buf = NULL;
+  }
+  if (buf)
+    buf[st.st_size] = '\0';
+  close (fd);
+  return buf;
+}
+
+/* The root filesystem's module, from the guest's fstab; NULL if none. */
+static char *
+root_fs_module (struct fast *f)
+{
+  char *text, *mod = NULL;
+  size_t size;
+  int64_t len = guestfs_filesize (f->g, "/etc/fstab");
+
+  if (len < 0 || len > (1 << 20) ||
+      (text = guestfs_read_file (f->g, "/etc/fstab", &size)) == NULL)
+    return NULL;
+  if (memchr (text, '\0', size) == NULL)
+    mod = initrd_root_fs_module (text);
+  free (text);
+  return mod;
+}
+
+/* The repacked image, read back from its file, must keep every module
+ * the old one could load and resolve the target's drivers and the root
+ * filesystem's module (initrd-verify.c). */
 static int
 verify (struct fast *f)
 {
-  strv_vector names = empty_vector;
-  size_t i;
-  int r = initrd_image_list (f->repacked, &names);
+  struct initrd_check c = { .kver = f->kver };
+  const char **req;
+  char *fs = root_fs_module (f), *builtin;
+  size_t i, n = 0;
+  int r;
 
-  for (i = 0; r == 0 && i < f->add.modules.len; i++) {
-    char *name = xasprintf ("%s/%s", f->im.moddir, f->add.modules.ptr[i]);
-    if (name == NULL || !strv_vector_has (&names, name))
-      r = error_set ("repacked initramfs lacks %s", f->add.modules.ptr[i]);
-    free (name);
+  for (i = 0; f->mods[i]; i++)
+    ;
+  if ((req = calloc (i + 2, sizeof *req)) == NULL) {
+    free (fs);
+    return error_errno ("initramfs");
   }
-  strv_vector_free (&names);
-  return r;
+  for (i = 0; f->mods[i]; i++)
+    req[n++] = f->mods[i];
+  if (fs)
+    req[n++] = fs;
+  builtin = xasprintf ("%s/lib/modules/%s/modules.builtin", f->stage,
+                       f->kver);
+  c.required = req;
+  c.builtin = builtin ? slurp_small (builtin) : NULL;
+  r = initrd_verify (f->orig, f->repacked, &c);
+  f->kept = c.kept;
+  free ((char *) c.builtin);
+  free (builtin);
+  free (req);
+  free (fs);
+  return r == -1 ? error_prefix ("the repacked image failed its check: ")
+    : 0;
 }
 
 static int
@@ -289,9 +396,11 @@ describe (struct fast *f, const char *compression)
     strbuf_addf (&sb, "%s%s", i ? " " : "", base ? base + 1
                  : f->add.modules.ptr[i]);
   }
-  strbuf_addf (&sb, "), depmod indexes regenerated%s%s, repacked (%s)",
+  strbuf_addf (&sb, "), depmod indexes regenerated%s%s, repacked (%s), "
+               "checked (%zu modules still loadable, the target's and the "
+               "root filesystem's resolve)",
                f->conf ? ", conf/modules" : "",
-               f->load ? ", modules-load.d" : "", compression);
+               f->load ? ", modules-load.d" : "", compression, f->kept);
   return strbuf_detach (&sb);
 }
 
@@ -308,8 +417,10 @@ try_fast (struct fast *f, const char *depmod, const char **compression)
   f->add.kver = f->kver;
   f->add.stage = f->stage;
   f->add.moddir = f->im.moddir;
-  if (fetch_modules (f, &all) == -1 || fetch_kernel_lists (f) == -1 ||
-      run_depmod (depmod, f->stage, f->kver) == -1 ||
+  if (fetch_modules (f, &all) == -1 || fetch_kernel_lists (f) == -1)
+    goto out;
+  initrd_test_drop (f->stage, &f->add.modules);
+  if (run_depmod (depmod, f->stage, f->kver) == -1 ||
       loader_config (f) == -1 ||
       initrd_image_write (f->orig, &f->im, &f->add, f->repacked,
                           compression) == -1 ||

@@ -5,10 +5,7 @@
  * garbage refused, hard links kept. */
 #include <string.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
-#include "tests/unit/unit.h"
+#include "tests/unit/initrd-build.h"
 #include "lib/common/error.h"
 #include "lib/guest/initrd.h"
 
@@ -16,53 +13,6 @@
 #define MOD "usr/lib/modules/" KVER
 
 static char dir[] = "/tmp/ferry-test-initrd-XXXXXX";
-
-struct member {
-  const char *name;
-  const char *data;             /* NULL: a directory */
-  unsigned nlink;               /* > 1: a hard link, inode `ino` */
-  unsigned ino;
-};
-
-static void
-add (struct archive *w, const struct member *m)
-{
-  struct archive_entry *e = archive_entry_new ();
-  size_t len = m->data ? strlen (m->data) : 0;
-
-  archive_entry_set_pathname (e, m->name);
-  archive_entry_set_filetype (e, m->data ? AE_IFREG : AE_IFDIR);
-  archive_entry_set_perm (e, 0755);
-  archive_entry_set_size (e, (la_int64_t) len);
-  archive_entry_set_nlink (e, m->nlink ? m->nlink : 1);
-  archive_entry_set_ino (e, m->ino ? m->ino : 0);
-  assert_int_equal (archive_write_header (w, e), ARCHIVE_OK);
-  if (len)
-    assert_int_equal (archive_write_data (w, m->data, len), (la_ssize_t) len);
-  archive_entry_free (e);
-}
-
-/* Append one cpio archive (gzip, zstd or none) of `members` to `path`. */
-static void
-write_cpio (const char *path, int filter, const struct member *members)
-{
-  struct archive *w = archive_write_new ();
-  int fd = open (path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-  assert_true (fd >= 0);
-  assert_int_equal (archive_write_set_format_cpio_newc (w), ARCHIVE_OK);
-  if (filter == ARCHIVE_FILTER_GZIP)
-    archive_write_add_filter_gzip (w);
-  else if (filter == ARCHIVE_FILTER_ZSTD)
-    archive_write_add_filter_zstd (w);
-  archive_write_set_bytes_in_last_block (w, 1);
-  assert_int_equal (archive_write_open_fd (w, fd), ARCHIVE_OK);
-  for (; members->name; members++)
-    add (w, members);
-  assert_int_equal (archive_write_close (w), ARCHIVE_OK);
-  archive_write_free (w);
-  close (fd);
-}
 
 static const struct member early[] = {
   { "kernel", NULL, 0, 0 }, { "kernel/x86", NULL, 0, 0 },
@@ -92,16 +42,6 @@ path_in (const char *name)
 
   assert_true (asprintf (&p, "%s/%s", dir, name) > 0);
   return p;
-}
-
-static void
-put_file (const char *path, const char *text)
-{
-  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-  assert_true (fd >= 0);
-  assert_int_equal (write (fd, text, strlen (text)), (ssize_t) strlen (text));
-  close (fd);
 }
 
 /* The text of member `name` of the main archive of `path`. */

@@ -649,8 +649,11 @@ write_libvirt (const struct export_args *a, struct export_job *job)
     if (convert_disk (a, job, i) == -1)
       return -1;
   cmd_make_stem (job->vm.name, SIZE_MAX, stem, sizeof stem);
-  return cmd_write_domain ("export", &job->sd, stem, &job->vm, a->lv,
-                           job->paths, &job->descriptor);
+  if (libvirt_write_domain (&job->sd, stem, &job->vm, a->lv,
+                            (const char *const *) job->paths,
+                            &job->descriptor) == -1)
+    return error_prefix ("export: ");
+  return 0;
 }
 
 /* ---- reporting --------------------------------------------------------- */

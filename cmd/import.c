@@ -196,8 +196,11 @@ convert_disk (const struct import_args *a, struct import_job *job, size_t i)
 static int
 write_domain (const struct import_args *a, struct import_job *job)
 {
-  return cmd_write_domain ("import", &job->sd, job->stem, &job->pkg.vm,
-                           a->t->libvirt, job->paths, &job->descriptor);
+  if (libvirt_write_domain (&job->sd, job->stem, &job->pkg.vm, a->t->libvirt,
+                            (const char *const *) job->paths,
+                            &job->descriptor) == -1)
+    return error_prefix ("import: ");
+  return 0;
 }
 
 /* A PowerShell single-quoted string: ' doubled; anything but printable
@@ -313,8 +316,9 @@ write_ps1 (struct import_job *job)
   int r = -1;
 
   job->descriptor = xasprintf ("%s/%s.ps1", job->sd.final, job->stem);
-  if (path && job->descriptor && ps1_script (&ps, job) == 0)
-    r = cmd_write_file ("import", path, ps.buf, ps.len);
+  if (path && job->descriptor && ps1_script (&ps, job) == 0 &&
+      (r = outfile_write_new (path, ps.buf, ps.len)) == -1)
+    error_prefix ("import: ");
   strbuf_release (&ps);
   return r;
 }

@@ -27,6 +27,7 @@
 #include "ova/libvirt.h"
 #include "ova/ova-read.h"
 #include "ova/ova-write.h"
+#include "ova/target.h"
 #include "ova/xva-read.h"
 #include "ova/xva-write.h"
 #include "p2v/usedmap.h"
@@ -336,23 +337,23 @@ commit_stage (const struct export_args *a, struct export_job *job)
 
 /* ---- the VM ------------------------------------------------------------ */
 
-/* Whether the output is a Xen guest (its disks on the xen bus). */
-static bool
-xen_output (const struct export_args *a)
+/* The output as a hypervisor target (ova/target.h), which chooses the
+ * bus of new disks and the prefix of new MACs. */
+static struct ova_target
+output_target (const struct export_args *a)
 {
-  if (a->libvirt)
-    return a->lv == LIBVIRT_XEN;
-  return a->xva || a->flavour == OVF_XENSERVER;
+  struct ova_target t = { .libvirt = a->lv, .ovf = a->flavour };
+
+  t.out = a->libvirt ? OVA_OUT_LIBVIRT : a->xva ? OVA_OUT_XVA : OVA_OUT_OVA;
+  return t;
 }
 
 static enum vm_bus
 default_bus (const struct export_args *a)
 {
-  if (xen_output (a))
-    return VM_BUS_XEN;
-  if (a->libvirt)
-    return VM_BUS_VIRTIO;
-  return a->flavour == OVF_VIRTUALBOX ? VM_BUS_SATA : VM_BUS_SCSI;
+  struct ova_target t = output_target (a);
+
+  return ova_target_bus (&t);
 }
 
 static int
@@ -470,7 +471,7 @@ vm_from_package (const struct export_args *a, struct export_job *job)
   *vm = job->pkg.vm;
   vm_init (&job->pkg.vm);
   for (i = 0; i < vm->disks.len; i++)
-    if (xen_output (a) || vm->disks.ptr[i].bus == VM_BUS_XEN)
+    if (default_bus (a) == VM_BUS_XEN || vm->disks.ptr[i].bus == VM_BUS_XEN)
       vm->disks.ptr[i].bus = default_bus (a);
   if (a->n_nics > 0) {
     for (i = 0; i < vm->nics.len; i++) {
@@ -486,26 +487,11 @@ vm_from_package (const struct export_args *a, struct export_job *job)
   return 0;
 }
 
-/* At file scope ids.h's compound literals have static storage. */
-static const uint8_t *const prefix_xen = IDS_MAC_PREFIX_XEN;
-static const uint8_t *const prefix_vmware = IDS_MAC_PREFIX_VMWARE;
-static const uint8_t *const prefix_vbox = IDS_MAC_PREFIX_VIRTUALBOX;
-static const uint8_t *const prefix_kvm = IDS_MAC_PREFIX_KVM;
-
-static const uint8_t *
-mac_prefix (const struct export_args *a)
-{
-  if (xen_output (a))
-    return prefix_xen;
-  if (a->libvirt)
-    return prefix_kvm;
-  return a->flavour == OVF_VIRTUALBOX ? prefix_vbox : prefix_vmware;
-}
-
 static int
 build_vm (const struct export_args *a, struct export_job *job)
 {
   CLEANUP_FREE char *c = xstrdup (a->output);
+  struct ova_target t;
   const char *base;
   size_t n;
   int r;
@@ -532,7 +518,8 @@ build_vm (const struct export_args *a, struct export_job *job)
       return -1;
   }
   /* NICs without a MAC get one with the flavour's prefix. */
-  return vm_fill_macs (&job->vm, mac_prefix (a), false);
+  t = output_target (a);
+  return vm_fill_macs (&job->vm, ova_target_mac_prefix (&t), false);
 }
 
 /* ---- the disks --------------------------------------------------------- */

@@ -26,7 +26,9 @@
 #include "lib/image/copy.h"
 #include "ova/libvirt.h"
 #include "ova/ova-read.h"
+#include "ova/hyperv.h"
 #include "ova/ova-write.h"
+#include "ova/target.h"
 #include "ova/xva-read.h"
 
 static const char usage_text[] =
@@ -49,38 +51,9 @@ static const char usage_text[] =
   "  -q, --quiet            no progress meter or summary\n"
   "  --json                 print a JSON summary on stdout\n";
 
-enum out_kind { OUT_LIBVIRT, OUT_PS1, OUT_OVA };
-
-/* What each target makes: the disk format, the descriptor, the MAC prefix. */
-struct target {
-  const char *name;
-  const char *format;                   /* image layer format */
-  const char *subformat;                /* NULL: the format's default */
-  const char *ext;                      /* disk file extension */
-  enum out_kind out;
-  enum libvirt_flavour libvirt;         /* OUT_LIBVIRT */
-  enum ovf_flavour ovf;                 /* OUT_OVA */
-  const uint8_t *prefix;
-};
-
-static const struct target targets[] = {
-  { "libvirt", "qcow2", NULL, "qcow2", OUT_LIBVIRT, LIBVIRT_KVM, OVF_VMWARE,
-    IDS_MAC_PREFIX_KVM },
-  { "raw", "raw", NULL, "img", OUT_LIBVIRT, LIBVIRT_KVM, OVF_VMWARE,
-    IDS_MAC_PREFIX_KVM },
-  { "xen", "vhd", "dynamic", "vhd", OUT_LIBVIRT, LIBVIRT_XEN, OVF_VMWARE,
-    IDS_MAC_PREFIX_XEN },
-  { "hyperv", "vhd", "dynamic", "vhd", OUT_PS1, LIBVIRT_KVM, OVF_VMWARE,
-    IDS_MAC_PREFIX_HYPERV },
-  { "vmware", "vmdk", NULL, "vmdk", OUT_OVA, LIBVIRT_KVM, OVF_VMWARE,
-    IDS_MAC_PREFIX_VMWARE },
-  { "virtualbox", "vmdk", NULL, "vmdk", OUT_OVA, LIBVIRT_KVM, OVF_VIRTUALBOX,
-    IDS_MAC_PREFIX_VIRTUALBOX },
-};
-
 struct import_args {
   const char *package, *output, *to;
-  const struct target *t;
+  const struct ova_target *t;
   bool new_identity, json, quiet;
 };
 
@@ -140,7 +113,6 @@ parse_opts (int argc, char **argv, struct import_args *a)
 static int
 parse_args (int argc, char **argv, struct import_args *a)
 {
-  size_t i;
   int r;
 
   if ((r = parse_opts (argc, argv, a)) != 0)
@@ -152,9 +124,7 @@ parse_args (int argc, char **argv, struct import_args *a)
     return cmd_usage_error ("import", "no output directory given (-o DIR)");
   if (a->to == NULL)
     return cmd_usage_error ("import", "no target given (--to TARGET)");
-  for (i = 0; i < sizeof targets / sizeof targets[0]; i++)
-    if (strcmp (a->to, targets[i].name) == 0)
-      a->t = &targets[i];
+  a->t = ova_target_find (a->to);
   if (a->t == NULL)
     return cmd_usage_error ("import", "--to: unknown target '%s' (libvirt, "
                             "raw, xen, hyperv, vmware, virtualbox)", a->to);
@@ -203,124 +173,14 @@ write_domain (const struct import_args *a, struct import_job *job)
   return 0;
 }
 
-/* A PowerShell single-quoted string: ' doubled; anything but printable
- * ASCII (PowerShell also takes the Unicode quotes U+2018..U+201B for ')
- * becomes '_'. */
-static int
-ps_quote (struct strbuf *sb, const char *s)
-{
-  int r = strbuf_add (sb, "'", 1);
-
-  for (; r == 0 && s && *s; s++) {
-    char c = (unsigned char) *s < 0x20 || (unsigned char) *s >= 0x7f
-      ? '_' : *s;
-    r = strbuf_add (sb, &c, 1);
-    if (r == 0 && c == '\'')
-      r = strbuf_add (sb, "'", 1);
-  }
-  return r == 0 ? strbuf_add (sb, "'", 1) : -1;
-}
-
-/* Generation 1 (BIOS) boots from IDE: the first four disks go there, the
- * rest on an added SCSI controller.  Generation 2 (UEFI) has SCSI only
- * and takes VHDX only, so the script converts each VHD first. */
-static int
-ps1_disks (struct strbuf *sb, const struct import_job *job, bool gen2)
-{
-  const struct vm *vm = &job->pkg.vm;
-  size_t i;
-  int r = 0;
-
-  for (i = 0; r == 0 && i < vm->disks.len; i++) {
-    const char *file = strrchr (job->paths[i], '/') + 1;
-    bool ide = !gen2 && i < 4;
-    if (!gen2 && i == 4)
-      r = strbuf_addf (sb, "Add-VMScsiController -VM $vm\n");
-    if (r == 0)
-      r = strbuf_addf (sb, "$disk = Join-Path $PSScriptRoot '%s'\n", file);
-    if (r == 0 && gen2)
-      r = strbuf_addf (sb, "Convert-VHD -Path $disk -DestinationPath "
-                       "($disk + 'x') -VHDType Dynamic\n"
-                       "$disk = $disk + 'x'\n");
-    if (r == 0)
-      r = strbuf_addf (sb, "Add-VMHardDiskDrive -VM $vm -ControllerType %s "
-                       "-ControllerNumber %zu -ControllerLocation %zu "
-                       "-Path $disk\n", ide ? "IDE" : "SCSI",
-                       ide ? i / 2 : 0, ide ? i % 2 : gen2 ? i : i - 4);
-  }
-  if (r == 0 && gen2 && vm->disks.len)
-    r = strbuf_addf (sb, "Set-VMFirmware -VM $vm -EnableSecureBoot Off "
-                     "-FirstBootDevice (Get-VMHardDiskDrive -VM $vm "
-                     "-ControllerType SCSI -ControllerNumber 0 "
-                     "-ControllerLocation 0)\n");
-  return r;
-}
-
-/* One adapter per NIC, with its MAC pinned; connected to the virtual
- * switch of the NIC's network name when the host has one. */
-static int
-ps1_nics (struct strbuf *sb, const struct vm *vm)
-{
-  size_t i;
-  int r = strbuf_addf (sb, "Get-VMNetworkAdapter -VM $vm | "
-                       "Remove-VMNetworkAdapter\n");
-
-  for (i = 0; r == 0 && i < vm->nics.len; i++) {
-    const struct vm_nic *n = &vm->nics.ptr[i];
-    r = strbuf_addf (sb, "$nic = Add-VMNetworkAdapter -VM $vm -Name 'nic%zu' "
-                     "-Passthru\n"
-                     "Set-VMNetworkAdapter -VMNetworkAdapter $nic "
-                     "-StaticMacAddress '%02X%02X%02X%02X%02X%02X'\n", i + 1,
-                     n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4],
-                     n->mac[5]);
-    if (r == 0 && n->network) {
-      r = strbuf_addf (sb, "$sw = ");
-      r = r ? r : ps_quote (sb, n->network);
-      r = r ? r : strbuf_addf (sb, "\nif (Get-VMSwitch -Name $sw -ErrorAction "
-                               "SilentlyContinue) { Connect-VMNetworkAdapter "
-                               "-VMNetworkAdapter $nic -SwitchName $sw }\n");
-    }
-  }
-  return r;
-}
-
-static int
-ps1_script (struct strbuf *sb, const struct import_job *job)
-{
-  const struct vm *vm = &job->pkg.vm;
-  bool gen2 = vm->firmware == VM_FW_UEFI;
-  char uuid[37];
-  int r;
-
-  ids_uuid_format (vm->uuid, uuid);
-  r = strbuf_addf (sb, "# %s.ps1: create this VM on Hyper-V from the disks "
-                   "beside this script.\n# Written by ferry import; run it "
-                   "in an elevated PowerShell with the Hyper-V module.\n"
-                   "$ErrorActionPreference = 'Stop'\n$name = ", job->stem);
-  r = r ? r : ps_quote (sb, vm->name);
-  r = r ? r : strbuf_addf (sb, "\n$vm = New-VM -Name $name -Generation %d "
-                           "-MemoryStartupBytes %lluMB -NoVHD\n"
-                           "Set-VM -VM $vm -ProcessorCount %u -StaticMemory "
-                           "-Notes 'ferry: uuid %s'\n", gen2 ? 2 : 1,
-                           (unsigned long long) vm->memory_mib, vm->cpus,
-                           uuid);
-  r = r ? r : ps1_disks (sb, job, gen2);
-  return r ? r : ps1_nics (sb, vm);
-}
-
 static int
 write_ps1 (struct import_job *job)
 {
-  struct strbuf ps = STRBUF_INIT;
-  CLEANUP_FREE char *path = xasprintf ("%s/%s.ps1", job->sd.path, job->stem);
-  int r = -1;
-
-  job->descriptor = xasprintf ("%s/%s.ps1", job->sd.final, job->stem);
-  if (path && job->descriptor && ps1_script (&ps, job) == 0 &&
-      (r = outfile_write_new (path, ps.buf, ps.len)) == -1)
-    error_prefix ("import: ");
-  strbuf_release (&ps);
-  return r;
+  if (hyperv_write_script (&job->sd, job->stem, &job->pkg.vm,
+                           (const char *const *) job->paths,
+                           &job->descriptor) == -1)
+    return error_prefix ("import: ");
+  return 0;
 }
 
 /* vmware/virtualbox: the disks go straight into NAME.ova as
@@ -434,12 +294,12 @@ write_target (const struct import_args *a, struct import_job *job)
 {
   size_t i;
 
-  if (a->t->out == OUT_OVA)
+  if (a->t->out == OVA_OUT_OVA)
     return write_ova (a, job);
   for (i = 0; i < job->pkg.vm.disks.len; i++)
     if (convert_disk (a, job, i) == -1)
       return -1;
-  return a->t->out == OUT_PS1 ? write_ps1 (job) : write_domain (a, job);
+  return a->t->out == OVA_OUT_PS1 ? write_ps1 (job) : write_domain (a, job);
 }
 
 static int
@@ -449,7 +309,8 @@ run (const struct import_args *a, struct import_job *job)
    * new identity replaces them all, with the target's vendor prefix. */
   if (stagedir_begin (&job->sd, a->output, "import", 0755, false) == -1 ||
       read_package (a, job) == -1 ||
-      vm_new_identity (&job->pkg.vm, a->t->prefix, a->new_identity) == -1)
+      vm_new_identity (&job->pkg.vm, ova_target_mac_prefix (a->t),
+                       a->new_identity) == -1)
     return -1;
   cmd_make_stem (job->pkg.vm.name, SIZE_MAX, job->stem, sizeof job->stem);
   /* The staging directory becomes DIR, never replacing anything. */

@@ -14,6 +14,7 @@
 #include "lib/common/json.h"
 #include "lib/image/image.h"
 #include "ova/ova-write.h"
+#include "ova/target.h"
 #include "ova/xva-write.h"
 #include "p2v/usedmap.h"
 
@@ -65,6 +66,8 @@ static int
 build_vm (struct package *p, const struct agent_settings *s, bool xva,
           bool uefi)
 {
+  struct ova_target t = { .out = xva ? OVA_OUT_XVA : OVA_OUT_OVA,
+                         .ovf = OVF_VMWARE };
   uint8_t mac[6];
 
   if ((p->vm.name = xstrdup (agent_get (s, AK_NAME))) == NULL)
@@ -73,8 +76,7 @@ build_vm (struct package *p, const struct agent_settings *s, bool xva,
   p->vm.memory_mib = strtoull (agent_get (s, AK_MEMORY), NULL, 10);
   p->vm.firmware = uefi ? VM_FW_UEFI : VM_FW_BIOS;
   p->vm.os = VM_OS_OTHER;
-  if (ids_mac_generate (xva ? IDS_MAC_PREFIX_XEN : IDS_MAC_PREFIX_VMWARE, NULL, 0, mac)
-      == -1)
+  if (ids_mac_generate (ova_target_mac_prefix (&t), NULL, 0, mac) == -1)
     return -1;
   return vm_add_nic (&p->vm, mac, NULL, NULL);
 }

@@ -75,7 +75,7 @@ struct export_args {
   enum libvirt_flavour lv;      /* with `libvirt` */
   bool xva, libvirt, all_blocks, json, quiet, force;
   bool has_cpus, has_memory, has_firmware, has_os, has_flavour, has_manifest;
-  struct vm opt;                /* cpus, memory, firmware, os from options */
+  struct vm_options opt;        /* cpus, memory, firmware, os from options */
   enum hash_kind manifest;
   char *nics[VM_MAX_NICS];
   size_t n_nics;
@@ -357,48 +357,16 @@ default_bus (const struct export_args *a)
 }
 
 static int
-nic_option (struct vm *vm, char *spec)
+vm_from_args (const struct export_args *a, struct vm *vm)
 {
-  char *save = NULL, *item, *mac_s = NULL;
-  const char *net = NULL, *model = NULL;
-  uint8_t mac[6];
+  struct vm_options o = a->opt;
 
-  for (item = strtok_r (spec, ",", &save); item;
-       item = strtok_r (NULL, ",", &save)) {
-    if (str_has_prefix (item, "network="))
-      net = item + 8;
-    else if (str_has_prefix (item, "model="))
-      model = item + 6;
-    else if (mac_s == NULL && item == spec)
-      mac_s = item;
-    else
-      return error_set ("--nic: unknown item '%s'", item);
-  }
-  if (mac_s && strcmp (mac_s, "auto") != 0 && ids_mac_parse (mac_s, mac) == -1)
-    return error_set ("--nic: '%s' is not a MAC address", mac_s);
-  return vm_add_nic (vm, mac_s && strcmp (mac_s, "auto") ? mac : NULL, net,
-                     model);
-}
-
-static int
-vm_from_options (const struct export_args *a, struct vm *vm)
-{
-  size_t i;
-  int k;
-
-  vm->cpus = a->opt.cpus;
-  vm->memory_mib = a->opt.memory_mib;
-  vm->firmware = a->opt.firmware;
-  vm->os = a->opt.os;
-  for (k = 0; k < a->n_images; k++)
-    if (vm_add_disk (vm, a->images[k], NULL, 1, default_bus (a)) == -1)
-      return -1;
-  for (i = 0; i < a->n_nics; i++)
-    if (nic_option (vm, a->nics[i]) == -1)
-      return -1;
-  if (a->n_nics == 0 && vm_add_nic (vm, NULL, NULL, NULL) == -1)
-    return -1;
-  return 0;
+  o.bus = default_bus (a);
+  o.images = (const char *const *) a->images;
+  o.n_images = (size_t) a->n_images;
+  o.nics = (const char *const *) a->nics;
+  o.n_nics = a->n_nics;
+  return vm_from_options (vm, &o);
 }
 
 static int
@@ -446,7 +414,7 @@ vm_from_libvirt (const struct export_args *a, struct vm *vm)
   if (vm->disks.len == 0)
     return error_set ("'%s': the domain has no disks", a->from_libvirt);
   for (i = 0; i < a->n_nics; i++)
-    if (nic_option (vm, a->nics[i]) == -1)
+    if (vm_add_nic_spec (vm, a->nics[i]) == -1)
       return -1;
   apply_overrides (a, vm);
   return 0;
@@ -481,7 +449,7 @@ vm_from_package (const struct export_args *a, struct export_job *job)
     vm->nics.len = 0;
   }
   for (i = 0; i < a->n_nics; i++)
-    if (nic_option (vm, a->nics[i]) == -1)
+    if (vm_add_nic_spec (vm, a->nics[i]) == -1)
       return -1;
   apply_overrides (a, vm);
   return 0;
@@ -509,7 +477,7 @@ build_vm (const struct export_args *a, struct export_job *job)
   else if (a->from_libvirt)
     r = vm_from_libvirt (a, &job->vm);
   else
-    r = vm_from_options (a, &job->vm);
+    r = vm_from_args (a, &job->vm);
   if (r == -1)
     return -1;
   if (a->name || job->vm.name == NULL) {

@@ -30,7 +30,7 @@
 #include "ova/target.h"
 #include "ova/xva-read.h"
 #include "ova/xva-write.h"
-#include "p2v/usedmap.h"
+#include "lib/disk/usedmap.h"
 
 static const char usage_text[] =
   "usage: ferry export IMAGE... -o OUT.ova|OUT.xva [options]\n"

@@ -20,7 +20,7 @@
 #include "lib/common/progress.h"
 #include "lib/common/strbuf.h"
 #include "lib/image/image.h"
-#include "p2v/usedmap.h"
+#include "lib/disk/usedmap.h"
 
 /* First line of DIR/NAME, trimmed; "" if absent. */
 static void

@@ -16,7 +16,7 @@
 #include "ova/ova-write.h"
 #include "ova/target.h"
 #include "ova/xva-write.h"
-#include "p2v/usedmap.h"
+#include "lib/disk/usedmap.h"
 
 struct package {
   struct vm vm;

@@ -10,7 +10,7 @@
 #include "lib/guest/convert.h"
 #include "lib/image/copy.h"
 #include "lib/image/image.h"
-#include "p2v/usedmap.h"
+#include "lib/disk/usedmap.h"
 
 struct capture_opts {
   const char *format;                 /* "vhd", "vmdk", "qcow2", "raw" */

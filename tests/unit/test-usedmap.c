@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "lib/common/error.h"
-#include "p2v/usedmap.h"
+#include "lib/disk/usedmap.h"
 
 static char dir[] = "/tmp/ferry-test-usedmap.XXXXXX";
 

@@ -13,7 +13,7 @@
 #include "lib/common/error.h"
 #include "lib/common/fullrw.h"
 #include "lib/image/copy.h"
-#include "p2v/usedmap.h"
+#include "lib/disk/usedmap.h"
 
 #define MiB (1024 * 1024)
 #define MAX_TABLE_PASSES 64   /* EBR chains are followed this deep */

@@ -13,7 +13,7 @@
 
 #include "lib/common/error.h"
 #include "lib/image/copy.h"
-#include "p2v/usedmap.h"
+#include "lib/disk/usedmap.h"
 
 /* The channel's private data: which image, and where the fs starts. */
 struct imgio {

@@ -14,23 +14,21 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "lib/common/checked.h"
 #include "lib/common/cleanup.h"
 #include "lib/common/error.h"
-#include "lib/common/ids.h"
 #include "lib/common/json.h"
 #include "lib/common/outfile.h"
 #include "lib/common/progress.h"
 #include "lib/common/stagedir.h"
 #include "lib/common/strbuf.h"
 #include "lib/image/copy.h"
+#include "ova/export.h"
 #include "ova/libvirt.h"
 #include "ova/ova-read.h"
 #include "ova/ova-write.h"
 #include "ova/target.h"
 #include "ova/xva-read.h"
 #include "ova/xva-write.h"
-#include "lib/disk/usedmap.h"
 
 static const char usage_text[] =
   "usage: ferry export IMAGE... -o OUT.ova|OUT.xva [options]\n"
@@ -86,9 +84,7 @@ struct export_args {
 struct export_job {
   struct vm vm;
   char stem[64];
-  struct ova_disk_in in[VM_MAX_DISKS];
-  struct usedmap maps[VM_MAX_DISKS];
-  size_t n_open;
+  struct ova_export_disks disks;    /* the sources, their maps */
   struct ova_signer *signer;
   struct ova_pkg pkg;           /* --from: the package read */
   struct stagedir sd;           /* beside OUT or DIR; .path NULL: none */
@@ -492,58 +488,21 @@ build_vm (const struct export_args *a, struct export_job *job)
 
 /* ---- the disks --------------------------------------------------------- */
 
-/* Open disk i's source (its host path) and turn the disk into a package
+/* Each disk's source (its host path, or the package's extracted disk,
+ * moved) opened with its used-block map; the disk becomes a package
  * member: file = member name, format = the package's, capacity from the
  * image (whole sectors). */
 static int
-open_disk (const struct export_args *a, struct export_job *job, size_t i)
-{
-  struct vm_disk *d = &job->vm.disks.ptr[i];
-  const char *fmt = a->libvirt ? "qcow2" : a->xva ? "raw"
-    : a->flavour == OVF_XENSERVER ? "vhd" : "vmdk";
-  char *name = xasprintf ("%s-disk%zu.%s", job->stem, i + 1, fmt);
-  struct image *src;
-
-  if (name == NULL)
-    return -1;
-  if (d->file == NULL) {
-    free (name);
-    return error_set ("disk %zu has no source file", i + 1);
-  }
-  if (a->from_pkg) {            /* the package's extracted disk, moved */
-    src = job->pkg.disks[i];
-    job->pkg.disks[i] = NULL;
-  } else
-    src = image_open (d->file, 0);
-  if (src == NULL) {
-    free (name);
-    return -1;
-  }
-  job->in[i].src = src;
-  job->n_open = i + 1;
-  free (d->file);
-  free (d->format);
-  d->file = name;
-  d->format = xstrdup (fmt);
-  d->capacity = DIV_ROUND_UP (src->size, 512) * 512;
-  return d->format ? 0 : -1;
-}
-
-static int
 open_disks (const struct export_args *a, struct export_job *job)
 {
-  size_t i;
+  struct ova_export_opts o = {
+    .stem = job->stem, .all_blocks = a->all_blocks,
+    .format = a->libvirt ? "qcow2" : a->xva ? "raw"
+      : a->flavour == OVF_XENSERVER ? "vhd" : "vmdk",
+    .srcs = a->from_pkg ? job->pkg.disks : NULL,
+  };
 
-  for (i = 0; i < job->vm.disks.len; i++) {
-    if (open_disk (a, job, i) == -1)
-      return -1;
-    if (a->all_blocks)
-      continue;
-    if (usedmap_build (job->in[i].src, 2, &job->maps[i]) == -1)
-      return error_prefix ("export: '%s': ", job->in[i].src->path);
-    job->in[i].mask = &job->maps[i].keep;
-  }
-  return 0;
+  return ova_export_disks_open (&job->disks, &job->vm, &o);
 }
 
 static void
@@ -551,10 +510,7 @@ job_free (struct export_job *job)
 {
   size_t i;
 
-  for (i = 0; i < job->n_open; i++) {
-    image_close (job->in[i].src);
-    usedmap_free (&job->maps[i]);
-  }
+  ova_export_disks_close (&job->disks);
   vm_free (&job->vm);
   ova_signer_free (job->signer);
   ova_pkg_free (&job->pkg);
@@ -574,15 +530,15 @@ convert_disk (const struct export_args *a, struct export_job *job, size_t i)
   const char *file = job->vm.disks.ptr[i].file;
   CLEANUP_FREE char *tmp = xasprintf ("%s/%s", job->sd.path, file);
   struct image_create_opts co = { .subformat = NULL };
-  struct copy_opts po = { .label = job->in[i].src->path,
+  struct copy_opts po = { .label = job->disks.in[i].src->path,
                           .quiet = a->quiet || a->json,
-                          .mask = job->in[i].mask };
+                          .mask = job->disks.in[i].mask };
   struct copy_stats st = { .bytes_read = 0 };
   int r;
 
   if (tmp == NULL)
     return -1;
-  r = image_convert (job->in[i].src, "qcow2", tmp, &co, &po, false, &st);
+  r = image_convert (job->disks.in[i].src, "qcow2", tmp, &co, &po, false, &st);
   free (st.bad.ptr);
   if (r == -1)
     return error_prefix ("export: '%s': ", file);
@@ -752,8 +708,8 @@ run (const struct export_args *a, struct export_job *job)
     /* Inside the staging directory the package's own name is new. */
     oo.overwrite = xo.overwrite = a->force && job->sd.path == NULL;
     if ((path = package_path (a, job)) == NULL ||
-        (a->xva ? xva_write (path, &job->vm, job->in, &xo, &xva)
-         : ova_write (path, &job->vm, job->in, &oo, &ova)) == -1)
+        (a->xva ? xva_write (path, &job->vm, job->disks.in, &xo, &xva)
+         : ova_write (path, &job->vm, job->disks.in, &oo, &ova)) == -1)
       return -1;
   }
   if (job->sd.path && commit_stage (a, job) == -1)

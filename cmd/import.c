@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "lib/common/checked.h"
 #include "lib/common/cleanup.h"
 #include "lib/common/error.h"
 #include "lib/common/ids.h"
@@ -24,9 +23,10 @@
 #include "lib/common/stagedir.h"
 #include "lib/common/strbuf.h"
 #include "lib/image/copy.h"
+#include "ova/export.h"
+#include "ova/hyperv.h"
 #include "ova/libvirt.h"
 #include "ova/ova-read.h"
-#include "ova/hyperv.h"
 #include "ova/ova-write.h"
 #include "ova/target.h"
 #include "ova/xva-read.h"
@@ -59,6 +59,7 @@ struct import_args {
 
 struct import_job {
   struct ova_pkg pkg;
+  struct ova_export_disks disks;        /* OVA targets: pkg's disks, taken */
   bool xva;                             /* the package is an XVA */
   struct stagedir sd;                   /* ".DIR.ferry-import-PID" beside
                                            DIR; .final: DIR, absolute (the
@@ -191,36 +192,34 @@ write_ova (const struct import_args *a, struct import_job *job)
   struct ova_write_opts oo = { .flavour = a->t->ovf, .manifest = HASH_SHA256,
                                .stem = job->stem,
                                .quiet = a->quiet || a->json };
-  static struct ova_disk_in in[VM_MAX_DISKS];
+  struct ova_export_opts eo = { .stem = job->stem, .format = "vmdk",
+                                .all_blocks = true, .srcs = job->pkg.disks };
   static struct ova_result res;
   CLEANUP_FREE char *path = xasprintf ("%s/%s.ova", job->sd.path, job->stem);
-  struct vm *vm = &job->pkg.vm;
   size_t i;
 
   job->descriptor = xasprintf ("%s/%s.ova", job->sd.final, job->stem);
-  if (path == NULL || job->descriptor == NULL)
+  if (path == NULL || job->descriptor == NULL ||
+      ova_export_disks_open (&job->disks, &job->pkg.vm, &eo) == -1)
     return -1;
-  for (i = 0; i < vm->disks.len; i++) {
-    struct vm_disk *d = &vm->disks.ptr[i];
-    free (d->file);
-    free (d->format);
-    d->file = xasprintf ("%s-disk%zu.vmdk", job->stem, i + 1);
-    d->format = xstrdup ("vmdk");
-    if (d->file == NULL || d->format == NULL)
-      return -1;
-    d->capacity = DIV_ROUND_UP (job->pkg.disks[i]->size, 512) * 512;
-    d->file_size = 0;
-    in[i].src = job->pkg.disks[i];
-    in[i].mask = NULL;
-  }
-  if (ova_write (path, vm, in, &oo, &res) == -1)
+  if (ova_write (path, &job->pkg.vm, job->disks.in, &oo, &res) == -1)
     return error_prefix ("import: ");
-  for (i = 0; i < vm->disks.len && i + 1 < res.n_members; i++)
+  for (i = 0; i < job->pkg.vm.disks.len && i + 1 < res.n_members; i++)
     job->written[i] = res.members[i + 1].size;
   return 0;
 }
 
 /* ---- reporting --------------------------------------------------------- */
+
+/* Disk i's size: its image is the package's, or taken for an OVA. */
+static uint64_t
+disk_size (const struct import_job *job, size_t i)
+{
+  const struct image *img = job->pkg.disks[i] ? job->pkg.disks[i]
+    : job->disks.in[i].src;
+
+  return img->size;
+}
 
 static void
 print_json (const struct import_args *a, const struct import_job *job)
@@ -247,7 +246,7 @@ print_json (const struct import_args *a, const struct import_job *job)
     json_key_string (&j, "path", job->paths[i] ? job->paths[i]
                      : job->descriptor);
     json_key_string (&j, "format", vm->disks.ptr[i].format);
-    json_key_uint (&j, "size", job->pkg.disks[i]->size);
+    json_key_uint (&j, "size", disk_size (job, i));
     json_key_uint (&j, "bytes_written", job->written[i]);
     json_object_end (&j);
   }
@@ -271,7 +270,7 @@ print_text (const struct import_job *job)
   size_t i;
 
   for (i = 0; i < job->pkg.vm.disks.len && job->paths[i]; i++) {
-    format_bytes (sz, sizeof sz, job->pkg.disks[i]->size);
+    format_bytes (sz, sizeof sz, disk_size (job, i));
     fprintf (stderr, "import: %-50s %10s\n", job->paths[i], sz);
   }
   fprintf (stderr, "import: %s (%s%s)\n", job->descriptor, job->pkg.vm.name,
@@ -330,6 +329,7 @@ job_free (struct import_job *job)
 {
   size_t i;
 
+  ova_export_disks_close (&job->disks);
   ova_pkg_free (&job->pkg);
   stagedir_abort (&job->sd);
   for (i = 0; i < VM_MAX_DISKS; i++)

@@ -7,8 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ova/libvirt.h"
-
 /* Exit codes shared by every command. */
 #define EXIT_OK 0
 #define EXIT_FAIL 1           /* the job failed, or `check` found corruption */
@@ -38,17 +36,5 @@ int cmd_parse_uint (const char *s, uint64_t max, uint64_t *out);
 /* A file-name-, tar- and shell-friendly form of the first n bytes of NAME
  * (NULL or empty: "vm"), at most len - 1 bytes, never hidden. */
 void cmd_make_stem (const char *name, size_t n, char *stem, size_t len);
-/* Create PATH (which must not exist) holding DATA, fsynced; errors are
- * prefixed with CMD. */
-int cmd_write_file (const char *cmd, const char *path, const char *data,
-                    size_t len);
-/* libvirt outputs: VM's domain XML, naming the disks by their final
- * absolute paths, written as SD's STAGE/STEM.xml; *descriptor (the
- * caller frees it) gets the final path FINAL/STEM.xml. */
-struct stagedir;
-int cmd_write_domain (const char *cmd, const struct stagedir *sd,
-                      const char *stem, const struct vm *vm,
-                      enum libvirt_flavour f, char *const *paths,
-                      char **descriptor);
 
 #endif

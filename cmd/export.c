@@ -14,22 +14,21 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "lib/common/checked.h"
 #include "lib/common/cleanup.h"
 #include "lib/common/error.h"
-#include "lib/common/ids.h"
 #include "lib/common/json.h"
 #include "lib/common/outfile.h"
 #include "lib/common/progress.h"
 #include "lib/common/stagedir.h"
 #include "lib/common/strbuf.h"
 #include "lib/image/copy.h"
+#include "ova/export.h"
 #include "ova/libvirt.h"
 #include "ova/ova-read.h"
 #include "ova/ova-write.h"
+#include "ova/target.h"
 #include "ova/xva-read.h"
 #include "ova/xva-write.h"
-#include "lib/disk/usedmap.h"
 
 static const char usage_text[] =
   "usage: ferry export IMAGE... -o OUT.ova|OUT.xva [options]\n"
@@ -74,7 +73,7 @@ struct export_args {
   enum libvirt_flavour lv;      /* with `libvirt` */
   bool xva, libvirt, all_blocks, json, quiet, force;
   bool has_cpus, has_memory, has_firmware, has_os, has_flavour, has_manifest;
-  struct vm opt;                /* cpus, memory, firmware, os from options */
+  struct vm_options opt;        /* cpus, memory, firmware, os from options */
   enum hash_kind manifest;
   char *nics[VM_MAX_NICS];
   size_t n_nics;
@@ -85,9 +84,7 @@ struct export_args {
 struct export_job {
   struct vm vm;
   char stem[64];
-  struct ova_disk_in in[VM_MAX_DISKS];
-  struct usedmap maps[VM_MAX_DISKS];
-  size_t n_open;
+  struct ova_export_disks disks;    /* the sources, their maps */
   struct ova_signer *signer;
   struct ova_pkg pkg;           /* --from: the package read */
   struct stagedir sd;           /* beside OUT or DIR; .path NULL: none */
@@ -336,68 +333,36 @@ commit_stage (const struct export_args *a, struct export_job *job)
 
 /* ---- the VM ------------------------------------------------------------ */
 
-/* Whether the output is a Xen guest (its disks on the xen bus). */
-static bool
-xen_output (const struct export_args *a)
+/* The output as a hypervisor target (ova/target.h), which chooses the
+ * bus of new disks and the prefix of new MACs. */
+static struct ova_target
+output_target (const struct export_args *a)
 {
-  if (a->libvirt)
-    return a->lv == LIBVIRT_XEN;
-  return a->xva || a->flavour == OVF_XENSERVER;
+  struct ova_target t = { .libvirt = a->lv, .ovf = a->flavour };
+
+  t.out = a->libvirt ? OVA_OUT_LIBVIRT : a->xva ? OVA_OUT_XVA : OVA_OUT_OVA;
+  return t;
 }
 
 static enum vm_bus
 default_bus (const struct export_args *a)
 {
-  if (xen_output (a))
-    return VM_BUS_XEN;
-  if (a->libvirt)
-    return VM_BUS_VIRTIO;
-  return a->flavour == OVF_VIRTUALBOX ? VM_BUS_SATA : VM_BUS_SCSI;
+  struct ova_target t = output_target (a);
+
+  return ova_target_bus (&t);
 }
 
 static int
-nic_option (struct vm *vm, char *spec)
+vm_from_args (const struct export_args *a, struct vm *vm)
 {
-  char *save = NULL, *item, *mac_s = NULL;
-  const char *net = NULL, *model = NULL;
-  uint8_t mac[6];
+  struct vm_options o = a->opt;
 
-  for (item = strtok_r (spec, ",", &save); item;
-       item = strtok_r (NULL, ",", &save)) {
-    if (str_has_prefix (item, "network="))
-      net = item + 8;
-    else if (str_has_prefix (item, "model="))
-      model = item + 6;
-    else if (mac_s == NULL && item == spec)
-      mac_s = item;
-    else
-      return error_set ("--nic: unknown item '%s'", item);
-  }
-  if (mac_s && strcmp (mac_s, "auto") != 0 && ids_mac_parse (mac_s, mac) == -1)
-    return error_set ("--nic: '%s' is not a MAC address", mac_s);
-  return vm_add_nic (vm, mac_s && strcmp (mac_s, "auto") ? mac : NULL, net,
-                     model);
-}
-
-static int
-vm_from_options (const struct export_args *a, struct vm *vm)
-{
-  size_t i;
-  int k;
-
-  vm->cpus = a->opt.cpus;
-  vm->memory_mib = a->opt.memory_mib;
-  vm->firmware = a->opt.firmware;
-  vm->os = a->opt.os;
-  for (k = 0; k < a->n_images; k++)
-    if (vm_add_disk (vm, a->images[k], NULL, 1, default_bus (a)) == -1)
-      return -1;
-  for (i = 0; i < a->n_nics; i++)
-    if (nic_option (vm, a->nics[i]) == -1)
-      return -1;
-  if (a->n_nics == 0 && vm_add_nic (vm, NULL, NULL, NULL) == -1)
-    return -1;
-  return 0;
+  o.bus = default_bus (a);
+  o.images = (const char *const *) a->images;
+  o.n_images = (size_t) a->n_images;
+  o.nics = (const char *const *) a->nics;
+  o.n_nics = a->n_nics;
+  return vm_from_options (vm, &o);
 }
 
 static int
@@ -445,7 +410,7 @@ vm_from_libvirt (const struct export_args *a, struct vm *vm)
   if (vm->disks.len == 0)
     return error_set ("'%s': the domain has no disks", a->from_libvirt);
   for (i = 0; i < a->n_nics; i++)
-    if (nic_option (vm, a->nics[i]) == -1)
+    if (vm_add_nic_spec (vm, a->nics[i]) == -1)
       return -1;
   apply_overrides (a, vm);
   return 0;
@@ -470,7 +435,7 @@ vm_from_package (const struct export_args *a, struct export_job *job)
   *vm = job->pkg.vm;
   vm_init (&job->pkg.vm);
   for (i = 0; i < vm->disks.len; i++)
-    if (xen_output (a) || vm->disks.ptr[i].bus == VM_BUS_XEN)
+    if (default_bus (a) == VM_BUS_XEN || vm->disks.ptr[i].bus == VM_BUS_XEN)
       vm->disks.ptr[i].bus = default_bus (a);
   if (a->n_nics > 0) {
     for (i = 0; i < vm->nics.len; i++) {
@@ -480,32 +445,17 @@ vm_from_package (const struct export_args *a, struct export_job *job)
     vm->nics.len = 0;
   }
   for (i = 0; i < a->n_nics; i++)
-    if (nic_option (vm, a->nics[i]) == -1)
+    if (vm_add_nic_spec (vm, a->nics[i]) == -1)
       return -1;
   apply_overrides (a, vm);
   return 0;
-}
-
-/* At file scope ids.h's compound literals have static storage. */
-static const uint8_t *const prefix_xen = IDS_MAC_PREFIX_XEN;
-static const uint8_t *const prefix_vmware = IDS_MAC_PREFIX_VMWARE;
-static const uint8_t *const prefix_vbox = IDS_MAC_PREFIX_VIRTUALBOX;
-static const uint8_t *const prefix_kvm = IDS_MAC_PREFIX_KVM;
-
-static const uint8_t *
-mac_prefix (const struct export_args *a)
-{
-  if (xen_output (a))
-    return prefix_xen;
-  if (a->libvirt)
-    return prefix_kvm;
-  return a->flavour == OVF_VIRTUALBOX ? prefix_vbox : prefix_vmware;
 }
 
 static int
 build_vm (const struct export_args *a, struct export_job *job)
 {
   CLEANUP_FREE char *c = xstrdup (a->output);
+  struct ova_target t;
   const char *base;
   size_t n;
   int r;
@@ -523,7 +473,7 @@ build_vm (const struct export_args *a, struct export_job *job)
   else if (a->from_libvirt)
     r = vm_from_libvirt (a, &job->vm);
   else
-    r = vm_from_options (a, &job->vm);
+    r = vm_from_args (a, &job->vm);
   if (r == -1)
     return -1;
   if (a->name || job->vm.name == NULL) {
@@ -532,63 +482,27 @@ build_vm (const struct export_args *a, struct export_job *job)
       return -1;
   }
   /* NICs without a MAC get one with the flavour's prefix. */
-  return vm_fill_macs (&job->vm, mac_prefix (a), false);
+  t = output_target (a);
+  return vm_fill_macs (&job->vm, ova_target_mac_prefix (&t), false);
 }
 
 /* ---- the disks --------------------------------------------------------- */
 
-/* Open disk i's source (its host path) and turn the disk into a package
+/* Each disk's source (its host path, or the package's extracted disk,
+ * moved) opened with its used-block map; the disk becomes a package
  * member: file = member name, format = the package's, capacity from the
  * image (whole sectors). */
 static int
-open_disk (const struct export_args *a, struct export_job *job, size_t i)
-{
-  struct vm_disk *d = &job->vm.disks.ptr[i];
-  const char *fmt = a->libvirt ? "qcow2" : a->xva ? "raw"
-    : a->flavour == OVF_XENSERVER ? "vhd" : "vmdk";
-  char *name = xasprintf ("%s-disk%zu.%s", job->stem, i + 1, fmt);
-  struct image *src;
-
-  if (name == NULL)
-    return -1;
-  if (d->file == NULL) {
-    free (name);
-    return error_set ("disk %zu has no source file", i + 1);
-  }
-  if (a->from_pkg) {            /* the package's extracted disk, moved */
-    src = job->pkg.disks[i];
-    job->pkg.disks[i] = NULL;
-  } else
-    src = image_open (d->file, 0);
-  if (src == NULL) {
-    free (name);
-    return -1;
-  }
-  job->in[i].src = src;
-  job->n_open = i + 1;
-  free (d->file);
-  free (d->format);
-  d->file = name;
-  d->format = xstrdup (fmt);
-  d->capacity = DIV_ROUND_UP (src->size, 512) * 512;
-  return d->format ? 0 : -1;
-}
-
-static int
 open_disks (const struct export_args *a, struct export_job *job)
 {
-  size_t i;
+  struct ova_export_opts o = {
+    .stem = job->stem, .all_blocks = a->all_blocks,
+    .format = a->libvirt ? "qcow2" : a->xva ? "raw"
+      : a->flavour == OVF_XENSERVER ? "vhd" : "vmdk",
+    .srcs = a->from_pkg ? job->pkg.disks : NULL,
+  };
 
-  for (i = 0; i < job->vm.disks.len; i++) {
-    if (open_disk (a, job, i) == -1)
-      return -1;
-    if (a->all_blocks)
-      continue;
-    if (usedmap_build (job->in[i].src, 2, &job->maps[i]) == -1)
-      return error_prefix ("export: '%s': ", job->in[i].src->path);
-    job->in[i].mask = &job->maps[i].keep;
-  }
-  return 0;
+  return ova_export_disks_open (&job->disks, &job->vm, &o);
 }
 
 static void
@@ -596,10 +510,7 @@ job_free (struct export_job *job)
 {
   size_t i;
 
-  for (i = 0; i < job->n_open; i++) {
-    image_close (job->in[i].src);
-    usedmap_free (&job->maps[i]);
-  }
+  ova_export_disks_close (&job->disks);
   vm_free (&job->vm);
   ova_signer_free (job->signer);
   ova_pkg_free (&job->pkg);
@@ -619,15 +530,15 @@ convert_disk (const struct export_args *a, struct export_job *job, size_t i)
   const char *file = job->vm.disks.ptr[i].file;
   CLEANUP_FREE char *tmp = xasprintf ("%s/%s", job->sd.path, file);
   struct image_create_opts co = { .subformat = NULL };
-  struct copy_opts po = { .label = job->in[i].src->path,
+  struct copy_opts po = { .label = job->disks.in[i].src->path,
                           .quiet = a->quiet || a->json,
-                          .mask = job->in[i].mask };
+                          .mask = job->disks.in[i].mask };
   struct copy_stats st = { .bytes_read = 0 };
   int r;
 
   if (tmp == NULL)
     return -1;
-  r = image_convert (job->in[i].src, "qcow2", tmp, &co, &po, false, &st);
+  r = image_convert (job->disks.in[i].src, "qcow2", tmp, &co, &po, false, &st);
   free (st.bad.ptr);
   if (r == -1)
     return error_prefix ("export: '%s': ", file);
@@ -649,8 +560,11 @@ write_libvirt (const struct export_args *a, struct export_job *job)
     if (convert_disk (a, job, i) == -1)
       return -1;
   cmd_make_stem (job->vm.name, SIZE_MAX, stem, sizeof stem);
-  return cmd_write_domain ("export", &job->sd, stem, &job->vm, a->lv,
-                           job->paths, &job->descriptor);
+  if (libvirt_write_domain (&job->sd, stem, &job->vm, a->lv,
+                            (const char *const *) job->paths,
+                            &job->descriptor) == -1)
+    return error_prefix ("export: ");
+  return 0;
 }
 
 /* ---- reporting --------------------------------------------------------- */
@@ -794,8 +708,8 @@ run (const struct export_args *a, struct export_job *job)
     /* Inside the staging directory the package's own name is new. */
     oo.overwrite = xo.overwrite = a->force && job->sd.path == NULL;
     if ((path = package_path (a, job)) == NULL ||
-        (a->xva ? xva_write (path, &job->vm, job->in, &xo, &xva)
-         : ova_write (path, &job->vm, job->in, &oo, &ova)) == -1)
+        (a->xva ? xva_write (path, &job->vm, job->disks.in, &xo, &xva)
+         : ova_write (path, &job->vm, job->disks.in, &oo, &ova)) == -1)
       return -1;
   }
   if (job->sd.path && commit_stage (a, job) == -1)

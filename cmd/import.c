@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "lib/common/checked.h"
 #include "lib/common/cleanup.h"
 #include "lib/common/error.h"
 #include "lib/common/ids.h"
@@ -24,9 +23,12 @@
 #include "lib/common/stagedir.h"
 #include "lib/common/strbuf.h"
 #include "lib/image/copy.h"
+#include "ova/export.h"
+#include "ova/hyperv.h"
 #include "ova/libvirt.h"
 #include "ova/ova-read.h"
 #include "ova/ova-write.h"
+#include "ova/target.h"
 #include "ova/xva-read.h"
 
 static const char usage_text[] =
@@ -49,43 +51,15 @@ static const char usage_text[] =
   "  -q, --quiet            no progress meter or summary\n"
   "  --json                 print a JSON summary on stdout\n";
 
-enum out_kind { OUT_LIBVIRT, OUT_PS1, OUT_OVA };
-
-/* What each target makes: the disk format, the descriptor, the MAC prefix. */
-struct target {
-  const char *name;
-  const char *format;                   /* image layer format */
-  const char *subformat;                /* NULL: the format's default */
-  const char *ext;                      /* disk file extension */
-  enum out_kind out;
-  enum libvirt_flavour libvirt;         /* OUT_LIBVIRT */
-  enum ovf_flavour ovf;                 /* OUT_OVA */
-  const uint8_t *prefix;
-};
-
-static const struct target targets[] = {
-  { "libvirt", "qcow2", NULL, "qcow2", OUT_LIBVIRT, LIBVIRT_KVM, OVF_VMWARE,
-    IDS_MAC_PREFIX_KVM },
-  { "raw", "raw", NULL, "img", OUT_LIBVIRT, LIBVIRT_KVM, OVF_VMWARE,
-    IDS_MAC_PREFIX_KVM },
-  { "xen", "vhd", "dynamic", "vhd", OUT_LIBVIRT, LIBVIRT_XEN, OVF_VMWARE,
-    IDS_MAC_PREFIX_XEN },
-  { "hyperv", "vhd", "dynamic", "vhd", OUT_PS1, LIBVIRT_KVM, OVF_VMWARE,
-    IDS_MAC_PREFIX_HYPERV },
-  { "vmware", "vmdk", NULL, "vmdk", OUT_OVA, LIBVIRT_KVM, OVF_VMWARE,
-    IDS_MAC_PREFIX_VMWARE },
-  { "virtualbox", "vmdk", NULL, "vmdk", OUT_OVA, LIBVIRT_KVM, OVF_VIRTUALBOX,
-    IDS_MAC_PREFIX_VIRTUALBOX },
-};
-
 struct import_args {
   const char *package, *output, *to;
-  const struct target *t;
+  const struct ova_target *t;
   bool new_identity, json, quiet;
 };
 
 struct import_job {
   struct ova_pkg pkg;
+  struct ova_export_disks disks;        /* OVA targets: pkg's disks, taken */
   bool xva;                             /* the package is an XVA */
   struct stagedir sd;                   /* ".DIR.ferry-import-PID" beside
                                            DIR; .final: DIR, absolute (the
@@ -140,7 +114,6 @@ parse_opts (int argc, char **argv, struct import_args *a)
 static int
 parse_args (int argc, char **argv, struct import_args *a)
 {
-  size_t i;
   int r;
 
   if ((r = parse_opts (argc, argv, a)) != 0)
@@ -152,9 +125,7 @@ parse_args (int argc, char **argv, struct import_args *a)
     return cmd_usage_error ("import", "no output directory given (-o DIR)");
   if (a->to == NULL)
     return cmd_usage_error ("import", "no target given (--to TARGET)");
-  for (i = 0; i < sizeof targets / sizeof targets[0]; i++)
-    if (strcmp (a->to, targets[i].name) == 0)
-      a->t = &targets[i];
+  a->t = ova_target_find (a->to);
   if (a->t == NULL)
     return cmd_usage_error ("import", "--to: unknown target '%s' (libvirt, "
                             "raw, xen, hyperv, vmware, virtualbox)", a->to);
@@ -196,127 +167,21 @@ convert_disk (const struct import_args *a, struct import_job *job, size_t i)
 static int
 write_domain (const struct import_args *a, struct import_job *job)
 {
-  return cmd_write_domain ("import", &job->sd, job->stem, &job->pkg.vm,
-                           a->t->libvirt, job->paths, &job->descriptor);
-}
-
-/* A PowerShell single-quoted string: ' doubled; anything but printable
- * ASCII (PowerShell also takes the Unicode quotes U+2018..U+201B for ')
- * becomes '_'. */
-static int
-ps_quote (struct strbuf *sb, const char *s)
-{
-  int r = strbuf_add (sb, "'", 1);
-
-  for (; r == 0 && s && *s; s++) {
-    char c = (unsigned char) *s < 0x20 || (unsigned char) *s >= 0x7f
-      ? '_' : *s;
-    r = strbuf_add (sb, &c, 1);
-    if (r == 0 && c == '\'')
-      r = strbuf_add (sb, "'", 1);
-  }
-  return r == 0 ? strbuf_add (sb, "'", 1) : -1;
-}
-
-/* Generation 1 (BIOS) boots from IDE: the first four disks go there, the
- * rest on an added SCSI controller.  Generation 2 (UEFI) has SCSI only
- * and takes VHDX only, so the script converts each VHD first. */
-static int
-ps1_disks (struct strbuf *sb, const struct import_job *job, bool gen2)
-{
-  const struct vm *vm = &job->pkg.vm;
-  size_t i;
-  int r = 0;
-
-  for (i = 0; r == 0 && i < vm->disks.len; i++) {
-    const char *file = strrchr (job->paths[i], '/') + 1;
-    bool ide = !gen2 && i < 4;
-    if (!gen2 && i == 4)
-      r = strbuf_addf (sb, "Add-VMScsiController -VM $vm\n");
-    if (r == 0)
-      r = strbuf_addf (sb, "$disk = Join-Path $PSScriptRoot '%s'\n", file);
-    if (r == 0 && gen2)
-      r = strbuf_addf (sb, "Convert-VHD -Path $disk -DestinationPath "
-                       "($disk + 'x') -VHDType Dynamic\n"
-                       "$disk = $disk + 'x'\n");
-    if (r == 0)
-      r = strbuf_addf (sb, "Add-VMHardDiskDrive -VM $vm -ControllerType %s "
-                       "-ControllerNumber %zu -ControllerLocation %zu "
-                       "-Path $disk\n", ide ? "IDE" : "SCSI",
-                       ide ? i / 2 : 0, ide ? i % 2 : gen2 ? i : i - 4);
-  }
-  if (r == 0 && gen2 && vm->disks.len)
-    r = strbuf_addf (sb, "Set-VMFirmware -VM $vm -EnableSecureBoot Off "
-                     "-FirstBootDevice (Get-VMHardDiskDrive -VM $vm "
-                     "-ControllerType SCSI -ControllerNumber 0 "
-                     "-ControllerLocation 0)\n");
-  return r;
-}
-
-/* One adapter per NIC, with its MAC pinned; connected to the virtual
- * switch of the NIC's network name when the host has one. */
-static int
-ps1_nics (struct strbuf *sb, const struct vm *vm)
-{
-  size_t i;
-  int r = strbuf_addf (sb, "Get-VMNetworkAdapter -VM $vm | "
-                       "Remove-VMNetworkAdapter\n");
-
-  for (i = 0; r == 0 && i < vm->nics.len; i++) {
-    const struct vm_nic *n = &vm->nics.ptr[i];
-    r = strbuf_addf (sb, "$nic = Add-VMNetworkAdapter -VM $vm -Name 'nic%zu' "
-                     "-Passthru\n"
-                     "Set-VMNetworkAdapter -VMNetworkAdapter $nic "
-                     "-StaticMacAddress '%02X%02X%02X%02X%02X%02X'\n", i + 1,
-                     n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4],
-                     n->mac[5]);
-    if (r == 0 && n->network) {
-      r = strbuf_addf (sb, "$sw = ");
-      r = r ? r : ps_quote (sb, n->network);
-      r = r ? r : strbuf_addf (sb, "\nif (Get-VMSwitch -Name $sw -ErrorAction "
-                               "SilentlyContinue) { Connect-VMNetworkAdapter "
-                               "-VMNetworkAdapter $nic -SwitchName $sw }\n");
-    }
-  }
-  return r;
-}
-
-static int
-ps1_script (struct strbuf *sb, const struct import_job *job)
-{
-  const struct vm *vm = &job->pkg.vm;
-  bool gen2 = vm->firmware == VM_FW_UEFI;
-  char uuid[37];
-  int r;
-
-  ids_uuid_format (vm->uuid, uuid);
-  r = strbuf_addf (sb, "# %s.ps1: create this VM on Hyper-V from the disks "
-                   "beside this script.\n# Written by ferry import; run it "
-                   "in an elevated PowerShell with the Hyper-V module.\n"
-                   "$ErrorActionPreference = 'Stop'\n$name = ", job->stem);
-  r = r ? r : ps_quote (sb, vm->name);
-  r = r ? r : strbuf_addf (sb, "\n$vm = New-VM -Name $name -Generation %d "
-                           "-MemoryStartupBytes %lluMB -NoVHD\n"
-                           "Set-VM -VM $vm -ProcessorCount %u -StaticMemory "
-                           "-Notes 'ferry: uuid %s'\n", gen2 ? 2 : 1,
-                           (unsigned long long) vm->memory_mib, vm->cpus,
-                           uuid);
-  r = r ? r : ps1_disks (sb, job, gen2);
-  return r ? r : ps1_nics (sb, vm);
+  if (libvirt_write_domain (&job->sd, job->stem, &job->pkg.vm, a->t->libvirt,
+                            (const char *const *) job->paths,
+                            &job->descriptor) == -1)
+    return error_prefix ("import: ");
+  return 0;
 }
 
 static int
 write_ps1 (struct import_job *job)
 {
-  struct strbuf ps = STRBUF_INIT;
-  CLEANUP_FREE char *path = xasprintf ("%s/%s.ps1", job->sd.path, job->stem);
-  int r = -1;
-
-  job->descriptor = xasprintf ("%s/%s.ps1", job->sd.final, job->stem);
-  if (path && job->descriptor && ps1_script (&ps, job) == 0)
-    r = cmd_write_file ("import", path, ps.buf, ps.len);
-  strbuf_release (&ps);
-  return r;
+  if (hyperv_write_script (&job->sd, job->stem, &job->pkg.vm,
+                           (const char *const *) job->paths,
+                           &job->descriptor) == -1)
+    return error_prefix ("import: ");
+  return 0;
 }
 
 /* vmware/virtualbox: the disks go straight into NAME.ova as
@@ -327,36 +192,34 @@ write_ova (const struct import_args *a, struct import_job *job)
   struct ova_write_opts oo = { .flavour = a->t->ovf, .manifest = HASH_SHA256,
                                .stem = job->stem,
                                .quiet = a->quiet || a->json };
-  static struct ova_disk_in in[VM_MAX_DISKS];
+  struct ova_export_opts eo = { .stem = job->stem, .format = "vmdk",
+                                .all_blocks = true, .srcs = job->pkg.disks };
   static struct ova_result res;
   CLEANUP_FREE char *path = xasprintf ("%s/%s.ova", job->sd.path, job->stem);
-  struct vm *vm = &job->pkg.vm;
   size_t i;
 
   job->descriptor = xasprintf ("%s/%s.ova", job->sd.final, job->stem);
-  if (path == NULL || job->descriptor == NULL)
+  if (path == NULL || job->descriptor == NULL ||
+      ova_export_disks_open (&job->disks, &job->pkg.vm, &eo) == -1)
     return -1;
-  for (i = 0; i < vm->disks.len; i++) {
-    struct vm_disk *d = &vm->disks.ptr[i];
-    free (d->file);
-    free (d->format);
-    d->file = xasprintf ("%s-disk%zu.vmdk", job->stem, i + 1);
-    d->format = xstrdup ("vmdk");
-    if (d->file == NULL || d->format == NULL)
-      return -1;
-    d->capacity = DIV_ROUND_UP (job->pkg.disks[i]->size, 512) * 512;
-    d->file_size = 0;
-    in[i].src = job->pkg.disks[i];
-    in[i].mask = NULL;
-  }
-  if (ova_write (path, vm, in, &oo, &res) == -1)
+  if (ova_write (path, &job->pkg.vm, job->disks.in, &oo, &res) == -1)
     return error_prefix ("import: ");
-  for (i = 0; i < vm->disks.len && i + 1 < res.n_members; i++)
+  for (i = 0; i < job->pkg.vm.disks.len && i + 1 < res.n_members; i++)
     job->written[i] = res.members[i + 1].size;
   return 0;
 }
 
 /* ---- reporting --------------------------------------------------------- */
+
+/* Disk i's size: its image is the package's, or taken for an OVA. */
+static uint64_t
+disk_size (const struct import_job *job, size_t i)
+{
+  const struct image *img = job->pkg.disks[i] ? job->pkg.disks[i]
+    : job->disks.in[i].src;
+
+  return img->size;
+}
 
 static void
 print_json (const struct import_args *a, const struct import_job *job)
@@ -383,7 +246,7 @@ print_json (const struct import_args *a, const struct import_job *job)
     json_key_string (&j, "path", job->paths[i] ? job->paths[i]
                      : job->descriptor);
     json_key_string (&j, "format", vm->disks.ptr[i].format);
-    json_key_uint (&j, "size", job->pkg.disks[i]->size);
+    json_key_uint (&j, "size", disk_size (job, i));
     json_key_uint (&j, "bytes_written", job->written[i]);
     json_object_end (&j);
   }
@@ -407,7 +270,7 @@ print_text (const struct import_job *job)
   size_t i;
 
   for (i = 0; i < job->pkg.vm.disks.len && job->paths[i]; i++) {
-    format_bytes (sz, sizeof sz, job->pkg.disks[i]->size);
+    format_bytes (sz, sizeof sz, disk_size (job, i));
     fprintf (stderr, "import: %-50s %10s\n", job->paths[i], sz);
   }
   fprintf (stderr, "import: %s (%s%s)\n", job->descriptor, job->pkg.vm.name,
@@ -430,12 +293,12 @@ write_target (const struct import_args *a, struct import_job *job)
 {
   size_t i;
 
-  if (a->t->out == OUT_OVA)
+  if (a->t->out == OVA_OUT_OVA)
     return write_ova (a, job);
   for (i = 0; i < job->pkg.vm.disks.len; i++)
     if (convert_disk (a, job, i) == -1)
       return -1;
-  return a->t->out == OUT_PS1 ? write_ps1 (job) : write_domain (a, job);
+  return a->t->out == OVA_OUT_PS1 ? write_ps1 (job) : write_domain (a, job);
 }
 
 static int
@@ -445,7 +308,8 @@ run (const struct import_args *a, struct import_job *job)
    * new identity replaces them all, with the target's vendor prefix. */
   if (stagedir_begin (&job->sd, a->output, "import", 0755, false) == -1 ||
       read_package (a, job) == -1 ||
-      vm_new_identity (&job->pkg.vm, a->t->prefix, a->new_identity) == -1)
+      vm_new_identity (&job->pkg.vm, ova_target_mac_prefix (a->t),
+                       a->new_identity) == -1)
     return -1;
   cmd_make_stem (job->pkg.vm.name, SIZE_MAX, job->stem, sizeof job->stem);
   /* The staging directory becomes DIR, never replacing anything. */
@@ -465,6 +329,7 @@ job_free (struct import_job *job)
 {
   size_t i;
 
+  ova_export_disks_close (&job->disks);
   ova_pkg_free (&job->pkg);
   stagedir_abort (&job->sd);
   for (i = 0; i < VM_MAX_DISKS; i++)

@@ -2,19 +2,15 @@
 #include "lib/common/compat.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "lib/common/cleanup.h"
 #include "lib/common/error.h"
-#include "lib/common/fullrw.h"
-#include "lib/common/stagedir.h"
 #include "lib/common/strbuf.h"
 #include "lib/image/image.h"
 
@@ -124,40 +120,4 @@ cmd_make_stem (const char *name, size_t n, char *stem, size_t len)
     snprintf (stem, len, "vm");
   else if (stem[0] == '.')              /* no hidden members */
     stem[0] = '_';
-}
-
-int
-cmd_write_file (const char *cmd, const char *path, const char *data,
-                size_t len)
-{
-  int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-
-  if (fd == -1)
-    return error_errno ("%s: '%s'", cmd, path);
-  if (full_pwrite (fd, data, len, 0, path) == -1 ||
-      (fsync (fd) == -1 && error_errno ("%s: '%s'", cmd, path))) {
-    close (fd);
-    return -1;
-  }
-  if (close (fd) == -1)
-    return error_errno ("%s: '%s'", cmd, path);
-  return 0;
-}
-
-int
-cmd_write_domain (const char *cmd, const struct stagedir *sd,
-                  const char *stem, const struct vm *vm,
-                  enum libvirt_flavour f, char *const *paths,
-                  char **descriptor)
-{
-  struct strbuf xml = STRBUF_INIT;
-  CLEANUP_FREE char *path = xasprintf ("%s/%s.xml", sd->path, stem);
-  int r = -1;
-
-  *descriptor = xasprintf ("%s/%s.xml", sd->final, stem);
-  if (path && *descriptor &&
-      libvirt_write (vm, f, (const char *const *) paths, &xml) == 0)
-    r = cmd_write_file (cmd, path, xml.buf, xml.len);
-  strbuf_release (&xml);
-  return r;
 }

@@ -12,7 +12,10 @@
 #include <libxml/tree.h>
 
 #include "lib/common/error.h"
+#include "lib/common/cleanup.h"
 #include "lib/common/ids.h"
+#include "lib/common/outfile.h"
+#include "lib/common/stagedir.h"
 #include "lib/common/strbuf.h"
 #include "ova/libvirt.h"
 #include "ova/xml.h"
@@ -254,6 +257,22 @@ libvirt_write (const struct vm *vm, enum libvirt_flavour f,
   write_consoles (&w, f);
   xml_add (&w, "  </devices>\n</domain>\n");
   return w.failed ? -1 : 0;
+}
+
+int
+libvirt_write_domain (const struct stagedir *sd, const char *stem,
+                      const struct vm *vm, enum libvirt_flavour f,
+                      const char *const *disk_paths, char **descriptor)
+{
+  struct strbuf xml = STRBUF_INIT;
+  CLEANUP_FREE char *path = xasprintf ("%s/%s.xml", sd->path, stem);
+  int r = -1;
+
+  *descriptor = xasprintf ("%s/%s.xml", sd->final, stem);
+  if (path && *descriptor && libvirt_write (vm, f, disk_paths, &xml) == 0)
+    r = outfile_write_new (path, xml.buf, xml.len);
+  strbuf_release (&xml);
+  return r;
 }
 
 /* ------------------------------------------------------------------ */

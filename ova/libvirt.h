@@ -27,6 +27,15 @@ enum libvirt_flavour {
  * Returns 0, or -1 with the error set (a string unfit for XML, ENOMEM). */
 int libvirt_write (const struct vm *vm, enum libvirt_flavour f,
                    const char *const *disk_paths, struct strbuf *out);
+/* The same XML written as the new file STAGE/STEM.xml of the staging
+ * directory `sd` (stagedir.h), fsynced; disk_paths are the disks' final
+ * absolute paths.  *descriptor (the caller frees it, also on failure)
+ * gets the file's final path FINAL/STEM.xml.  0, or -1 with the error
+ * set. */
+struct stagedir;
+int libvirt_write_domain (const struct stagedir *sd, const char *stem,
+                          const struct vm *vm, enum libvirt_flavour f,
+                          const char *const *disk_paths, char **descriptor);
 
 /* Parse `len` bytes of domain XML into `vm` (which must be vm_init()ed;
  * on error it is left for the caller to vm_free()).  `what` names the

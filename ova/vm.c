@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/common/cleanup.h"
 #include "lib/common/error.h"
 #include "lib/common/ids.h"
 #include "lib/common/strbuf.h"
@@ -115,6 +116,71 @@ vm_add_nic (struct vm *vm, const uint8_t *mac, const char *network,
     nic_free (&n);
     return -1;
   }
+  return 0;
+}
+
+int
+vm_add_nic_spec (struct vm *vm, const char *spec)
+{
+  CLEANUP_FREE char *copy = xstrdup (spec);
+  char *save = NULL, *item, *mac_s = NULL;
+  const char *net = NULL, *model = NULL;
+  uint8_t mac[6];
+
+  if (copy == NULL)
+    return -1;
+  for (item = strtok_r (copy, ",", &save); item;
+       item = strtok_r (NULL, ",", &save)) {
+    if (str_has_prefix (item, "network="))
+      net = item + 8;
+    else if (str_has_prefix (item, "model="))
+      model = item + 6;
+    else if (mac_s == NULL && item == copy)
+      mac_s = item;
+    else
+      return error_set ("--nic: unknown item '%s'", item);
+  }
+  if (mac_s && strcmp (mac_s, "auto") != 0 && ids_mac_parse (mac_s, mac) == -1)
+    return error_set ("--nic: '%s' is not a MAC address", mac_s);
+  return vm_add_nic (vm, mac_s && strcmp (mac_s, "auto") ? mac : NULL, net,
+                     model);
+}
+
+static int
+check_options (const struct vm_options *o)
+{
+  if (o->cpus > VM_MAX_CPUS)
+    return error_set ("vm: %u CPUs (limit %d)", o->cpus, VM_MAX_CPUS);
+  if (o->memory_mib > VM_MAX_MEMORY_MIB)
+    return error_set ("vm: %llu MiB of memory (limit %llu)",
+                      (unsigned long long) o->memory_mib,
+                      (unsigned long long) VM_MAX_MEMORY_MIB);
+  if (o->n_images > VM_MAX_DISKS)
+    return error_set ("vm: %zu disks (limit %d)", o->n_images, VM_MAX_DISKS);
+  if (o->n_nics > VM_MAX_NICS)
+    return error_set ("vm: %zu NICs (limit %d)", o->n_nics, VM_MAX_NICS);
+  return 0;
+}
+
+int
+vm_from_options (struct vm *vm, const struct vm_options *o)
+{
+  size_t i;
+
+  if (check_options (o) == -1)
+    return -1;
+  vm->cpus = o->cpus ? o->cpus : VM_DEFAULT_CPUS;
+  vm->memory_mib = o->memory_mib ? o->memory_mib : VM_DEFAULT_MEMORY_MIB;
+  vm->firmware = o->firmware;
+  vm->os = o->os;
+  for (i = 0; i < o->n_images; i++)
+    if (vm_add_disk (vm, o->images[i], NULL, 1, o->bus) == -1)
+      return -1;
+  for (i = 0; i < o->n_nics; i++)
+    if (vm_add_nic_spec (vm, o->nics[i]) == -1)
+      return -1;
+  if (o->n_nics == 0 && vm_add_nic (vm, NULL, NULL, NULL) == -1)
+    return -1;
   return 0;
 }
 

@@ -89,6 +89,34 @@ int vm_validate (const struct vm *vm, const char *what);
 int vm_fill_macs (struct vm *vm, const uint8_t prefix[3], bool fresh);
 int vm_new_identity (struct vm *vm, const uint8_t prefix[3], bool fresh);
 
+/* ---- a VM from settings given one by one (command options, the capture
+ * agent's settings, a clone batch) ---- */
+
+#define VM_DEFAULT_CPUS 1
+#define VM_DEFAULT_MEMORY_MIB 1024
+
+struct vm_options {
+  unsigned cpus;                /* 0: VM_DEFAULT_CPUS */
+  uint64_t memory_mib;          /* 0: VM_DEFAULT_MEMORY_MIB */
+  enum vm_firmware firmware;
+  enum vm_os os;
+  enum vm_bus bus;              /* of every disk */
+  const char *const *images;    /* host paths, one disk each */
+  size_t n_images;
+  const char *const *nics;      /* NIC specs (vm_add_nic_spec) */
+  size_t n_nics;                /* 0: one NIC without a MAC */
+};
+
+/* Fill `vm` (vm_init()ed, without disks or NICs) from `o`: a disk per
+ * image (file = its path, no format, capacity 1 until the image is
+ * opened), a NIC per spec.  Refuses more than VM_MAX_CPUS,
+ * VM_MAX_MEMORY_MIB, VM_MAX_DISKS images or VM_MAX_NICS specs.  Name,
+ * UUID and missing MACs are the caller's (vm_fill_macs). */
+int vm_from_options (struct vm *vm, const struct vm_options *o);
+/* Add a NIC from "[MAC|auto][,network=NET][,model=M]" (`--nic`); without
+ * a MAC, or with "auto", it has none yet. */
+int vm_add_nic_spec (struct vm *vm, const char *spec);
+
 const char *vm_bus_name (enum vm_bus bus);          /* "ide", "sata", ... */
 int vm_bus_parse (const char *s, enum vm_bus *bus);
 const char *vm_os_name (enum vm_os os);             /* "debian64", ... */

@@ -10,73 +10,49 @@
 #include "p2v/agent.h"
 #include "p2v/capture.h"
 #include "lib/common/error.h"
-#include "lib/common/ids.h"
 #include "lib/common/json.h"
 #include "lib/image/image.h"
+#include "ova/export.h"
 #include "ova/ova-write.h"
+#include "ova/target.h"
 #include "ova/xva-write.h"
-#include "lib/disk/usedmap.h"
 
 struct package {
   struct vm vm;
-  struct ova_disk_in in[VM_MAX_DISKS];
-  struct usedmap maps[VM_MAX_DISKS];
-  size_t n_open;
+  struct ova_export_disks disks;
 };
 
 static void
 package_free (struct package *p)
 {
-  size_t i;
-
-  for (i = 0; i < p->n_open; i++) {
-    image_close (p->in[i].src);
-    usedmap_free (&p->maps[i]);
-  }
+  ova_export_disks_close (&p->disks);
   vm_free (&p->vm);
 }
 
+/* The VM (name, CPUs, memory, firmware, one NIC with the target's MAC
+ * prefix) and its disks, the sources opened raw with their used-block
+ * maps. */
 static int
-open_source (struct package *p, const char *source, const char *stem,
-             bool xva)
+build_vm (struct package *p, const struct agent_settings *s,
+          const char *const *sources, size_t n, bool xva, bool uefi)
 {
-  size_t i = p->n_open;
-  char member[TAR_NAME_MAX + 1];
-  struct image *src;
+  struct ova_target t = { .out = xva ? OVA_OUT_XVA : OVA_OUT_OVA,
+                          .ovf = OVF_VMWARE };
+  struct vm_options vo = {
+    .cpus = (unsigned) strtoul (agent_get (s, AK_CPUS), NULL, 10),
+    .memory_mib = strtoull (agent_get (s, AK_MEMORY), NULL, 10),
+    .firmware = uefi ? VM_FW_UEFI : VM_FW_BIOS, .os = VM_OS_OTHER,
+    .bus = ova_target_bus (&t), .images = sources, .n_images = n,
+  };
+  struct ova_export_opts eo = { .stem = agent_get (s, AK_NAME),
+                                .format = xva ? "raw" : "vmdk",
+                                .open_flags = IMAGE_OPEN_RAW };
 
-  if (i == VM_MAX_DISKS)
-    return error_set ("too many disks for a package");
-  if ((src = image_open (source, IMAGE_OPEN_RAW)) == NULL)
+  if ((p->vm.name = xstrdup (agent_get (s, AK_NAME))) == NULL ||
+      vm_from_options (&p->vm, &vo) == -1 ||
+      vm_fill_macs (&p->vm, ova_target_mac_prefix (&t), false) == -1)
     return -1;
-  p->in[i].src = src;
-  p->n_open++;
-  if (usedmap_build (src, 2, &p->maps[i]) == -1)
-    return error_prefix ("'%s': ", source);
-  p->in[i].mask = &p->maps[i].keep;
-  if (agent_pathf (member, sizeof member, "%s-disk%zu.%s", stem, i + 1,
-                   xva ? "raw" : "vmdk") == -1)
-    return -1;
-  return vm_add_disk (&p->vm, member, xva ? "raw" : "vmdk",
-                      (src->size + 511) / 512 * 512,
-                      xva ? VM_BUS_XEN : VM_BUS_SCSI);
-}
-
-static int
-build_vm (struct package *p, const struct agent_settings *s, bool xva,
-          bool uefi)
-{
-  uint8_t mac[6];
-
-  if ((p->vm.name = xstrdup (agent_get (s, AK_NAME))) == NULL)
-    return -1;
-  p->vm.cpus = (unsigned) strtoul (agent_get (s, AK_CPUS), NULL, 10);
-  p->vm.memory_mib = strtoull (agent_get (s, AK_MEMORY), NULL, 10);
-  p->vm.firmware = uefi ? VM_FW_UEFI : VM_FW_BIOS;
-  p->vm.os = VM_OS_OTHER;
-  if (ids_mac_generate (xva ? IDS_MAC_PREFIX_XEN : IDS_MAC_PREFIX_VMWARE, NULL, 0, mac)
-      == -1)
-    return -1;
-  return vm_add_nic (&p->vm, mac, NULL, NULL);
+  return ova_export_disks_open (&p->disks, &p->vm, &eo);
 }
 
 /* One "captures" entry per disk, from the package writer's numbers. */
@@ -87,9 +63,9 @@ report (struct json *j, const struct package *p, const char *const *sources,
 {
   size_t i;
 
-  for (i = 0; i < p->n_open; i++) {
-    struct capture_result r = { .source_size = p->in[i].src->size,
-                                .map = p->maps[i] };
+  for (i = 0; i < p->disks.n; i++) {
+    struct capture_result r = { .source_size = p->disks.in[i].src->size,
+                                .map = p->disks.maps[i] };
     char out[4400];
     r.stats.bytes_read = n[i][0];
     r.stats.bytes_written = n[i][1];
@@ -113,11 +89,11 @@ write_ova (struct package *p, const char *path, const char *stem,
 
   if (res == NULL)
     return error_set ("out of memory");
-  if (ova_write (path, &p->vm, p->in, &o, res) == -1) {
+  if (ova_write (path, &p->vm, p->disks.in, &o, res) == -1) {
     free (res);
     return -1;
   }
-  for (i = 0; i < p->n_open; i++) {         /* members: .ovf, disks, .mf */
+  for (i = 0; i < p->disks.n; i++) {         /* members: .ovf, disks, .mf */
     n[i][0] = res->members[i + 1].bytes_read;
     n[i][1] = res->members[i + 1].size;
     n[i][2] = res->members[i + 1].bytes_skipped;
@@ -140,11 +116,11 @@ write_xva (struct package *p, const char *path, const char *const *sources,
 
   if (res == NULL)
     return error_set ("out of memory");
-  if (xva_write (path, &p->vm, p->in, &o, res) == -1) {
+  if (xva_write (path, &p->vm, p->disks.in, &o, res) == -1) {
     free (res);
     return -1;
   }
-  for (i = 0; i < p->n_open; i++) {
+  for (i = 0; i < p->disks.n; i++) {
     n[i][0] = res->disks[i].bytes_read;
     n[i][1] = res->disks[i].chunks_written * XVA_CHUNK;
     n[i][2] = res->disks[i].bytes_skipped;
@@ -163,17 +139,13 @@ agent_package (const char *path, const struct agent_settings *s,
   const char *stem = agent_get (s, AK_NAME);
   bool xva = strcmp (agent_get (s, AK_FORMAT), "xva") == 0;
   struct package *p = calloc (1, sizeof *p);
-  size_t i;
   int r = -1;
 
   if (p == NULL)
     return error_set ("out of memory");
   vm_init (&p->vm);
-  if (build_vm (p, s, xva, uefi) == -1)
+  if (build_vm (p, s, sources, n, xva, uefi) == -1)
     goto out;
-  for (i = 0; i < n; i++)
-    if (open_source (p, sources[i], stem, xva) == -1)
-      goto out;
   r = xva ? write_xva (p, path, sources, j)
     : write_ova (p, path, stem, sources, j);
  out:

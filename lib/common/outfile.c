@@ -1,4 +1,5 @@
-/* outfile.c: temporary-name-then-rename outputs with signal cleanup. */
+/* outfile.c: temporary-name-then-rename outputs with signal cleanup, and
+ * small files written whole into a staging directory. */
 #include "lib/common/compat.h"
 
 #include <errno.h>
@@ -13,6 +14,7 @@
 
 #include "lib/common/cleanup.h"
 #include "lib/common/error.h"
+#include "lib/common/fullrw.h"
 #include "lib/common/outfile.h"
 #include "lib/common/strbuf.h"
 
@@ -158,4 +160,21 @@ outfile_abort (struct outfile *o)
   }
   free (o->final);
   o->tmp = o->final = NULL;
+}
+
+int
+outfile_write_new (const char *path, const void *data, size_t len)
+{
+  int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+  if (fd == -1)
+    return error_errno ("'%s'", path);
+  if (full_pwrite (fd, data, len, 0, path) == -1 ||
+      (fsync (fd) == -1 && error_errno ("'%s'", path))) {
+    close (fd);
+    return -1;
+  }
+  if (close (fd) == -1)
+    return error_errno ("'%s'", path);
+  return 0;
 }

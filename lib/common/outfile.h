@@ -17,6 +17,7 @@
 #define FERRY_OUTFILE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct outfile {
   char *final;            /* owned */
@@ -32,5 +33,11 @@ void outfile_install_signal_handlers (void);
  * first.  Registering the same fn again is a no-op; at most 4.  -1 +
  * error when full. */
 int outfile_on_signal (void (*fn) (void));
+
+/* Create PATH, which must not exist, holding the `len` bytes of `data`,
+ * fsynced and closed: a small file written straight into a directory that
+ * appears only when complete (stagedir.h).  -1 + error ("'PATH': ..."); a
+ * file left behind goes with the staging directory. */
+int outfile_write_new (const char *path, const void *data, size_t len);
 
 #endif

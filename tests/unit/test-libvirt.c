@@ -12,6 +12,7 @@
 
 #include "lib/common/error.h"
 #include "lib/common/ids.h"
+#include "lib/common/stagedir.h"
 #include "lib/common/strbuf.h"
 #include "ova/libvirt.h"
 
@@ -275,6 +276,39 @@ test_write_shape (void **state)
   assert_non_null (strstr (error_get (), "control character"));
   vm_free (&vm);
   strbuf_release (&sb);
+}
+
+/* The domain written into a staging directory, named by its final path. */
+static void
+test_write_domain (void **state)
+{
+  const char *const paths[] = { "/final dir/vm-disk1.qcow2", NULL, NULL,
+                                NULL, NULL };
+  struct stagedir sd = { .final = strdup ("/final dir"),
+                         .path = strdup (dir) };
+  char *descriptor = NULL, *xml;
+  struct vm vm;
+  size_t len;
+
+  (void) state;
+  make_vm (&vm, 1);
+  assert_int_equal (libvirt_write_domain (&sd, "vm", &vm, LIBVIRT_KVM, paths,
+                                          &descriptor), 0);
+  assert_string_equal (descriptor, "/final dir/vm.xml");
+  xml = unit_slurp (path ("vm.xml"), &len);
+  assert_non_null (strstr (xml, "<source file='/final dir/vm-disk1.qcow2'/>"));
+  assert_non_null (strstr (xml, "<name>uefi-mixed</name>"));
+  free (xml);
+  free (descriptor);
+  /* The file is new: an existing one is an error, never replaced. */
+  assert_int_equal (libvirt_write_domain (&sd, "vm", &vm, LIBVIRT_KVM, paths,
+                                          &descriptor), -1);
+  assert_non_null (strstr (error_get (), "vm.xml': File exists"));
+  free (descriptor);
+  assert_int_equal (unlink (path ("vm.xml")), 0);
+  vm_free (&vm);
+  free (sd.final);
+  free (sd.path);
 }
 
 /* ---- virsh dumpxml samples ------------------------------------------ */
@@ -560,6 +594,7 @@ main (void)
     cmocka_unit_test (test_round_trip_kvm),
     cmocka_unit_test (test_round_trip_xen),
     cmocka_unit_test (test_write_shape),
+    cmocka_unit_test (test_write_domain),
     cmocka_unit_test (test_sample_kvm),
     cmocka_unit_test (test_sample_xen),
     cmocka_unit_test (test_memory_units),

@@ -145,6 +145,27 @@ test_signal_hooks (void **state)
   assert_int_equal (st.st_size, 1);               /* the hook ran once */
 }
 
+/* A small file written whole: created, never replacing anything. */
+static void
+test_write_new (void **state)
+{
+  char file[256], *got;
+  size_t len;
+
+  (void) state;
+  snprintf (file, sizeof file, "%s/vm.xml", dir);
+  assert_int_equal (outfile_write_new (file, "<domain/>\n", 10), 0);
+  got = unit_slurp (file, &len);
+  assert_int_equal (len, 10);
+  assert_string_equal (got, "<domain/>\n");
+  free (got);
+  assert_int_equal (outfile_write_new (file, "x", 1), -1);
+  assert_non_null (strstr (error_get (), "vm.xml': File exists"));
+  snprintf (file, sizeof file, "%s/no/such/dir", dir);
+  assert_int_equal (outfile_write_new (file, "x", 1), -1);
+  assert_non_null (strstr (error_get (), "/no/such/dir': No such file"));
+}
+
 int
 main (void)
 {
@@ -153,6 +174,7 @@ main (void)
     cmocka_unit_test (test_abort),
     cmocka_unit_test (test_commit_missing_tmp),
     cmocka_unit_test (test_signal_hooks),
+    cmocka_unit_test (test_write_new),
   };
 
   return UNIT_RUN_IN_TMPDIR (tests, dir);

@@ -1,8 +1,9 @@
-/* test-vm.c: new identities for a VM (ova/vm.c). */
+/* test-vm.c: new identities for a VM, and a VM from options (ova/vm.c). */
 #include "tests/unit/unit.h"
 
 #include <string.h>
 
+#include "lib/common/error.h"
 #include "lib/common/ids.h"
 #include "ova/vm.h"
 
@@ -124,6 +125,132 @@ test_bridge_names (void **state)
   assert_false (vm_network_is_bridge (NULL));
 }
 
+/* Nothing given: one CPU, 1 GiB, BIOS, one NIC without a MAC, no disk. */
+static void
+test_options_defaults (void **state)
+{
+  struct vm_options o = { .cpus = 0 };
+  struct vm vm;
+
+  (void) state;
+  vm_init (&vm);
+  assert_int_equal (vm_from_options (&vm, &o), 0);
+  assert_int_equal (vm.cpus, VM_DEFAULT_CPUS);
+  assert_int_equal (vm.cpus, 1);
+  assert_int_equal (vm.memory_mib, 1024);
+  assert_int_equal (vm.firmware, VM_FW_BIOS);
+  assert_int_equal (vm.os, VM_OS_OTHER);
+  assert_int_equal (vm.disks.len, 0);
+  assert_int_equal (vm.nics.len, 1);
+  assert_false (vm.nics.ptr[0].has_mac);
+  assert_null (vm.name);
+  assert_false (vm.has_uuid);
+  vm_free (&vm);
+}
+
+static void
+test_options_given (void **state)
+{
+  const char *const images[] = { "a.img", "/srv/b.vhd" };
+  char nic1[] = "00:50:56:01:02:03,network=br0,model=e1000";
+  const char *const nics[] = { nic1, "auto,network=lan", "model=virtio" };
+  struct vm_options o = { .cpus = 4, .memory_mib = 768,
+                          .firmware = VM_FW_UEFI, .os = VM_OS_DEBIAN64,
+                          .bus = VM_BUS_SATA, .images = images,
+                          .n_images = 2, .nics = nics, .n_nics = 3 };
+  const uint8_t mac[6] = { 0x00, 0x50, 0x56, 0x01, 0x02, 0x03 };
+  struct vm vm;
+
+  (void) state;
+  vm_init (&vm);
+  assert_int_equal (vm_from_options (&vm, &o), 0);
+  assert_int_equal (vm.cpus, 4);
+  assert_int_equal (vm.memory_mib, 768);
+  assert_int_equal (vm.firmware, VM_FW_UEFI);
+  assert_int_equal (vm.os, VM_OS_DEBIAN64);
+  assert_int_equal (vm.disks.len, 2);
+  assert_string_equal (vm.disks.ptr[1].file, "/srv/b.vhd");
+  assert_null (vm.disks.ptr[1].format);
+  assert_int_equal (vm.disks.ptr[1].capacity, 1);
+  assert_int_equal (vm.disks.ptr[0].bus, VM_BUS_SATA);
+  assert_int_equal (vm.nics.len, 3);
+  assert_true (vm.nics.ptr[0].has_mac);
+  assert_memory_equal (vm.nics.ptr[0].mac, mac, 6);
+  assert_string_equal (vm.nics.ptr[0].network, "br0");
+  assert_string_equal (vm.nics.ptr[0].model, "e1000");
+  assert_false (vm.nics.ptr[1].has_mac);
+  assert_string_equal (vm.nics.ptr[1].network, "lan");
+  assert_false (vm.nics.ptr[2].has_mac);
+  assert_string_equal (vm.nics.ptr[2].model, "virtio");
+  /* The specs are read, never cut up. */
+  assert_string_equal (nic1, "00:50:56:01:02:03,network=br0,model=e1000");
+  vm_free (&vm);
+}
+
+static void
+expect_refused (const struct vm_options *o, const char *msg)
+{
+  struct vm vm;
+
+  vm_init (&vm);
+  assert_int_equal (vm_from_options (&vm, o), -1);
+  assert_non_null (strstr (error_get (), msg));
+  vm_free (&vm);
+}
+
+static void
+test_options_bounds (void **state)
+{
+  static const char *images[VM_MAX_DISKS + 1];
+  static const char *nics[VM_MAX_NICS + 1];
+  struct vm_options o = { .cpus = VM_MAX_CPUS,
+                          .memory_mib = VM_MAX_MEMORY_MIB,
+                          .images = images, .n_images = VM_MAX_DISKS,
+                          .nics = nics, .n_nics = VM_MAX_NICS };
+  struct vm vm;
+  size_t i;
+
+  (void) state;
+  for (i = 0; i < VM_MAX_DISKS + 1; i++)
+    images[i] = "d.img";
+  for (i = 0; i < VM_MAX_NICS + 1; i++)
+    nics[i] = "";
+  vm_init (&vm);
+  assert_int_equal (vm_from_options (&vm, &o), 0);    /* the limits fit */
+  assert_int_equal (vm.cpus, VM_MAX_CPUS);
+  assert_int_equal (vm.disks.len, VM_MAX_DISKS);
+  assert_int_equal (vm.nics.len, VM_MAX_NICS);
+  vm_free (&vm);
+  o.cpus++;
+  expect_refused (&o, "4097 CPUs (limit 4096)");
+  o.cpus--;
+  o.memory_mib++;
+  expect_refused (&o, "MiB of memory (limit");
+  o.memory_mib--;
+  o.n_images++;
+  expect_refused (&o, "65 disks (limit 64)");
+  o.n_images--;
+  o.n_nics++;
+  expect_refused (&o, "65 NICs (limit 64)");
+}
+
+static void
+test_nic_spec_bad (void **state)
+{
+  struct vm vm;
+
+  (void) state;
+  vm_init (&vm);
+  assert_int_equal (vm_add_nic_spec (&vm, "11:22"), -1);
+  assert_string_equal (error_get (), "--nic: '11:22' is not a MAC address");
+  assert_int_equal (vm_add_nic_spec (&vm, "auto,speed=10"), -1);
+  assert_string_equal (error_get (), "--nic: unknown item 'speed=10'");
+  /* A MAC only comes first. */
+  assert_int_equal (vm_add_nic_spec (&vm, "network=a,00:50:56:01:02:03"), -1);
+  assert_int_equal (vm.nics.len, 0);
+  vm_free (&vm);
+}
+
 int
 main (void)
 {
@@ -133,6 +260,10 @@ main (void)
     cmocka_unit_test (test_missing_uuid),
     cmocka_unit_test (test_random_prefix),
     cmocka_unit_test (test_bridge_names),
+    cmocka_unit_test (test_options_defaults),
+    cmocka_unit_test (test_options_given),
+    cmocka_unit_test (test_options_bounds),
+    cmocka_unit_test (test_nic_spec_bad),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -27,11 +27,16 @@ static const char usage_text[] =
   "with all-zero blocks skipped.  With one SOURCE, OUTPUT is the image file;\n"
   "with several, OUTPUT is a directory receiving one image per source.\n\n"
   "  -O FORMAT          vhd (default), vmdk, qcow2 or raw\n"
-  "  --convert TARGET   kvm or xen: convert the guest on the way (one\n"
-  "                     SOURCE); the source is still only read: the\n"
+  "  --convert TARGET   kvm or xen: convert the guest (Linux or Windows)\n"
+  "                     on the way (one SOURCE), as `ferry convert`\n"
+  "                     does; the source is still only read: the\n"
   "                     changes go to a temporary overlay copied into\n"
   "                     OUTPUT with the used blocks\n"
   "  --root DEV         the root to convert when there are several\n"
+  "  --drivers DIR      Windows: the target's drivers (.inf/.sys/.cat, e.g.\n"
+  "                     virtio-win's viostor, or Xen PV); the storage\n"
+  "                     driver is made boot-start, the rest staged for\n"
+  "                     Plug and Play\n"
   "  --opt KEY=VALUE    image options, as `ferry copy -o`\n"
   "  --all-blocks       copy every non-zero block, ignoring filesystems\n"
   "  --strict           stop at the first unreadable sector\n"
@@ -57,6 +62,7 @@ parse_opts (int argc, char **argv, struct capture_args *a)
     { "opt", required_argument, NULL, 'p' },
     { "convert", required_argument, NULL, 'C' },
     { "root", required_argument, NULL, 'r' },
+    { "drivers", required_argument, NULL, 'd' },
     { "all-blocks", no_argument, NULL, 'A' },
     { "strict", no_argument, NULL, 'S' },
     { "retries", required_argument, NULL, 'R' },
@@ -89,6 +95,9 @@ parse_opts (int argc, char **argv, struct capture_args *a)
       break;
     case 'r':
       a->opts.root = optarg;
+      break;
+    case 'd':
+      a->opts.drivers = optarg;
       break;
     case 'S':
       a->opts.strict = true;
@@ -144,6 +153,8 @@ parse_args (int argc, char **argv, struct capture_args *a)
     return cmd_usage_error ("capture", "--convert takes one SOURCE");
   if (a->opts.root && a->opts.convert == NULL)
     return cmd_usage_error ("capture", "--root needs --convert");
+  if (a->opts.drivers && a->opts.convert == NULL)
+    return cmd_usage_error ("capture", "--drivers needs --convert");
   return 0;
 }
 
@@ -178,9 +189,13 @@ text_convert (const struct capture_args *a, const struct capture_result *res)
   const struct convert_report *rep = &res->convert;
   size_t i;
 
-  printf ("converted %s for %s: kernel %s, initramfs by %s (appliance on "
-          "%s)\n", res->root, a->opts.convert, rep->kernel, rep->initrd_tool,
-          res->accel);
+  if (rep->kernel)
+    printf ("converted %s for %s: kernel %s, initramfs by %s (appliance on "
+            "%s)\n", res->root, a->opts.convert, rep->kernel,
+            rep->initrd_tool, res->accel);
+  else
+    printf ("converted %s for %s (appliance on %s)\n", res->root,
+            a->opts.convert, res->accel);
   for (i = 0; i < rep->changes.len; i++)
     printf ("  %-10s %s%s%s\n", rep->changes.ptr[i].what,
             rep->changes.ptr[i].path, *rep->changes.ptr[i].path ? ": " : "",

@@ -12,13 +12,7 @@
 #include "lib/common/error.h"
 #include "lib/common/json.h"
 #include "lib/common/outfile.h"
-#include "lib/common/strbuf.h"
-#include "lib/guest/convert.h"
-#include "lib/guest/convert-windows.h"
-#include "lib/guest/inspect.h"
-#include "lib/guest/overlay.h"
-#include "lib/guest/session.h"
-#include "lib/image/copy.h"
+#include "lib/guest/pipeline.h"
 
 static const char usage_text[] =
   "usage: ferry convert IMAGE --to kvm|xen|native (--in-place | -o OUT)\n"
@@ -119,53 +113,23 @@ parse_args (int argc, char **argv, struct convert_args *a)
   return check_args (a);
 }
 
+/* -v: the pipeline's steps. */
 static void
-say (const struct convert_args *a, const char *fmt, const char *s1,
-     const char *s2)
+say (void *opaque, const char *line)
 {
-  if (a->verbose)
-    fprintf (stderr, fmt, s1, s2);
-}
-
-/* qemu/libguestfs format names for Ferry's. */
-static const char *
-qemu_format (const char *ferry)
-{
-  return strcmp (ferry, "vhd") == 0 ? "vpc" : ferry;
-}
-
-/* The image's format, refusing what cannot be edited. */
-static const char *
-probe_format (const struct convert_args *a, uint64_t *size)
-{
-  struct image *img = image_open (a->image, 0);
-  const char *fmt;
-
-  if (img == NULL)
-    return NULL;
-  fmt = image_format (img);
-  *size = img->size;
-  image_close (img);
-  if (strcmp (fmt, "nbd") == 0) {
-    error_set ("'%s': convert works on image files, not NBD", a->image);
-    return NULL;
-  }
-  if (a->in_place && strcmp (fmt, "raw") && strcmp (fmt, "qcow2")) {
-    error_set ("'%s': in-place conversion of %s images is not supported "
-               "(not safely writable by qemu): use -o OUT", a->image, fmt);
-    return NULL;
-  }
-  return qemu_format (fmt);
+  (void) opaque;
+  fprintf (stderr, "ferry convert: %s\n", line);
 }
 
 /* Ask on the terminal which root to convert. */
 static int
-ask_root (const guest_root_vector *roots)
+ask_root (void *opaque, const guest_root_vector *roots)
 {
   char line[64];
   size_t i;
   unsigned long n;
 
+  (void) opaque;
   if (!isatty (STDIN_FILENO) || !isatty (STDERR_FILENO))
     return error_set ("--root ask needs a terminal; use --root DEV");
   /* Copies of one system differ only in their hostname: show it. */
@@ -178,83 +142,6 @@ ask_root (const guest_root_vector *roots)
       (n = strtoul (line, NULL, 10)) < 1 || n > roots->len)
     return error_set ("no root chosen");
   return (int) (n - 1);
-}
-
-static int
-pick_root (guestfs_h *g, const struct convert_args *a,
-           const guest_root_vector *roots)
-{
-  const struct guest_root *r;
-  int i;
-
-  if (roots->len == 0)
-    return guest_explain_no_root (g, a->image);
-  if (a->root && strcmp (a->root, "ask") == 0 && roots->len > 1)
-    i = ask_root (roots);
-  else
-    i = guest_choose_root (roots, a->root && strcmp (a->root, "ask")
-                           ? a->root : NULL);
-  if (i == -1)
-    return -1;
-  r = &roots->ptr[i];
-  if (strcmp (r->type, "linux") != 0 && strcmp (r->type, "windows") != 0)
-    return error_set ("'%s': %s (%s) is neither Linux nor Windows: it "
-                      "cannot be converted", a->image, r->device, r->type);
-  return i;
-}
-
-/* Inspect, choose, mount and convert; the report goes to *rep. */
-static int
-convert_guest (const struct convert_args *a, struct guest_session *s,
-               struct convert_report *rep, char **root_desc)
-{
-  guestfs_h *g = guest_session_handle (s);
-  guest_root_vector roots = empty_vector;
-  const struct guest_root *r;
-  int i, ret = -1;
-
-  if (guest_inspect (g, &roots) == -1 || (i = pick_root (g, a, &roots)) == -1)
-    goto out;
-  r = &roots.ptr[i];
-  *root_desc = xasprintf ("%s (%s %d.%d)", r->device, r->distro, r->major,
-                          r->minor);
-  say (a, "ferry convert: root %s%s\n", *root_desc ? *root_desc : "", "");
-  if (strcmp (r->type, "windows") == 0) {
-    if (convert_windows (g, r, a->target, a->drivers, rep) == -1) {
-      error_prefix ("'%s': ", a->image);
-      goto out;
-    }
-  } else if (convert_linux_preflight (g, r, a->target) == -1 ||
-             guest_mount_root (g, r, false) == -1 ||
-             convert_linux (g, r, a->target, rep) == -1)
-    goto out;
-  ret = guest_session_shutdown (s);
-out:
-  guest_roots_free (&roots);
-  return ret;
-}
-
-static struct guest_session *
-launch (const struct convert_args *a, const char *path, const char *fmt)
-{
-  struct guest_disk disk = { path, fmt, false };
-  struct guest_session *s = guest_session_open (&disk, 1);
-  char secs[32];
-
-  if (s == NULL || guest_session_launch (s) == -1) {
-    guest_session_close (s);
-    return NULL;
-  }
-  /* The reason says whether KVM failed just now or was skipped because a
-   * failure is remembered (session.h exposes no flag to tell them apart);
-   * either way the appliance ran on TCG, and only that is claimed. */
-  if (*guest_session_fallback_reason (s))
-    say (a, "ferry convert: %s; using %s\n",
-         guest_session_fallback_reason (s), "tcg");
-  snprintf (secs, sizeof secs, "%.1f", guest_session_launch_seconds (s));
-  say (a, "ferry convert: appliance running on %s (launched in %s s)\n",
-       guest_session_accel (s), secs);
-  return s;
 }
 
 static void
@@ -301,109 +188,26 @@ print_report (const struct convert_args *a, const struct convert_report *rep,
   json_finish (&j);
 }
 
-struct convert_result {
-  struct convert_report rep;
-  char *root;
-  char accel[8];
-};
-
-/* Convert `path` (IMAGE itself or the overlay) in one appliance. */
-static int
-run (const struct convert_args *a, const char *path, const char *fmt,
-     struct convert_result *res)
-{
-  struct guest_session *s = launch (a, path, fmt);
-  int r;
-
-  if (s == NULL)
-    return -1;
-  snprintf (res->accel, sizeof res->accel, "%s", guest_session_accel (s));
-  r = convert_guest (a, s, &res->rep, &res->root);
-  guest_session_close (s);
-  return r;
-}
-
-/* In place through an overlay beside IMAGE (guest/overlay.h): IMAGE is
- * written only once the whole conversion succeeded. */
-static int
-convert_in_place (const struct convert_args *a, const char *fmt,
-                  uint64_t size, struct convert_result *res)
-{
-  struct guest_overlay ov = { 0 };
-  int r = -1;
-
-  if (guest_overlay_begin (&ov, a->image, fmt, size) == -1)
-    return -1;
-  say (a, "ferry convert: writes go to the overlay %s%s\n", ov.path, "");
-  if (run (a, ov.path, "qcow2", res) == 0) {
-    say (a, "ferry convert: writing the changes back into %s%s\n", a->image,
-         "");
-    r = guest_overlay_commit (&ov);
-  }
-  guest_overlay_abort (&ov);
-  return r;
-}
-
-/* The overlay's name comes from outfile_begin on OUT: hidden beside OUT,
- * removed on failure or SIGINT/SIGTERM, and OUT refused if it exists. */
-static int
-convert_to_output (const struct convert_args *a, const char *fmt,
-                   uint64_t size, struct convert_result *res)
-{
-  struct outfile ov = { 0 };
-  struct image *img = NULL;
-  struct copy_opts copts = { .quiet = true, .strict = true };
-  struct copy_stats stats = { 0 };
-  char *base = realpath (a->image, NULL);
-  int r = -1;
-
-  if (base == NULL) {
-    error_errno ("'%s'", a->image);
-    return -1;
-  }
-  if (outfile_begin (&ov, a->output, a->force) == -1)
-    goto out;
-  img = image_create ("qcow2", ov.tmp, size, &(struct image_create_opts) {
-      .backing = base, .backing_format = fmt });
-  if (img == NULL || image_close (img) == -1) {
-    error_prefix ("overlay: ");
-    goto out;
-  }
-  say (a, "ferry convert: writes go to the overlay %s%s\n", ov.tmp, "");
-  if (run (a, ov.tmp, "qcow2", res) == -1 ||
-      (img = image_open (ov.tmp, 0)) == NULL)
-    goto out;
-  say (a, "ferry convert: writing %s (%s)\n", a->output, a->format);
-  r = image_convert (img, a->format, a->output, NULL, &copts, a->force,
-                     &stats);
-  image_close (img);
-  free (stats.bad.ptr);
-out:
-  outfile_abort (&ov);
-  free (base);
-  return r;
-}
-
 int
 cmd_convert (int argc, char **argv)
 {
   struct convert_args a = { 0 };
-  struct convert_result res = { 0 };
-  const char *fmt;
-  uint64_t size;
+  struct guest_pipeline_result res = { 0 };
+  bool ask;
   int r;
 
   if ((r = parse_args (argc, argv, &a)) != 0)
     return r == -1 ? EXIT_OK : r;
   outfile_install_signal_handlers ();
-  if ((fmt = probe_format (&a, &size)) == NULL ||
-      (a.drivers && windows_drivers_check (a.drivers, a.target) == -1))
-    return cmd_fail ();
-  r = a.in_place ? convert_in_place (&a, fmt, size, &res)
-    : convert_to_output (&a, fmt, size, &res);
+  ask = a.root && strcmp (a.root, "ask") == 0;
+  r = guest_pipeline_run (a.image, &(struct guest_pipeline_opts) {
+      .target = a.target, .drivers = a.drivers,
+      .root = ask ? NULL : a.root, .choose_root = ask ? ask_root : NULL,
+      .in_place = a.in_place, .output = a.output, .output_format = a.format,
+      .overwrite = a.force, .on_step = a.verbose ? say : NULL,
+    }, &res);
   if (r == 0)
-    print_report (&a, &res.rep, res.root, res.accel);
-  convert_report_free (&res.rep);
-  free (res.root);
+    print_report (&a, &res.report, res.root, res.accel);
+  guest_pipeline_result_free (&res);
   return r == 0 ? EXIT_OK : cmd_fail ();
 }

@@ -1,6 +1,6 @@
 /* capture.h: the capture pipeline — one source disk to one image, reading
  * only the blocks its filesystems use (usedmap.h), through the copy engine;
- * optionally converted for a hypervisor on the way (lib/guest/convert.h).
+ * optionally converted for a hypervisor on the way (lib/guest/pipeline.h).
  */
 #ifndef FERRY_CAPTURE_H
 #define FERRY_CAPTURE_H
@@ -20,14 +20,16 @@ struct capture_opts {
   unsigned retries;
   bool quiet;                         /* no progress meter */
   bool overwrite;
-  /* "kvm" or "xen": convert the guest while capturing.  The source is
-   * still never written: the conversion's writes go to a qcow2 overlay
-   * backed by it (a hidden temporary beside the output, removed on
-   * failure or a signal), and the copy engine then reads source + overlay
-   * once into the output: the used blocks plus every cluster the
+  /* "kvm" or "xen": convert the guest while capturing, through the one
+   * conversion pipeline (lib/guest/pipeline.h), Linux or Windows.  The
+   * source is still never written: the conversion's writes go to a qcow2
+   * overlay backed by it (a hidden temporary beside the output, removed
+   * on failure or a signal), and the copy engine then reads source +
+   * overlay once into the output: the used blocks plus every cluster the
    * conversion wrote.  NULL: plain capture. */
   const char *convert;
   const char *root;                   /* --root DEV with several roots */
+  const char *drivers;                /* --drivers DIR: Windows drivers */
   /* The copy engine's progress hook (copy.h): bytes done and unreadable
    * so far, for callers drawing their own progress (the agent).  NULL:
    * the terminal meter unless quiet. */
@@ -62,10 +64,5 @@ void capture_result_json (struct json *j, const char *source,
                           const char *output, const char *format,
                           const char *convert,
                           const struct capture_result *res);
-
-/* a ∪ b, both sorted and non-overlapping, merged into *out (EXTENT_DATA):
- * the used-block mask plus the overlay's clusters.  For the unit tests. */
-int extents_union (const extent_vector *a, const extent_vector *b,
-                   extent_vector *out);
 
 #endif

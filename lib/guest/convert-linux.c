@@ -44,6 +44,14 @@ convert_target_check (const char *target)
   return 0;
 }
 
+void
+convert_report_free (struct convert_report *rep)
+{
+  guest_changes_free (&rep->changes);
+  free (rep->kernel);
+  rep->kernel = NULL;
+}
+
 static const char *const *
 target_list (const char *target, bool add)
 {
@@ -264,7 +272,7 @@ detect_initrd (guestfs_h *g)
 }
 
 static int
-backup_initrd (guestfs_h *g, const char *path, struct convert_report *rep)
+backup_initrd (guestfs_h *g, const char *path, struct guest_changes *ch)
 {
   char *bak = xasprintf ("%s.pre-ferry", path);
   int r = 0;
@@ -275,8 +283,8 @@ backup_initrd (guestfs_h *g, const char *path, struct convert_report *rep)
     if (guestfs_cp (g, path, bak) == -1)
       r = guest_error (g, bak);
     else
-      r = convert_report_add (rep, "initramfs", bak, "previous initramfs "
-                              "kept");
+      r = guest_changes_add (ch, "initramfs", bak, "previous initramfs "
+                             "kept");
   }
   free (bak);
   return r;
@@ -285,7 +293,7 @@ backup_initrd (guestfs_h *g, const char *path, struct convert_report *rep)
 static int
 rebuild_initrd (guestfs_h *g, const struct guest_root *root,
                 const struct initrd_ops *ops, const struct kernel *k,
-                const char *target, struct convert_report *rep)
+                const char *target, struct guest_changes *ch)
 {
   const char **mods = modules_to_add (k, target);
   char *path = NULL, *list = NULL, *why = NULL;
@@ -298,20 +306,20 @@ rebuild_initrd (guestfs_h *g, const struct guest_root *root,
   for (i = 0; mods[i]; i++)
     strbuf_addf (&sb, "%s%s", i ? " " : "", mods[i]);
   list = strbuf_detach (&sb);
-  if (ops->configure (g, target, mods, rep) == -1 ||
-      backup_initrd (g, path, rep) == -1 ||
+  if (ops->configure (g, target, mods, ch) == -1 ||
+      backup_initrd (g, path, ch) == -1 ||
       (fast = initrd_fast_add (g, k->kver, path, mods, &why)) == -1)
     goto out;
   if (fast == 1) {
-    r = convert_report_add (rep, "initramfs", path, "%s for %s: %s", list,
-                            k->kver, why);
+    r = guest_changes_add (ch, "initramfs", path, "%s for %s: %s", list,
+                           k->kver, why);
     goto out;
   }
   if (ops->rebuild (g, k->kver, path, target, mods) == -1)
     goto out;
-  r = convert_report_add (rep, "initramfs", path, "rebuilt by %s for %s "
-                          "with %s (no fast path: %s)", ops->name, k->kver,
-                          list, why);
+  r = guest_changes_add (ch, "initramfs", path, "rebuilt by %s for %s "
+                         "with %s (no fast path: %s)", ops->name, k->kver,
+                         list, why);
 out:
   free (mods);
   free (path);
@@ -349,6 +357,7 @@ int
 convert_linux (guestfs_h *g, const struct guest_root *root,
                const char *target, struct convert_report *rep)
 {
+  struct guest_changes *ch = &rep->changes;
   const struct initrd_ops *ops;
   struct kernel k = { 0 };
   bool newest = true;
@@ -362,11 +371,11 @@ convert_linux (guestfs_h *g, const struct guest_root *root,
   rep->initrd_tool = ops->name;
   if ((rep->kernel = xstrdup (k.kver)) == NULL)
     goto out;
-  if (linux_remove_foreign_tools (g, root, target, rep) == -1 ||
-      linux_edit_devices (g, target, rep) == -1 ||
-      linux_edit_network (g, target, rep) == -1 ||
-      rebuild_initrd (g, root, ops, &k, target, rep) == -1 ||
-      linux_update_bootloader (g, root, k.kver, newest, target, rep) == -1)
+  if (linux_remove_foreign_tools (g, root, target, ch) == -1 ||
+      linux_edit_devices (g, target, ch) == -1 ||
+      linux_edit_network (g, target, ch) == -1 ||
+      rebuild_initrd (g, root, ops, &k, target, ch) == -1 ||
+      linux_update_bootloader (g, root, k.kver, newest, target, ch) == -1)
     goto out;
   r = 0;
 out:

@@ -10,7 +10,7 @@
 #include "lib/common/error.h"
 #include "lib/common/strbuf.h"
 #include "lib/guest/convert-linux.h"
-#include "lib/guest/initrd.h"
+#include "lib/guest/guest-edit.h"
 #include "lib/guest/linux-net.h"
 #include "lib/guest/session.h"
 
@@ -42,7 +42,7 @@ removal_script (const char *pkgfmt, const char *target)
 }
 
 static int
-report_removals (char **lines, struct convert_report *rep)
+report_removals (char **lines, struct guest_changes *ch)
 {
   size_t i;
 
@@ -51,10 +51,10 @@ report_removals (char **lines, struct convert_report *rep)
     if (sp == NULL)
       continue;
     *sp = '\0';
-    if (convert_report_add (rep, "package", sp + 1, "%s",
-                            strcmp (lines[i], "removed") == 0
-                            ? "foreign guest tools removed"
-                            : "foreign guest tools: removal failed") == -1)
+    if (guest_changes_add (ch, "package", sp + 1, "%s",
+                           strcmp (lines[i], "removed") == 0
+                           ? "foreign guest tools removed"
+                           : "foreign guest tools: removal failed") == -1)
       return -1;
   }
   return 0;
@@ -62,7 +62,7 @@ report_removals (char **lines, struct convert_report *rep)
 
 /* Tarball-installed VMware Tools have their own uninstaller. */
 static int
-remove_vmware_tarball (guestfs_h *g, struct convert_report *rep)
+remove_vmware_tarball (guestfs_h *g, struct guest_changes *ch)
 {
   static const char tool[] = "/usr/bin/vmware-uninstall-tools.pl";
   char *out;
@@ -71,14 +71,14 @@ remove_vmware_tarball (guestfs_h *g, struct convert_report *rep)
     return 0;
   out = guestfs_sh (g, "/usr/bin/vmware-uninstall-tools.pl </dev/null 2>&1");
   free (out);
-  return convert_report_add (rep, "package", tool, out
-                             ? "VMware Tools (tarball) uninstalled"
-                             : "VMware Tools (tarball): uninstaller failed");
+  return guest_changes_add (ch, "package", tool, out
+                            ? "VMware Tools (tarball) uninstalled"
+                            : "VMware Tools (tarball): uninstaller failed");
 }
 
 int
 linux_remove_foreign_tools (guestfs_h *g, const struct guest_root *root,
-                            const char *target, struct convert_report *rep)
+                            const char *target, struct guest_changes *ch)
 {
   char *script = removal_script (root->package_format, target);
   char **lines;
@@ -88,17 +88,17 @@ linux_remove_foreign_tools (guestfs_h *g, const struct guest_root *root,
     lines = guestfs_sh_lines (g, script);
     free (script);
     if (lines == NULL)          /* best effort: say so, go on */
-      r = convert_report_add (rep, "package", "", "could not query the "
-                              "package manager for foreign guest tools");
+      r = guest_changes_add (ch, "package", "", "could not query the "
+                             "package manager for foreign guest tools");
     else {
-      r = report_removals (lines, rep);
+      r = report_removals (lines, ch);
       for (size_t i = 0; lines[i]; i++)
         free (lines[i]);
       free (lines);
     }
   }
   if (r == 0)
-    r = remove_vmware_tarball (g, rep);
+    r = remove_vmware_tarball (g, ch);
   return r;
 }
 
@@ -132,7 +132,7 @@ t_netplan (const char *text, void *ctx, int *changed)
 
 static const struct {
   const char *glob;
-  text_fn fn;
+  guest_text_fn fn;
   const char *detail;
 } net_files[] = {
   { "/etc/systemd/network/*.network", t_networkd,
@@ -147,7 +147,7 @@ static const struct {
 };
 
 static int
-edit_glob (guestfs_h *g, size_t k, struct convert_report *rep)
+edit_glob (guestfs_h *g, size_t k, struct guest_changes *ch)
 {
   char **files = guestfs_glob_expand (g, net_files[k].glob);
   size_t i;
@@ -157,7 +157,7 @@ edit_glob (guestfs_h *g, size_t k, struct convert_report *rep)
     return guest_error (g, net_files[k].glob);
   for (i = 0; files[i]; i++) {
     if (r == 0)
-      r = guest_edit_file (g, files[i], net_files[k].fn, NULL, rep, "network",
+      r = guest_edit_file (g, files[i], net_files[k].fn, NULL, ch, "network",
                            net_files[k].detail);
     free (files[i]);
   }
@@ -167,7 +167,7 @@ edit_glob (guestfs_h *g, size_t k, struct convert_report *rep)
 
 int
 linux_pin_ifupdown (guestfs_h *g, const char *target,
-                    struct convert_report *rep)
+                    struct guest_changes *ch)
 {
   static const char ifaces[] = "/etc/network/interfaces";
   const char *driver = strcmp (target, "kvm") == 0 ? "virtio_net"
@@ -192,14 +192,14 @@ linux_pin_ifupdown (guestfs_h *g, const char *target,
         guestfs_write (g, link, body, strlen (body)) == -1)
       r = guest_error (g, link);
     else
-      r = convert_report_add (rep, "network", link, "the %s NIC is named %s "
-                              "(static stanza in %s kept)", driver, names.buf,
-                              ifaces);
+      r = guest_changes_add (ch, "network", link, "the %s NIC is named %s "
+                             "(static stanza in %s kept)", driver, names.buf,
+                             ifaces);
   }
   else if (n > 1)
-    r = convert_report_add (rep, "network", ifaces, "several static "
-                            "interfaces (%s): names not pinned, check them",
-                            names.buf);
+    r = guest_changes_add (ch, "network", ifaces, "several static "
+                           "interfaces (%s): names not pinned, check them",
+                           names.buf);
   strbuf_release (&names);
   free (link);
   free (body);
@@ -208,7 +208,7 @@ linux_pin_ifupdown (guestfs_h *g, const char *target,
 
 int
 linux_edit_network (guestfs_h *g, const char *target,
-                    struct convert_report *rep)
+                    struct guest_changes *ch)
 {
   static const char rules[] = "/etc/udev/rules.d/70-persistent-net.rules";
   size_t k;
@@ -217,12 +217,12 @@ linux_edit_network (guestfs_h *g, const char *target,
   if (guestfs_is_file (g, rules) > 0) {
     if (guestfs_rm (g, rules) == -1)
       return guest_error (g, rules);
-    if (convert_report_add (rep, "network", rules, "removed (NIC names "
-                            "pinned to the old MACs)") == -1)
+    if (guest_changes_add (ch, "network", rules, "removed (NIC names "
+                           "pinned to the old MACs)") == -1)
       return -1;
   }
   for (k = 0; k < sizeof net_files / sizeof net_files[0]; k++)
-    if (edit_glob (g, k, rep) == -1)
+    if (edit_glob (g, k, ch) == -1)
       return -1;
-  return linux_pin_ifupdown (g, target, rep);
+  return linux_pin_ifupdown (g, target, ch);
 }

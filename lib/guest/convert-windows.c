@@ -426,7 +426,7 @@ make_dirs (guestfs_h *g, const struct guest_root *root, const char *a,
 
 static int
 upload (guestfs_h *g, const char *src, const char *dir, const char *name,
-        struct convert_report *rep, const char *detail)
+        struct guest_changes *ch, const char *detail)
 {
   char *dst = xasprintf ("%s/%s", dir, name);
   int r = -1;
@@ -434,7 +434,7 @@ upload (guestfs_h *g, const char *src, const char *dir, const char *name,
   if (dst && guestfs_upload (g, src, dst) == -1)
     guest_error (g, dst);
   else if (dst)
-    r = convert_report_add (rep, "driver", dst, "%s", detail);
+    r = guest_changes_add (ch, "driver", dst, "%s", detail);
   free (dst);
   return r;
 }
@@ -449,7 +449,7 @@ base_name (const char *path)
 
 static int
 copy_files (guestfs_h *g, const struct guest_root *root,
-            const use_vector *uses, struct convert_report *rep)
+            const use_vector *uses, struct guest_changes *ch)
 {
   char *drivers = guest_path (g, root, "System32/drivers");
   char *staging = make_dirs (g, root, "Drivers", "Ferry");
@@ -463,13 +463,13 @@ copy_files (guestfs_h *g, const struct guest_root *root,
     const struct use *u = &uses->ptr[i];
     free (inf);
     if ((inf = xasprintf ("%s/%s", u->drv->dir, u->drv->inf_name)) == NULL ||
-        upload (g, inf, staging, u->drv->inf_name, rep,
+        upload (g, inf, staging, u->drv->inf_name, ch,
                 "driver package staged for Plug and Play") == -1 ||
-        (u->cat && upload (g, u->cat, staging, base_name (u->cat), rep,
+        (u->cat && upload (g, u->cat, staging, base_name (u->cat), ch,
                            "driver catalog staged") == -1) ||
-        (u->sys && upload (g, u->sys, staging, base_name (u->sys), rep,
+        (u->sys && upload (g, u->sys, staging, base_name (u->sys), ch,
                            "driver binary staged") == -1) ||
-        (u->storage && upload (g, u->sys, drivers, u->drv->inf.sys, rep,
+        (u->storage && upload (g, u->sys, drivers, u->drv->inf.sys, ch,
                                "boot storage driver") == -1))
       goto out;
   }
@@ -528,7 +528,7 @@ next_tag (guestfs_h *g, const char *cs, uint32_t *tag)
 
 static int
 add_service (guestfs_h *g, const struct guest_root *root, const struct use *u,
-             uint32_t tag, struct convert_report *rep)
+             uint32_t tag, struct guest_changes *ch)
 {
   struct strbuf path = STRBUF_INIT;
   const char *svc = u->drv->inf.service;
@@ -544,9 +544,9 @@ add_service (guestfs_h *g, const struct guest_root *root, const struct use *u,
       win_reg_set_string (g, n, "Group", WIN_REG_SZ, "SCSI miniport") == 0 &&
       win_reg_set_string (g, n, "ImagePath", WIN_REG_EXPAND_SZ, image) == 0 &&
       win_reg_set_dword (g, n, "Tag", tag) == 0)
-    r = convert_report_add (rep, "registry", "", "HKLM\\SYSTEM\\%s: "
-                            "boot-start service (Start=0, group SCSI "
-                            "miniport, tag %u, %s)", path.buf, tag, image);
+    r = guest_changes_add (ch, "registry", "", "HKLM\\SYSTEM\\%s: "
+                           "boot-start service (Start=0, group SCSI "
+                           "miniport, tag %u, %s)", path.buf, tag, image);
   strbuf_release (&path);
   free (image);
   return r;
@@ -561,7 +561,7 @@ class_guid (const struct use *u)
 /* Windows < 8: CriticalDeviceDatabase\pci#ven_...: Service, ClassGUID. */
 static int
 add_cddb (guestfs_h *g, const struct guest_root *root, const struct use *u,
-          const char *target, struct convert_report *rep)
+          const char *target, struct guest_changes *ch)
 {
   strv_vector keys = empty_vector;
   struct strbuf path = STRBUF_INIT;
@@ -580,9 +580,9 @@ add_cddb (guestfs_h *g, const struct guest_root *root, const struct use *u,
                             u->drv->inf.service) == -1 ||
         win_reg_set_string (g, n, "ClassGUID", WIN_REG_SZ,
                             class_guid (u)) == -1 ||
-        convert_report_add (rep, "registry", "", "HKLM\\SYSTEM\\%s: "
-                            "Service=%s", path.buf,
-                            u->drv->inf.service) == -1)
+        guest_changes_add (ch, "registry", "", "HKLM\\SYSTEM\\%s: "
+                           "Service=%s", path.buf,
+                           u->drv->inf.service) == -1)
       r = -1;
   }
   strbuf_release (&path);
@@ -624,7 +624,7 @@ ddb_package_values (guestfs_h *g, int64_t n, const struct use *u,
 /* Windows >= 8: DriverDatabase (at the SYSTEM hive's root). */
 static int
 add_ddb (guestfs_h *g, const struct use *u, const struct guest_root *root,
-         const char *target, struct convert_report *rep)
+         const char *target, struct guest_changes *ch)
 {
   static const unsigned char rank[4] = { 0x01, 0xff, 0x00, 0x00 };
   struct strbuf path = STRBUF_INIT;
@@ -649,9 +649,9 @@ add_ddb (guestfs_h *g, const struct use *u, const struct guest_root *root,
       win_reg_set_dword (g, n, "ConfigFlags", 0) == -1 ||
       win_reg_set_string (g, n, "Service", WIN_REG_SZ,
                           u->drv->inf.service) == -1 ||
-      convert_report_add (rep, "registry", "", "HKLM\\SYSTEM\\DriverDatabase"
-                          "\\DriverPackages\\%s: package %s, service %s",
-                          label, inf, u->drv->inf.service) == -1)
+      guest_changes_add (ch, "registry", "", "HKLM\\SYSTEM\\DriverDatabase"
+                         "\\DriverPackages\\%s: package %s, service %s",
+                         label, inf, u->drv->inf.service) == -1)
     goto out;
   for (i = 0; i < u->models->hwids.len; i++) {
     if (!win_hwid_for_target (u->models->hwids.ptr[i], target))
@@ -660,8 +660,8 @@ add_ddb (guestfs_h *g, const struct use *u, const struct guest_root *root,
     if ((id = win_ddb_id (u->models->hwids.ptr[i])) == NULL ||
         (n = key (g, &path, "DriverDatabase\\DeviceIds\\%s", id)) <= 0 ||
         win_reg_set_binary (g, n, inf, rank, sizeof rank) == -1 ||
-        convert_report_add (rep, "registry", "", "HKLM\\SYSTEM\\%s: %s",
-                            path.buf, inf) == -1 ||
+        guest_changes_add (ch, "registry", "", "HKLM\\SYSTEM\\%s: %s",
+                           path.buf, inf) == -1 ||
         (n = key (g, &path, "DriverDatabase\\DriverPackages\\%s\\"
                   "Descriptors\\%s", label, id)) <= 0 ||
         win_reg_set_string (g, n, "Configuration", WIN_REG_SZ, conf) == -1)
@@ -678,7 +678,7 @@ out:
 static int
 edit_system (guestfs_h *g, const struct guest_root *root,
              const use_vector *uses, const char *target,
-             struct convert_report *rep)
+             struct guest_changes *ch)
 {
   bool cddb = win_needs_cddb (root->major, root->minor);
   uint32_t tag;
@@ -693,10 +693,10 @@ edit_system (guestfs_h *g, const struct guest_root *root,
     const struct use *u = &uses->ptr[i];
     if (!u->storage)
       continue;
-    r = add_service (g, root, u, tag++, rep);
+    r = add_service (g, root, u, tag++, ch);
     if (r == 0)
-      r = cddb ? add_cddb (g, root, u, target, rep)
-        : add_ddb (g, u, root, target, rep);
+      r = cddb ? add_cddb (g, root, u, target, ch)
+        : add_ddb (g, u, root, target, ch);
   }
   if (r == -1) {
     win_reg_close (g);
@@ -709,7 +709,7 @@ edit_system (guestfs_h *g, const struct guest_root *root,
 
 static int
 edit_software (guestfs_h *g, const struct guest_root *root,
-               struct convert_report *rep)
+               struct guest_changes *ch)
 {
   const char *dir = "%SystemRoot%\\" WIN_STAGING_DIR;
   const char *kp = "Microsoft\\Windows\\CurrentVersion";
@@ -727,8 +727,8 @@ edit_software (guestfs_h *g, const struct guest_root *root,
     goto out;
   if (val && (win_reg_set_string (g, n, "DevicePath", WIN_REG_EXPAND_SZ,
                                   val) == -1 ||
-              convert_report_add (rep, "registry", "", "HKLM\\SOFTWARE\\%s: "
-                                  "DevicePath=%s", kp, val) == -1))
+              guest_changes_add (ch, "registry", "", "HKLM\\SOFTWARE\\%s: "
+                                 "DevicePath=%s", kp, val) == -1))
     goto out;
   r = 0;
 out:
@@ -746,6 +746,7 @@ convert_windows (guestfs_h *g, const struct guest_root *root,
                  const char *target, const char *drivers_dir,
                  struct convert_report *rep)
 {
+  struct guest_changes *ch = &rep->changes;
   win_driver_vector drvs = empty_vector;
   use_vector uses = empty_vector;
   int r = -1;
@@ -757,17 +758,17 @@ convert_windows (guestfs_h *g, const struct guest_root *root,
     return error_set ("%s: Windows conversion needs --drivers DIR (the "
                       "target's storage drivers for this Windows and arch, "
                       "e.g. from virtio-win)", root->product);
-  if (convert_report_add (rep, "windows", root->device, "%s %d.%d build %s "
-                          "(%s), system root %s, %s in use", root->product,
-                          root->major, root->minor, root->build, root->arch,
-                          root->systemroot, root->control_set) == 0 &&
+  if (guest_changes_add (ch, "windows", root->device, "%s %d.%d build %s "
+                         "(%s), system root %s, %s in use", root->product,
+                         root->major, root->minor, root->build, root->arch,
+                         root->systemroot, root->control_set) == 0 &&
       windows_drivers_load (drivers_dir, &drvs) == 0 &&
       plan (drivers_dir, &drvs, target, root, &uses) == 0 &&
       check_hibernation (g, root) == 0 &&
       mount_rw (g, root) == 0 &&
-      copy_files (g, root, &uses, rep) == 0 &&
-      edit_system (g, root, &uses, target, rep) == 0 &&
-      edit_software (g, root, rep) == 0)
+      copy_files (g, root, &uses, ch) == 0 &&
+      edit_system (g, root, &uses, target, ch) == 0 &&
+      edit_software (g, root, ch) == 0)
     r = 0;
   uses_free (&uses);
   windows_drivers_free (&drvs);

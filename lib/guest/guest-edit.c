@@ -1,5 +1,5 @@
-/* guest-edit.c: small appliance helpers shared by the conversions:
- * running guest commands, editing guest files, the change report. */
+/* guest-edit.c: small appliance helpers shared by every guest edit:
+ * running guest commands, editing guest files, the list of changes. */
 #include "lib/common/compat.h"
 
 #include <stdarg.h>
@@ -9,7 +9,8 @@
 
 #include "lib/common/error.h"
 #include "lib/common/strbuf.h"
-#include "lib/guest/initrd.h"
+#include "lib/common/vector.h"
+#include "lib/guest/guest-edit.h"
 #include "lib/guest/session.h"
 
 int
@@ -24,8 +25,8 @@ guest_sh (guestfs_h *g, const char *what, const char *cmd)
 }
 
 int
-guest_edit_file (guestfs_h *g, const char *path, text_fn fn, void *ctx,
-                 struct convert_report *rep, const char *what,
+guest_edit_file (guestfs_h *g, const char *path, guest_text_fn fn,
+                 void *ctx, struct guest_changes *ch, const char *what,
                  const char *detail)
 {
   size_t size;
@@ -44,15 +45,15 @@ guest_edit_file (guestfs_h *g, const char *path, text_fn fn, void *ctx,
     if (guestfs_write (g, path, out, strlen (out)) == -1)
       r = guest_error (g, path);
     else
-      r = convert_report_add (rep, what, path, "%s", detail);
+      r = guest_changes_add (ch, what, path, "%s", detail);
   }
   free (out);
   return r;
 }
 
 int
-convert_report_add (struct convert_report *rep, const char *what,
-                    const char *path, const char *fmt, ...)
+guest_changes_add (struct guest_changes *ch, const char *what,
+                   const char *path, const char *fmt, ...)
 {
   struct guest_change c = { xstrdup (what), xstrdup (path), NULL };
   struct strbuf sb = STRBUF_INIT;
@@ -68,8 +69,11 @@ convert_report_add (struct convert_report *rep, const char *what,
   free (tmp);
   c.detail = sb.buf;
   if (c.what && c.path && c.detail &&
-      guest_change_vector_append (&rep->changes, c) == 0)
+      generic_vector_reserve ((void **) &ch->ptr, &ch->cap, ch->len, 1,
+                              sizeof *ch->ptr) == 0) {
+    ch->ptr[ch->len++] = c;
     return 0;
+  }
   free (c.what);
   free (c.path);
   free (c.detail);
@@ -77,16 +81,16 @@ convert_report_add (struct convert_report *rep, const char *what,
 }
 
 void
-convert_report_free (struct convert_report *rep)
+guest_changes_free (struct guest_changes *ch)
 {
   size_t i;
 
-  for (i = 0; i < rep->changes.len; i++) {
-    free (rep->changes.ptr[i].what);
-    free (rep->changes.ptr[i].path);
-    free (rep->changes.ptr[i].detail);
+  for (i = 0; i < ch->len; i++) {
+    free (ch->ptr[i].what);
+    free (ch->ptr[i].path);
+    free (ch->ptr[i].detail);
   }
-  guest_change_vector_reset (&rep->changes);
-  free (rep->kernel);
-  rep->kernel = NULL;
+  free (ch->ptr);
+  ch->ptr = NULL;
+  ch->len = ch->cap = 0;
 }

@@ -59,7 +59,7 @@ mods_joined (const char *const *mods)
 
 static int
 dracut_configure (guestfs_h *g, const char *target, const char *const *mods,
-                  struct convert_report *rep)
+                  struct guest_changes *ch)
 {
   char *list = mods_joined (mods), *text;
   int r = -1;
@@ -76,9 +76,9 @@ dracut_configure (guestfs_h *g, const char *target, const char *const *mods,
     guest_error (g, conf_path);
     goto out;
   }
-  r = convert_report_add (rep, "initramfs", conf_path, "add_drivers: %s%s",
-                          list, strcmp (target, "native") == 0
-                          ? "; hostonly=no" : "");
+  r = guest_changes_add (ch, "initramfs", conf_path, "add_drivers: %s%s",
+                         list, strcmp (target, "native") == 0
+                         ? "; hostonly=no" : "");
 out:
   free (list);
   free (text);

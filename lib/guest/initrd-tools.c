@@ -44,7 +44,7 @@ modules_most (const char *text, void *ctx, int *changed)
 
 static int
 tools_configure (guestfs_h *g, const char *target, const char *const *mods,
-                 struct convert_report *rep)
+                 struct guest_changes *ch)
 {
   const char *modfile = "/etc/initramfs-tools/modules";
 
@@ -52,13 +52,13 @@ tools_configure (guestfs_h *g, const char *target, const char *const *mods,
   if (guestfs_is_file (g, modfile) == 0 &&
       guestfs_write (g, modfile, "", 0) == -1)
     return guest_error (g, modfile);
-  if (guest_edit_file (g, modfile, add_modules, (void *) mods, rep,
+  if (guest_edit_file (g, modfile, add_modules, (void *) mods, ch,
                        "initramfs", "added the target's drivers") == -1)
     return -1;
   if (strcmp (target, "native") != 0)
     return 0;
   return guest_edit_file (g, "/etc/initramfs-tools/initramfs.conf",
-                          modules_most, NULL, rep, "initramfs",
+                          modules_most, NULL, ch, "initramfs",
                           "MODULES=most: a generic, non-host-only image");
 }
 

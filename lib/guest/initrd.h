@@ -26,24 +26,13 @@ struct initrd_ops {
   /* Record the modules (and, for native, a generic image) in the guest's
    * own configuration, so later kernel updates keep them. */
   int (*configure) (guestfs_h *g, const char *target,
-                    const char *const *mods, struct convert_report *rep);
+                    const char *const *mods, struct guest_changes *ch);
   /* Build `path` for `kver` with `mods`. */
   int (*rebuild) (guestfs_h *g, const char *kver, const char *path,
                   const char *target, const char *const *mods);
 };
 
 extern const struct initrd_ops initrd_dracut_ops, initrd_tools_ops;
-
-/* Run a shell command in the guest; output discarded.  On failure the
- * error is "WHAT: <libguestfs error>". */
-int guest_sh (guestfs_h *g, const char *what, const char *cmd);
-
-/* Replace a guest file's text through `fn` and report it when it changed.
- * A missing file is not an error (nothing to do). */
-typedef char *(*text_fn) (const char *text, void *ctx, int *changed);
-int guest_edit_file (guestfs_h *g, const char *path, text_fn fn, void *ctx,
-                     struct convert_report *rep, const char *what,
-                     const char *detail);
 
 /* initrd-cpio.c: an initramfs file on the host (downloaded from the guest,
  * so hostile), read and rewritten with libarchive.  Layout: zero or more

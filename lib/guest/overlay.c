@@ -75,6 +75,31 @@ guest_overlay_written (struct image *ov, extent_vector *out)
   return r;
 }
 
+int
+guest_overlay_union (const extent_vector *a, const extent_vector *b,
+                     extent_vector *out)
+{
+  size_t i = 0, j = 0;
+
+  while (i < a->len || j < b->len) {
+    const struct extent *e =
+      j >= b->len || (i < a->len && a->ptr[i].offset <= b->ptr[j].offset)
+      ? &a->ptr[i++] : &b->ptr[j++];
+    struct extent *last = out->len ? &out->ptr[out->len - 1] : NULL;
+    if (e->length == 0)
+      continue;
+    if (last && e->offset <= last->offset + last->length) {
+      if (e->offset + e->length > last->offset + last->length)
+        last->length = e->offset + e->length - last->offset;
+      continue;
+    }
+    if (extent_vector_append (out, (struct extent) {
+          e->offset, e->length, EXTENT_DATA }) == -1)
+      return error_errno ("extents");
+  }
+  return 0;
+}
+
 /* Where the written ranges go: the raw image, or a qemu-nbd serving the
  * qcow2 image (QEMU's block layer writes qcow2 in place; Ferry's qcow2
  * driver only creates files). */

@@ -41,4 +41,9 @@ void guest_overlay_abort (struct guest_overlay *o);   /* NULL-safe fields */
  * detached, so nothing falls through), merged, appended to *out. */
 int guest_overlay_written (struct image *ov, extent_vector *out);
 
+/* a ∪ b, both sorted and non-overlapping, merged into *out (EXTENT_DATA):
+ * a copy mask (capture's used blocks) plus the overlay's clusters. */
+int guest_overlay_union (const extent_vector *a, const extent_vector *b,
+                         extent_vector *out);
+
 #endif

@@ -1,9 +1,9 @@
 /* test-capture-mask.c: capture --convert's copy mask, the used blocks
- * plus the overlay's clusters (extents_union in p2v/capture.c). */
+ * plus the overlay's clusters (guest_overlay_union in lib/guest/overlay.c). */
 #include <string.h>
 
 #include "tests/unit/unit.h"
-#include "p2v/capture.h"
+#include "lib/guest/overlay.h"
 
 static void
 push (extent_vector *v, uint64_t off, uint64_t len)
@@ -35,7 +35,7 @@ test_union (void **state)
   push (&ov, 3000, 0);          /* empty: ignored */
   push (&ov, 4000, 64);         /* free space the conversion wrote */
   push (&ov, 5002, 2);          /* inside the last */
-  assert_int_equal (extents_union (&used, &ov, &out), 0);
+  assert_int_equal (guest_overlay_union (&used, &ov, &out), 0);
   assert_int_equal (out.len, 4);
   expect (&out, 0, 0, 150);
   expect (&out, 1, 1000, 150);
@@ -44,11 +44,11 @@ test_union (void **state)
   extent_vector_reset (&out);
   /* One side empty: the other unchanged. */
   extent_vector_reset (&ov);
-  assert_int_equal (extents_union (&used, &ov, &out), 0);
+  assert_int_equal (guest_overlay_union (&used, &ov, &out), 0);
   assert_int_equal (out.len, 3);
   expect (&out, 2, 5000, 10);
   extent_vector_reset (&out);
-  assert_int_equal (extents_union (&ov, &used, &out), 0);
+  assert_int_equal (guest_overlay_union (&ov, &used, &out), 0);
   assert_int_equal (out.len, 3);
   extent_vector_reset (&out);
   extent_vector_reset (&used);

@@ -1,0 +1,303 @@
+/* pipeline.c: the one conversion pipeline (pipeline.h): an overlay over
+ * the image, one appliance that inspects, chooses and converts the root,
+ * then the overlay written back or copied out with the image. */
+#include "lib/common/compat.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/common/error.h"
+#include "lib/common/outfile.h"
+#include "lib/common/strbuf.h"
+#include "lib/guest/convert-windows.h"
+#include "lib/guest/overlay.h"
+#include "lib/guest/pipeline.h"
+#include "lib/guest/session.h"
+
+static void step (const struct guest_pipeline_opts *o, const char *fmt, ...)
+  __attribute__ ((format (printf, 2, 3)));
+
+static void
+step (const struct guest_pipeline_opts *o, const char *fmt, ...)
+{
+  va_list ap;
+  char *line;
+  int n;
+
+  if (o->on_step == NULL)
+    return;
+  va_start (ap, fmt);
+  n = vasprintf (&line, fmt, ap);
+  va_end (ap);
+  if (n < 0)
+    return;
+  o->on_step (o->opaque, line);
+  free (line);
+}
+
+int
+guest_pipeline_check (const struct guest_pipeline_opts *o)
+{
+  if (o->target == NULL)
+    return error_set ("convert: no target (kvm, xen or native)");
+  if (convert_target_check (o->target) == -1)
+    return -1;
+  if (o->in_place == (o->output != NULL))
+    return error_set ("convert: either in place or into an output");
+  if (o->output && o->output_format == NULL)
+    return error_set ("convert: no output format");
+  if (o->drivers && windows_drivers_check (o->drivers, o->target) == -1)
+    return -1;
+  return 0;
+}
+
+/* The image's format as qemu names it, refusing what cannot be edited. */
+static const char *
+probe_format (const char *image, const struct guest_pipeline_opts *o,
+              uint64_t *size)
+{
+  struct image *img = image_open (image, o->raw ? IMAGE_OPEN_RAW : 0);
+  const char *fmt;
+
+  if (img == NULL)
+    return NULL;
+  fmt = o->raw ? "raw" : image_format (img);
+  *size = img->size;
+  image_close (img);
+  if (strcmp (fmt, "nbd") == 0) {
+    error_set ("'%s': convert works on image files, not NBD", image);
+    return NULL;
+  }
+  if (o->in_place && strcmp (fmt, "raw") && strcmp (fmt, "qcow2")) {
+    error_set ("'%s': in-place conversion of %s images is not supported "
+               "(not safely writable by qemu): use -o OUT", image, fmt);
+    return NULL;
+  }
+  return strcmp (fmt, "vhd") == 0 ? "vpc" : fmt;
+}
+
+static struct guest_session *
+launch (const char *overlay, const struct guest_pipeline_opts *o,
+        struct guest_pipeline_result *res)
+{
+  struct guest_disk disk = { overlay, "qcow2", false };
+  struct guest_session *s = guest_session_open (&disk, 1);
+
+  if (s == NULL || guest_session_launch (s) == -1) {
+    guest_session_close (s);
+    return NULL;
+  }
+  /* The reason says whether KVM failed just now or was skipped because a
+   * failure is remembered (session.h exposes no flag to tell them apart);
+   * either way the appliance ran on TCG, and only that is claimed. */
+  if (*guest_session_fallback_reason (s))
+    step (o, "%s; using tcg", guest_session_fallback_reason (s));
+  step (o, "appliance running on %s (launched in %.1f s)",
+        guest_session_accel (s), guest_session_launch_seconds (s));
+  snprintf (res->accel, sizeof res->accel, "%s", guest_session_accel (s));
+  return s;
+}
+
+static int
+pick_root (guestfs_h *g, const char *image,
+           const struct guest_pipeline_opts *o, const guest_root_vector *roots)
+{
+  const struct guest_root *r;
+  int i;
+
+  if (roots->len == 0)
+    return guest_explain_no_root (g, image);
+  if (o->root == NULL && o->choose_root && roots->len > 1)
+    i = o->choose_root (o->opaque, roots);
+  else
+    i = guest_choose_root (roots, o->root);
+  if (i == -1)
+    return -1;
+  if (i < 0 || (size_t) i >= roots->len)
+    return error_set ("'%s': no root chosen", image);
+  r = &roots->ptr[i];
+  if (strcmp (r->type, "linux") != 0 && strcmp (r->type, "windows") != 0)
+    return error_set ("'%s': %s (%s) is neither Linux nor Windows: it "
+                      "cannot be converted", image, r->device, r->type);
+  return i;
+}
+
+/* Windows mounts its root itself (read-only first, for hibernation);
+ * Linux is checked on a read-only mount before the read-write one. */
+static int
+convert_root (guestfs_h *g, const char *image, const struct guest_root *r,
+              const struct guest_pipeline_opts *o, struct convert_report *rep)
+{
+  if (strcmp (r->type, "windows") == 0) {
+    if (convert_windows (g, r, o->target, o->drivers, rep) == -1)
+      return error_prefix ("'%s': ", image);
+    return 0;
+  }
+  if (convert_linux_preflight (g, r, o->target) == -1 ||
+      guest_mount_root (g, r, false) == -1 ||
+      convert_linux (g, r, o->target, rep) == -1)
+    return -1;
+  return 0;
+}
+
+/* One appliance over the overlay: inspect, choose, convert, shut down. */
+static int
+convert_overlay (const char *image, const char *overlay,
+                 const struct guest_pipeline_opts *o,
+                 struct guest_pipeline_result *res)
+{
+  struct guest_session *s = launch (overlay, o, res);
+  guest_root_vector roots = empty_vector;
+  const struct guest_root *r;
+  guestfs_h *g;
+  int i, ret = -1;
+
+  if (s == NULL)
+    return -1;
+  g = guest_session_handle (s);
+  if (guest_inspect (g, &roots) == -1 ||
+      (i = pick_root (g, image, o, &roots)) == -1)
+    goto out;
+  r = &roots.ptr[i];
+  if ((res->root = xasprintf ("%s (%s %d.%d)", r->device, r->distro,
+                              r->major, r->minor)) == NULL)
+    goto out;
+  step (o, "root %s", res->root);
+  if (convert_root (g, image, r, o, &res->report) == 0)
+    ret = guest_session_shutdown (s);
+out:
+  guest_roots_free (&roots);
+  guest_session_close (s);
+  return ret;
+}
+
+/* The overlay beside the image (overlay.h): written back only once the
+ * whole conversion succeeded. */
+static int
+run_in_place (const char *image, const char *fmt, uint64_t size,
+              const struct guest_pipeline_opts *o,
+              struct guest_pipeline_result *res)
+{
+  struct guest_overlay ov = { 0 };
+  int r = -1;
+
+  if (guest_overlay_begin (&ov, image, fmt, size) == -1)
+    return -1;
+  step (o, "writes go to the overlay %s", ov.path);
+  if (convert_overlay (image, ov.path, o, res) == 0) {
+    step (o, "writing the changes back into %s", image);
+    r = guest_overlay_commit (&ov);
+  }
+  guest_overlay_abort (&ov);
+  return r;
+}
+
+/* The overlay's backing: qemu opens it read-only. */
+static char *
+backing_name (const char *image)
+{
+  char *real;
+
+  if (strstr (image, "://"))
+    return xstrdup (image);
+  if ((real = realpath (image, NULL)) == NULL)
+    error_errno ("'%s'", image);
+  return real;
+}
+
+static int
+create_overlay (const char *path, const char *image, const char *fmt,
+                uint64_t size)
+{
+  char *base = backing_name (image);
+  struct image *img = NULL;
+  int r = -1;
+
+  if (base == NULL)
+    return -1;
+  img = image_create ("qcow2", path, size, &(struct image_create_opts) {
+      .backing = base, .backing_format = fmt });
+  if (img != NULL && image_close (img) == 0)
+    r = 0;
+  else
+    error_prefix ("overlay: ");
+  free (base);
+  return r;
+}
+
+/* Image + overlay into the output in one pass: all of it, or with a mask
+ * the mask plus every cluster the conversion wrote. */
+static int
+copy_out (const char *overlay, const struct guest_pipeline_opts *o,
+          struct guest_pipeline_result *res)
+{
+  struct copy_opts copy = o->copy ? *o->copy
+    : (struct copy_opts) { .quiet = true, .strict = true };
+  extent_vector written = empty_vector, mask = empty_vector;
+  struct image *img = image_open (overlay, 0);
+  int r = -1;
+
+  if (img == NULL)
+    return -1;
+  if (copy.mask) {
+    if (guest_overlay_written (img, &written) == -1 ||
+        guest_overlay_union (copy.mask, &written, &mask) == -1)
+      goto out;
+    copy.mask = &mask;
+  }
+  step (o, "writing %s (%s)", o->output, o->output_format);
+  r = image_convert (img, o->output_format, o->output, o->create, &copy,
+                     o->overwrite, &res->stats);
+out:
+  image_close (img);
+  extent_vector_reset (&written);
+  extent_vector_reset (&mask);
+  return r;
+}
+
+/* The overlay's name comes from outfile_begin on the output: hidden beside
+ * it, removed on failure or a signal, and an existing output refused
+ * early (unless overwrite). */
+static int
+run_to_output (const char *image, const char *fmt, uint64_t size,
+               const struct guest_pipeline_opts *o,
+               struct guest_pipeline_result *res)
+{
+  struct outfile ov = { 0 };
+  int r = -1;
+
+  if (outfile_begin (&ov, o->output, o->overwrite) == -1 ||
+      create_overlay (ov.tmp, image, fmt, size) == -1)
+    goto out;
+  step (o, "writes go to the overlay %s", ov.tmp);
+  if (convert_overlay (image, ov.tmp, o, res) == 0)
+    r = copy_out (ov.tmp, o, res);
+out:
+  outfile_abort (&ov);
+  return r;
+}
+
+int
+guest_pipeline_run (const char *image, const struct guest_pipeline_opts *o,
+                    struct guest_pipeline_result *res)
+{
+  const char *fmt;
+  uint64_t size;
+
+  if (guest_pipeline_check (o) == -1 ||
+      (fmt = probe_format (image, o, &size)) == NULL)
+    return -1;
+  return o->in_place ? run_in_place (image, fmt, size, o, res)
+    : run_to_output (image, fmt, size, o, res);
+}
+
+void
+guest_pipeline_result_free (struct guest_pipeline_result *res)
+{
+  convert_report_free (&res->report);
+  free (res->root);
+  res->root = NULL;
+  extent_vector_reset (&res->stats.bad);
+}

@@ -296,9 +296,9 @@ rebuild_initrd (guestfs_h *g, const struct guest_root *root,
                 const char *target, struct guest_changes *ch)
 {
   const char **mods = modules_to_add (k, target);
-  char *path = NULL, *list = NULL, *why = NULL;
+  char *path = NULL, *list = NULL, *why = NULL, *bak = NULL;
   struct strbuf sb = STRBUF_INIT;
-  size_t i;
+  size_t i, kept = 0;
   int r = -1, fast;
 
   if (mods == NULL || (path = ops->path (g, root, k->kver)) == NULL)
@@ -317,14 +317,24 @@ rebuild_initrd (guestfs_h *g, const struct guest_root *root,
   }
   if (ops->rebuild (g, k->kver, path, target, mods) == -1)
     goto out;
+  /* the builder's result gets the same proof as the fast path's */
+  if ((bak = xasprintf ("%s.pre-ferry", path)) == NULL ||
+      initrd_check_built (g, k->kver, path, bak, mods, &kept) == -1) {
+    error_prefix ("%s: the image %s built fails its check: ", path,
+                  ops->name);
+    goto out;
+  }
   r = guest_changes_add (ch, "initramfs", path, "rebuilt by %s for %s "
-                         "with %s (no fast path: %s)", ops->name, k->kver,
-                         list, why);
+                         "with %s (no fast path: %s), checked (%zu modules "
+                         "still loadable, the target's and the root "
+                         "filesystem's resolve)", ops->name, k->kver, list,
+                         why, kept);
 out:
   free (mods);
   free (path);
   free (list);
   free (why);
+  free (bak);
   return r;
 }
 

@@ -267,106 +267,124 @@ initrd_test_drop (const char *stage, strv_vector *added)
   added->len = j;
 }
 
-/* A small text file of the host (the stage's modules.builtin); NULL when
- * absent. */
+/* A small text file of the guest; NULL when absent or too large. */
 static char *
-slurp_small (const char *path)
+guest_small_text (guestfs_h *g, const char *path)
 {
-  struct stat st;
-  char *buf = NULL;
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  char *text;
+  size_t size;
+  int64_t len = guestfs_filesize (g, path);
 
-  if (fd == -1)
+  if (len < 0 || len > (16 << 20) ||
+      (text = guestfs_read_file (g, path, &size)) == NULL)
     return NULL;
-  if (fstat (fd, &st) == 0 && st.st_size < (16 << 20) &&
-      (buf = malloc ((size_t) st.st_size + 1)) != NULL &&
-      full_pread (fd, buf, (size_t) st.st_size, 0, path) == -1) {
-    free (buf);
-    buf = NULL;
+  if (memchr (text, '\0', size) != NULL) {
+    free (text);
+    return NULL;
   }
-  if (buf)
-    buf[st.st_size] = '\0';
-  close (fd);
-  return buf;
+  return text;
 }
 
 /* The root filesystem's module, from the guest's fstab; NULL if none. */
 static char *
-root_fs_module (struct fast *f)
+root_fs_module (guestfs_h *g)
 {
-  char *text, *mod = NULL;
-  size_t size;
-  int64_t len = guestfs_filesize (f->g, "/etc/fstab");
+  char *text = guest_small_text (g, "/etc/fstab"), *mod = NULL;
 
-  if (len < 0 || len > (1 << 20) ||
-      (text = guestfs_read_file (f->g, "/etc/fstab", &size)) == NULL)
-    return NULL;
-  if (memchr (text, '\0', size) == NULL)
+  if (text)
     mod = initrd_root_fs_module (text);
   free (text);
   return mod;
 }
 
-/* The repacked image, read back from its file, must keep every module
- * the old one could load and resolve the target's drivers and the root
- * filesystem's module (initrd-verify.c). */
+/* The image `new_path` (a host file), read back whole, must keep every
+ * module `old_path` could load and resolve `mods` and the root
+ * filesystem's module from the guest's /etc/fstab, for kernel `kver`
+ * (initrd-verify.c); the guest's modules.builtin says what needs no
+ * file. */
 static int
-verify (struct fast *f)
+verify_files (guestfs_h *g, const char *kver, const char *const *mods,
+              const char *old_path, const char *new_path, size_t *kept)
 {
-  struct initrd_check c = { .kver = f->kver };
+  struct initrd_check c = { .kver = kver };
   const char **req;
-  char *fs = root_fs_module (f), *builtin;
+  char *fs = root_fs_module (g), *builtin;
   size_t i, n = 0;
   int r;
 
-  for (i = 0; f->mods[i]; i++)
+  for (i = 0; mods[i]; i++)
     ;
   if ((req = calloc (i + 2, sizeof *req)) == NULL) {
     free (fs);
     return error_errno ("initramfs");
   }
-  for (i = 0; f->mods[i]; i++)
-    req[n++] = f->mods[i];
+  for (i = 0; mods[i]; i++)
+    req[n++] = mods[i];
   if (fs)
     req[n++] = fs;
-  builtin = xasprintf ("%s/lib/modules/%s/modules.builtin", f->stage,
-                       f->kver);
+  builtin = xasprintf ("/lib/modules/%s/modules.builtin", kver);
   c.required = req;
-  c.builtin = builtin ? slurp_small (builtin) : NULL;
-  r = initrd_verify (f->orig, f->repacked, &c);
-  f->kept = c.kept;
+  c.builtin = builtin ? guest_small_text (g, builtin) : NULL;
+  r = initrd_verify (old_path, new_path, &c);
+  *kept = c.kept;
   free ((char *) c.builtin);
   free (builtin);
   free (req);
   free (fs);
-  return r == -1 ? error_prefix ("the repacked image failed its check: ")
-    : 0;
+  return r;
+}
+
+static int
+verify (struct fast *f)
+{
+  if (verify_files (f->g, f->kver, f->mods, f->orig, f->repacked,
+                    &f->kept) == -1)
+    return error_prefix ("the repacked image failed its check: ");
+  return 0;
+}
+
+/* A temporary directory for downloads; the caller frees and removes it. */
+static char *
+temp_dir (void)
+{
+  const char *dir = getenv ("TMPDIR");
+  char *tmp = xasprintf ("%s/ferry-initrd-XXXXXX",
+                         dir && *dir ? dir : "/tmp");
+
+  if (tmp && mkdtemp (tmp) == NULL) {
+    error_errno ("initramfs: temporary directory");
+    free (tmp);
+    return NULL;
+  }
+  return tmp;
+}
+
+/* Download guest file `from` (at most MAX_INITRD bytes) to `to`. */
+static int
+download_bounded (guestfs_h *g, const char *from, const char *to)
+{
+  int64_t size = guestfs_filesize (g, from);
+
+  if (size == -1)
+    return guest_error (g, from);
+  if (size > MAX_INITRD)
+    return error_set ("%s: larger than 1 GiB", from);
+  if (guestfs_download (g, from, to) == -1)
+    return guest_error (g, from);
+  return 0;
 }
 
 static int
 prepare (struct fast *f)
 {
-  const char *dir = getenv ("TMPDIR");
-  int64_t size;
-
-  f->tmp = xasprintf ("%s/ferry-initrd-XXXXXX", dir && *dir ? dir : "/tmp");
-  if (f->tmp == NULL || mkdtemp (f->tmp) == NULL) {
-    free (f->tmp);
-    f->tmp = NULL;
-    return error_errno ("initramfs: temporary directory");
-  }
+  if ((f->tmp = temp_dir ()) == NULL)
+    return -1;
   f->stage = xasprintf ("%s/stage", f->tmp);
   f->orig = xasprintf ("%s/orig", f->tmp);
   f->repacked = xasprintf ("%s/new", f->tmp);
   if (f->stage == NULL || f->orig == NULL || f->repacked == NULL)
     return -1;
-  if ((size = guestfs_filesize (f->g, f->path)) == -1)
-    return guest_error (f->g, f->path);
-  if (size > MAX_INITRD)
-    return error_set ("%s: larger than 1 GiB", f->path);
-  if (guestfs_download (f->g, f->path, f->orig) == -1)
-    return guest_error (f->g, f->path);
-  return 0;
+  return download_bounded (f->g, f->path, f->orig);
 }
 
 static void
@@ -459,5 +477,29 @@ initrd_fast_add (guestfs_h *g, const char *kver, const char *path,
   fast_free (&f);
   if (r != -1 && *detail == NULL)
     r = -1;
+  return r;
+}
+
+int
+initrd_check_built (guestfs_h *g, const char *kver, const char *path,
+                    const char *old, const char *const *mods, size_t *kept)
+{
+  char *tmp = temp_dir (), *o = NULL, *n = NULL;
+  bool have_old = old && guestfs_is_file (g, old) > 0;
+  int r = -1;
+
+  *kept = 0;
+  if (tmp == NULL ||
+      (o = xasprintf ("%s/old", tmp)) == NULL ||
+      (n = xasprintf ("%s/new", tmp)) == NULL ||
+      download_bounded (g, path, n) == -1 ||
+      (have_old && download_bounded (g, old, o) == -1))
+    goto out;
+  r = verify_files (g, kver, mods, have_old ? o : n, n, kept);
+out:
+  rm_tree (tmp);
+  free (tmp);
+  free (o);
+  free (n);
   return r;
 }

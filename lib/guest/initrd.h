@@ -170,6 +170,15 @@ char *initrd_root_fs_module (const char *fstab);
  * uploaded, and the caller then runs the builder), -1 on an error.
  * Test hook: FERRY_TEST_INITRD_DROP=NAME drops module NAME before depmod,
  * so that the check must fail. */
+/* The builder's result gets the fast path's proof: `path` (the rebuilt
+ * initramfs in the guest) must keep every module `old` (its *.pre-ferry
+ * copy; NULL or missing: none) could load and resolve `mods` and the root
+ * filesystem's module for `kver`.  0 with *kept (old modules still
+ * loadable), or -1 with the error naming what is lost. */
+int initrd_check_built (guestfs_h *g, const char *kver, const char *path,
+                        const char *old, const char *const *mods,
+                        size_t *kept);
+
 /* Test hook: with FERRY_TEST_INITRD_DROP=NAME in the environment, remove
  * module NAME (any .ko*) from `stage` and from `added` (nothing
  * otherwise).  The fast path calls it before depmod. */

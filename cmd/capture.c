@@ -2,7 +2,6 @@
 #include "lib/common/compat.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "cmd/cmd.h"
+#include "cmd/options.h"
 #include "cmd/report.h"
 #include "lib/common/error.h"
 #include "lib/common/json.h"
@@ -17,35 +17,6 @@
 #include "lib/common/progress.h"
 #include "lib/common/strbuf.h"
 #include "p2v/capture.h"
-
-static const char usage_text[] =
-  "usage: ferry capture SOURCE... -o OUTPUT [-O FORMAT] [options]\n\n"
-  "Image disks into virtual disk images.  SOURCE is a block device, a file\n"
-  "standing in for one, or an nbd:// / nbd+unix:// URI; it is only read.\n"
-  "ext2/3/4 partitions are captured by their used blocks (free blocks,\n"
-  "deleted data included, become zeros), swap by its header only, the rest\n"
-  "with all-zero blocks skipped.  With one SOURCE, OUTPUT is the image file;\n"
-  "with several, OUTPUT is a directory receiving one image per source.\n\n"
-  "  -O FORMAT          vhd (default), vmdk, qcow2 or raw\n"
-  "  --convert TARGET   kvm or xen: convert the guest (Linux or Windows)\n"
-  "                     on the way (one SOURCE), as `ferry convert`\n"
-  "                     does; the source is still only read: the\n"
-  "                     changes go to a temporary overlay copied into\n"
-  "                     OUTPUT with the used blocks\n"
-  "  --root DEV         the root to convert when there are several\n"
-  "  --drivers DIR      Windows: the target's drivers (.inf/.sys/.cat, e.g.\n"
-  "                     virtio-win's viostor, or Xen PV); the storage\n"
-  "                     driver is made boot-start, the rest staged for\n"
-  "                     Plug and Play\n"
-  "  --opt KEY=VALUE    image options, as `ferry copy -o`\n"
-  "  --all-blocks       copy every non-zero block, ignoring filesystems\n"
-  "  --strict           stop at the first unreadable sector\n"
-  "  --retries N        extra read attempts before a sector is given up\n"
-  "                     (default 2); unreadable sectors become zeros and\n"
-  "                     are listed in the report\n"
-  "  --force            replace existing outputs\n"
-  "  -q, --quiet        no progress meter or summary\n"
-  "  --json             print a JSON report on stdout\n";
 
 struct capture_args {
   const char *output;
@@ -56,85 +27,75 @@ struct capture_args {
 };
 
 static int
-parse_opts (int argc, char **argv, struct capture_args *a)
+opt_create (void *args, const char *value)
 {
-  static const struct option longopts[] = {
-    { "opt", required_argument, NULL, 'p' },
-    { "convert", required_argument, NULL, 'C' },
-    { "root", required_argument, NULL, 'r' },
-    { "drivers", required_argument, NULL, 'd' },
-    { "all-blocks", no_argument, NULL, 'A' },
-    { "strict", no_argument, NULL, 'S' },
-    { "retries", required_argument, NULL, 'R' },
-    { "force", no_argument, NULL, 'F' },
-    { "quiet", no_argument, NULL, 'q' },
-    { "json", no_argument, NULL, 'j' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
-  uint64_t n;
-  int c;
+  struct capture_args *a = args;
 
-  while ((c = getopt_long (argc, argv, "o:O:qh", longopts, NULL)) != -1) {
-    switch (c) {
-    case 'o':
-      a->output = optarg;
-      break;
-    case 'O':
-      a->opts.format = optarg;
-      break;
-    case 'p':
-      if (cmd_parse_create_opts (optarg, &a->opts.create) == -1)
-        return cmd_usage_error ("capture", "%s", error_get ());
-      break;
-    case 'A':
-      a->opts.all_blocks = true;
-      break;
-    case 'C':
-      a->opts.convert = optarg;
-      break;
-    case 'r':
-      a->opts.root = optarg;
-      break;
-    case 'd':
-      a->opts.drivers = optarg;
-      break;
-    case 'S':
-      a->opts.strict = true;
-      break;
-    case 'R':
-      if (cmd_parse_uint (optarg, 100, &n) == -1)
-        return cmd_usage_error ("capture", "--retries: %s", error_get ());
-      a->opts.retries = (unsigned) n;
-      break;
-    case 'F':
-      a->opts.overwrite = true;
-      break;
-    case 'q':
-      a->opts.quiet = true;
-      break;
-    case 'j':
-      a->json = true;
-      break;
-    case 'h':
-      fputs (usage_text, stdout);
-      return -1;
-    default: return cmd_usage_error ("capture", "bad option");
-    }
-  }
-  return 0;
+  return cmd_parse_create_opts ((char *) value, &a->opts.create);
 }
+
+static const char *const convert_targets[] = { "kvm", "xen", NULL };
+
+static const struct cmd_option capture_options[] = {
+  CMD_OPT_STRING ('o', NULL, struct capture_args, output, "OUTPUT",
+                  "the image (one SOURCE) or a directory (several)"),
+  CMD_OPT_STRING_OF ('O', NULL, struct capture_args, opts.format, "FORMAT",
+                     cmd_image_formats, "vhd (default), vmdk, qcow2 or raw"),
+  CMD_OPT_CHOICE (0, "convert", struct capture_args, opts.convert, "TARGET",
+                  convert_targets,
+                  "kvm or xen: convert the guest (Linux or Windows)\n"
+                  "on the way (one SOURCE), as `ferry convert`\n"
+                  "does; the source is still only read: the\n"
+                  "changes go to a temporary overlay copied into\n"
+                  "OUTPUT with the used blocks"),
+  CMD_OPT_STRING (0, "root", struct capture_args, opts.root, "DEV",
+                  "the root to convert when there are several"),
+  CMD_OPT_STRING (0, "drivers", struct capture_args, opts.drivers, "DIR",
+                  "Windows: the target's drivers (.inf/.sys/.cat, e.g.\n"
+                  "virtio-win's viostor, or Xen PV); the storage\n"
+                  "driver is made boot-start, the rest staged for\n"
+                  "Plug and Play"),
+  CMD_OPT_FN (0, "opt", opt_create, "KEY=VALUE", NULL,
+              "image options, as `ferry copy -o`"),
+  CMD_OPT_BOOL (0, "all-blocks", struct capture_args, opts.all_blocks,
+                "copy every non-zero block, ignoring filesystems"),
+  CMD_OPT_BOOL (0, "strict", struct capture_args, opts.strict,
+                "stop at the first unreadable sector"),
+  CMD_OPT_UINT (0, "retries", struct capture_args, opts.retries, "N", 100,
+                "extra read attempts before a sector is given up\n"
+                "(default 2); unreadable sectors become zeros and\n"
+                "are listed in the report"),
+  CMD_OPT_BOOL (0, "force", struct capture_args, opts.overwrite,
+                "replace existing outputs"),
+  CMD_OPT_BOOL ('q', "quiet", struct capture_args, opts.quiet,
+                "no progress meter or summary"),
+  CMD_OPT_BOOL (0, "json", struct capture_args, json,
+                "print a JSON report on stdout"),
+  CMD_OPT_END
+};
+
+static const struct cmd_spec capture_spec = {
+  "capture",
+  "usage: ferry capture SOURCE... -o OUTPUT [-O FORMAT] [options]\n\n"
+  "Image disks into virtual disk images.  SOURCE is a block device, a file\n"
+  "standing in for one, or an nbd:// / nbd+unix:// URI; it is only read.\n"
+  "ext2/3/4 partitions are captured by their used blocks (free blocks,\n"
+  "deleted data included, become zeros), swap by its header only, the rest\n"
+  "with all-zero blocks skipped.  With one SOURCE, OUTPUT is the image file;\n"
+  "with several, OUTPUT is a directory receiving one image per source.\n\n",
+  capture_options,
+};
 
 static int
 parse_args (int argc, char **argv, struct capture_args *a)
 {
-  int r;
+  int r, first;
 
   a->opts.retries = 2;
-  if ((r = parse_opts (argc, argv, a)) != 0)
+  if ((r = cmd_options_parse (&capture_spec, argc, argv, a, &first)) != 0)
     return r;
-  a->sources = argv + optind;
-  a->nr_sources = argc - optind;
+  a->sources = argv + first;
+  a->nr_sources = argc - first;
   if (a->nr_sources < 1)
     return cmd_usage_error ("capture", "no SOURCE given");
   if (a->output == NULL)
@@ -145,10 +106,6 @@ parse_args (int argc, char **argv, struct capture_args *a)
     a->opts.format = "vhd";
   if (image_format_by_name (a->opts.format) == NULL)
     return cmd_usage_error ("capture", "%s", error_get ());
-  if (a->opts.convert && (strcmp (a->opts.convert, "kvm") &&
-                          strcmp (a->opts.convert, "xen")))
-    return cmd_usage_error ("capture", "--convert: kvm or xen, not '%s'",
-                            a->opts.convert);
   if (a->opts.convert && a->nr_sources != 1)
     return cmd_usage_error ("capture", "--convert takes one SOURCE");
   if (a->opts.root && a->opts.convert == NULL)

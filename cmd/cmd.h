@@ -29,6 +29,8 @@ int cmd_usage_error (const char *cmd, const char *fmt, ...)
 /* Parse "key=value,key=value" -o options for image creation. */
 struct image_create_opts;
 int cmd_parse_create_opts (char *spec, struct image_create_opts *opts);
+/* The image formats Ferry writes, for option tables (-O). */
+extern const char *const cmd_image_formats[];
 /* Guess an output format from a file name (".vhd" -> "vhd"); NULL if none. */
 const char *cmd_format_from_name (const char *path);
 /* Parse a size/count, refusing junk. */

@@ -2,41 +2,61 @@
  * hardware, in place or into a new image (the input is then never written). */
 #include "lib/common/compat.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/options.h"
 #include "lib/common/error.h"
 #include "lib/common/json.h"
 #include "lib/common/outfile.h"
 #include "lib/guest/pipeline.h"
 
-static const char usage_text[] =
-  "usage: ferry convert IMAGE --to kvm|xen|native (--in-place | -o OUT)\n"
-  "                     [-O FORMAT] [--root DEV|ask] [--drivers DIR] [--json] [-v]\n\n"
-  "Rewrite a guest's boot path for new hardware: a kernel with the drivers,\n"
-  "an initramfs holding them, fstab/GRUB by UUID, the serial console, MAC\n"
-  "pins dropped (static addresses kept), foreign guest tools removed.\n\n"
-  "  --to TARGET     kvm (virtio), xen (PV drivers) or native (generic)\n"
-  "  -o OUT          write the converted guest to OUT; IMAGE is only read\n"
-  "  -O FORMAT       OUT's format: qcow2 (default unless OUT's extension\n"
-  "                  says), raw, vhd, vmdk\n"
-  "  --in-place      edit IMAGE itself (raw or qcow2 only)\n"
-  "  --root DEV      the root to convert when there are several; `ask`\n"
-  "                  asks on the terminal\n"
-  "  --drivers DIR   Windows: the target's drivers (.inf/.sys/.cat, e.g.\n"
-  "                  virtio-win's viostor, or Xen PV); the storage driver\n"
-  "                  is made boot-start, the rest staged for Plug and Play\n"
-  "  --force         replace OUT if it exists\n"
-  "  --json          print the report as JSON on stdout\n"
-  "  -v, --verbose   say how the appliance ran (kvm or tcg) and the steps\n";
-
 struct convert_args {
   const char *image, *target, *output, *format, *root, *drivers;
   bool in_place, json, verbose, force;
+};
+
+static const char *const targets[] = { "kvm", "xen", "native", NULL };
+
+static const struct cmd_option convert_options[] = {
+  CMD_OPT_STRING_OF (0, "to", struct convert_args, target, "TARGET", targets,
+                     "kvm (virtio), xen (PV drivers) or native (generic)"),
+  CMD_OPT_STRING ('o', NULL, struct convert_args, output, "OUT",
+                  "write the converted guest to OUT; IMAGE is only read"),
+  CMD_OPT_STRING_OF ('O', NULL, struct convert_args, format, "FORMAT",
+                     cmd_image_formats,
+                     "OUT's format: qcow2 (default unless OUT's extension\n"
+                     "says), raw, vhd, vmdk"),
+  CMD_OPT_BOOL (0, "in-place", struct convert_args, in_place,
+                "edit IMAGE itself (raw or qcow2 only)"),
+  CMD_OPT_STRING (0, "root", struct convert_args, root, "DEV",
+                  "the root to convert when there are several; `ask`\n"
+                  "asks on the terminal"),
+  CMD_OPT_STRING (0, "drivers", struct convert_args, drivers, "DIR",
+                  "Windows: the target's drivers (.inf/.sys/.cat, e.g.\n"
+                  "virtio-win's viostor, or Xen PV); the storage driver\n"
+                  "is made boot-start, the rest staged for Plug and Play"),
+  CMD_OPT_BOOL (0, "force", struct convert_args, force,
+                "replace OUT if it exists"),
+  CMD_OPT_BOOL (0, "json", struct convert_args, json,
+                "print the report as JSON on stdout"),
+  CMD_OPT_BOOL ('v', "verbose", struct convert_args, verbose,
+                "say how the appliance ran (kvm or tcg) and the steps"),
+  CMD_OPT_END
+};
+
+static const struct cmd_spec convert_spec = {
+  "convert",
+  "usage: ferry convert IMAGE --to kvm|xen|native (--in-place | -o OUT)\n"
+  "                     [-O FORMAT] [--root DEV|ask] [--drivers DIR] "
+  "[--json] [-v]\n\n"
+  "Rewrite a guest's boot path for new hardware: a kernel with the drivers,\n"
+  "an initramfs holding them, fstab/GRUB by UUID, the serial console, MAC\n"
+  "pins dropped (static addresses kept), foreign guest tools removed.\n\n",
+  convert_options,
 };
 
 static int
@@ -59,57 +79,13 @@ check_args (struct convert_args *a)
 static int
 parse_args (int argc, char **argv, struct convert_args *a)
 {
-  static const struct option longopts[] = {
-    { "to", required_argument, NULL, 't' },
-    { "root", required_argument, NULL, 'r' },
-    { "drivers", required_argument, NULL, 'd' },
-    { "in-place", no_argument, NULL, 'i' },
-    { "force", no_argument, NULL, 'F' },
-    { "json", no_argument, NULL, 'j' },
-    { "verbose", no_argument, NULL, 'v' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
-  int c;
+  int r, first;
 
-  while ((c = getopt_long (argc, argv, "o:O:vh", longopts, NULL)) != -1) {
-    switch (c) {
-    case 't':
-      a->target = optarg;
-      break;
-    case 'r':
-      a->root = optarg;
-      break;
-    case 'd':
-      a->drivers = optarg;
-      break;
-    case 'i':
-      a->in_place = true;
-      break;
-    case 'o':
-      a->output = optarg;
-      break;
-    case 'O':
-      a->format = optarg;
-      break;
-    case 'F':
-      a->force = true;
-      break;
-    case 'j':
-      a->json = true;
-      break;
-    case 'v':
-      a->verbose = true;
-      break;
-    case 'h':
-      fputs (usage_text, stdout);
-      return -1;
-    default: return cmd_usage_error ("convert", "bad option");
-    }
-  }
-  if (optind != argc - 1)
+  if ((r = cmd_options_parse (&convert_spec, argc, argv, a, &first)) != 0)
+    return r;
+  if (first != argc - 1)
     return cmd_usage_error ("convert", "expected one IMAGE");
-  a->image = argv[optind];
+  a->image = argv[first];
   return check_args (a);
 }
 

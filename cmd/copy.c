@@ -29,8 +29,10 @@ opt_create (void *args, const char *value)
 }
 
 static const struct cmd_option copy_options[] = {
-  CMD_OPT_STRING ('O', NULL, struct copy_args, format, "FORMAT",
-                  "raw, vhd, vmdk or qcow2 (default: from DST's extension)"),
+  CMD_OPT_STRING_OF ('O', NULL, struct copy_args, format, "FORMAT",
+                     cmd_image_formats,
+                     "raw, vhd, vmdk or qcow2 (default: from DST's "
+                     "extension)"),
   CMD_OPT_FN ('o', NULL, opt_create, "KEY=VALUE,...", NULL,
               "image options (repeatable):\n"
               "subformat=fixed|dynamic  (vhd)\n"

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/options.h"
 #include "lib/common/cleanup.h"
 #include "lib/common/error.h"
 #include "lib/common/json.h"
@@ -29,42 +29,6 @@
 #include "ova/target.h"
 #include "ova/xva-read.h"
 #include "ova/xva-write.h"
-
-static const char usage_text[] =
-  "usage: ferry export IMAGE... -o OUT.ova|OUT.xva [options]\n"
-  "       ferry export --from-libvirt DOMAIN.xml -o OUT.ova|OUT.xva [options]\n"
-  "       ferry export --from PACKAGE -o OUT.ova|OUT.xva [options]\n"
-  "       ferry export ... --to libvirt|libvirt-xen -o DIR [options]\n\n"
-  "Package disk images and a VM definition as an OVA (OVF + disks + SHA\n"
-  "manifest), a XenServer XVA, or a libvirt domain (DIR with qcow2 disks\n"
-  "and NAME.xml).  Disks are streamed into the package:\n"
-  "ext2/3/4 partitions by their used blocks (free blocks become zeros),\n"
-  "swap by its header, the rest with zero blocks skipped.\n\n"
-  "  -o OUT                 OUT.ova or OUT.xva (the kind is the extension),\n"
-  "                         or a new directory DIR with --to\n"
-  "  --to libvirt|libvirt-xen  a libvirt KVM or Xen (libxl) domain in DIR\n"
-  "  --flavour F            vmware (default), virtualbox or xenserver (OVA)\n"
-  "  --from-libvirt FILE    VM settings and disks from a domain XML\n"
-  "  --from PACKAGE         the VM and its disks from an OVA (tar, gzip/xz\n"
-  "                         tar or directory) or an XVA, verified first;\n"
-  "                         the options below override its settings\n"
-  "  --name NAME            VM name (default: OUT without extension)\n"
-  "  --cpus N               virtual CPUs (default 1)\n"
-  "  --memory MIB           memory in MiB (default 1024)\n"
-  "  --firmware bios|uefi   (default bios)\n"
-  "  --os OS                other (default), linux, linux64, debian64,\n"
-  "                         ubuntu64, rhel64, sles64, windows64\n"
-  "  --nic [MAC][,network=NET][,model=M]   a NIC (repeatable); without a\n"
-  "                         MAC one is generated with the flavour's prefix;\n"
-  "                         default: one NIC; with --from they replace the\n"
-  "                         package's NICs\n"
-  "  --all-blocks           copy every non-zero block, ignoring filesystems\n"
-  "  --manifest sha256|sha1 manifest hash (default sha256)\n"
-  "  --sign KEY --cert CERT sign the manifest (OVA only): NAME.cert holds\n"
-  "                         the signature and CERT (PEM, RSA or EC key)\n"
-  "  --force                replace OUT if it exists\n"
-  "  -q, --quiet            no progress meter or summary\n"
-  "  --json                 print a JSON summary on stdout\n";
 
 struct export_args {
   const char *output, *from_libvirt, *from_pkg, *name, *to;
@@ -96,134 +60,178 @@ struct export_job {
 /* ---- options ----------------------------------------------------------- */
 
 static int
-parse_value (struct export_args *a, int c, const char *v)
+opt_cpus (void *args, const char *v)
 {
+  struct export_args *a = args;
   uint64_t n;
 
-  switch (c) {
-  case 'C':
-    if (cmd_parse_uint (v, VM_MAX_CPUS, &n) == -1 || n == 0)
-      return cmd_usage_error ("export", "--cpus: '%s' is not 1-%d", v,
-                              VM_MAX_CPUS);
-    a->opt.cpus = (unsigned) n;
-    a->has_cpus = true;
-    return 0;
-  case 'M':
-    if (cmd_parse_uint (v, VM_MAX_MEMORY_MIB, &n) == -1 || n == 0)
-      return cmd_usage_error ("export", "--memory: '%s' is not a size in "
-                              "MiB", v);
-    a->opt.memory_mib = n;
-    a->has_memory = true;
-    return 0;
-  case 'B':
-    if (strcmp (v, "bios") && strcmp (v, "uefi"))
-      return cmd_usage_error ("export", "--firmware: bios or uefi");
-    a->opt.firmware = strcmp (v, "uefi") == 0 ? VM_FW_UEFI : VM_FW_BIOS;
-    a->has_firmware = true;
-    return 0;
-  case 'S':
-    if (vm_os_parse (v, &a->opt.os) == -1)
-      return cmd_usage_error ("export", "--os: %s", error_get ());
-    a->has_os = true;
-    return 0;
-  case 'H':
-    if (strcmp (v, "sha256") && strcmp (v, "sha1"))
-      return cmd_usage_error ("export", "--manifest: sha256 or sha1");
-    a->manifest = strcmp (v, "sha1") == 0 ? HASH_SHA1 : HASH_SHA256;
-    a->has_manifest = true;
-    return 0;
-  case 'T':
-    if (strcmp (v, "libvirt") && strcmp (v, "libvirt-xen"))
-      return cmd_usage_error ("export", "--to: libvirt or libvirt-xen");
-    a->to = v;
-    a->libvirt = true;
-    a->lv = strcmp (v, "libvirt-xen") == 0 ? LIBVIRT_XEN : LIBVIRT_KVM;
-    return 0;
-  case 'f':
-    if (ovf_flavour_parse (v, &a->flavour) == -1)
-      return cmd_usage_error ("export", "--flavour: %s", error_get ());
-    a->has_flavour = true;
-    return 0;
-  }
-  return cmd_usage_error ("export", "bad option");
+  if (cmd_parse_uint (v, VM_MAX_CPUS, &n) == -1 || n == 0)
+    return error_set ("'%s' is not 1-%d", v, VM_MAX_CPUS);
+  a->opt.cpus = (unsigned) n;
+  a->has_cpus = true;
+  return 0;
 }
 
 static int
-parse_opts (int argc, char **argv, struct export_args *a)
+opt_memory (void *args, const char *v)
 {
-  static const struct option longopts[] = {
-    { "flavour", required_argument, NULL, 'f' },
-    { "flavor", required_argument, NULL, 'f' },
-    { "from-libvirt", required_argument, NULL, 'L' },
-    { "from", required_argument, NULL, 'P' },
-    { "to", required_argument, NULL, 'T' },
-    { "name", required_argument, NULL, 'N' },
-    { "cpus", required_argument, NULL, 'C' },
-    { "memory", required_argument, NULL, 'M' },
-    { "firmware", required_argument, NULL, 'B' },
-    { "os", required_argument, NULL, 'S' },
-    { "nic", required_argument, NULL, 'I' },
-    { "all-blocks", no_argument, NULL, 'A' },
-    { "manifest", required_argument, NULL, 'H' },
-    { "sign", required_argument, NULL, 'K' },
-    { "cert", required_argument, NULL, 'R' },
-    { "force", no_argument, NULL, 'F' },
-    { "quiet", no_argument, NULL, 'q' },
-    { "json", no_argument, NULL, 'j' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
-  int c;
+  struct export_args *a = args;
+  uint64_t n;
 
-  while ((c = getopt_long (argc, argv, "o:qh", longopts, NULL)) != -1) {
-    switch (c) {
-    case 'o':
-      a->output = optarg;
-      break;
-    case 'L':
-      a->from_libvirt = optarg;
-      break;
-    case 'P':
-      a->from_pkg = optarg;
-      break;
-    case 'N':
-      a->name = optarg;
-      break;
-    case 'K':
-      a->sign_key = optarg;
-      break;
-    case 'R':
-      a->sign_cert = optarg;
-      break;
-    case 'I':
-      if (a->n_nics == VM_MAX_NICS)
-        return cmd_usage_error ("export", "too many --nic (limit %d)",
-                                VM_MAX_NICS);
-      a->nics[a->n_nics++] = optarg;
-      break;
-    case 'A':
-      a->all_blocks = true;
-      break;
-    case 'F':
-      a->force = true;
-      break;
-    case 'q':
-      a->quiet = true;
-      break;
-    case 'j':
-      a->json = true;
-      break;
-    case 'h':
-      fputs (usage_text, stdout);
-      return -1;
-    case '?': return cmd_usage_error ("export", "bad option");
-    default:
-      if (parse_value (a, c, optarg) != 0)
-        return EXIT_USAGE;
-    }
-  }
+  if (cmd_parse_uint (v, VM_MAX_MEMORY_MIB, &n) == -1 || n == 0)
+    return error_set ("'%s' is not a size in MiB", v);
+  a->opt.memory_mib = n;
+  a->has_memory = true;
   return 0;
 }
+
+static const char *const firmwares[] = { "bios", "uefi", NULL };
+
+static int
+opt_firmware (void *args, const char *v)
+{
+  struct export_args *a = args;
+
+  if (strcmp (v, "bios") && strcmp (v, "uefi"))
+    return error_set ("bios or uefi");
+  a->opt.firmware = strcmp (v, "uefi") == 0 ? VM_FW_UEFI : VM_FW_BIOS;
+  a->has_firmware = true;
+  return 0;
+}
+
+static const char *const oses[] = {
+  "other", "linux", "linux64", "debian64", "ubuntu64", "rhel64", "sles64",
+  "windows64", NULL,
+};
+
+static int
+opt_os (void *args, const char *v)
+{
+  struct export_args *a = args;
+
+  if (vm_os_parse (v, &a->opt.os) == -1)
+    return -1;
+  a->has_os = true;
+  return 0;
+}
+
+static const char *const manifests[] = { "sha256", "sha1", NULL };
+
+static int
+opt_manifest (void *args, const char *v)
+{
+  struct export_args *a = args;
+
+  if (strcmp (v, "sha256") && strcmp (v, "sha1"))
+    return error_set ("sha256 or sha1");
+  a->manifest = strcmp (v, "sha1") == 0 ? HASH_SHA1 : HASH_SHA256;
+  a->has_manifest = true;
+  return 0;
+}
+
+static const char *const libvirt_targets[] = { "libvirt", "libvirt-xen",
+                                               NULL };
+
+static int
+opt_to (void *args, const char *v)
+{
+  struct export_args *a = args;
+
+  if (strcmp (v, "libvirt") && strcmp (v, "libvirt-xen"))
+    return error_set ("libvirt or libvirt-xen");
+  a->to = v;
+  a->libvirt = true;
+  a->lv = strcmp (v, "libvirt-xen") == 0 ? LIBVIRT_XEN : LIBVIRT_KVM;
+  return 0;
+}
+
+static const char *const flavours[] = { "vmware", "virtualbox", "xenserver",
+                                        NULL };
+
+static int
+opt_flavour (void *args, const char *v)
+{
+  struct export_args *a = args;
+
+  if (ovf_flavour_parse (v, &a->flavour) == -1)
+    return -1;
+  a->has_flavour = true;
+  return 0;
+}
+
+static int
+opt_nic (void *args, const char *v)
+{
+  struct export_args *a = args;
+
+  if (a->n_nics == VM_MAX_NICS)
+    return error_set ("too many (limit %d)", VM_MAX_NICS);
+  a->nics[a->n_nics++] = (char *) v;
+  return 0;
+}
+
+static const struct cmd_option export_options[] = {
+  CMD_OPT_STRING ('o', NULL, struct export_args, output, "OUT",
+                  "OUT.ova or OUT.xva (the kind is the extension),\n"
+                  "or a new directory DIR with --to"),
+  CMD_OPT_FN (0, "to", opt_to, "TARGET", libvirt_targets,
+              "libvirt or libvirt-xen: a libvirt KVM or Xen (libxl)\n"
+              "domain in DIR"),
+  CMD_OPT_FN (0, "flavour", opt_flavour, "F", flavours,
+              "vmware (default), virtualbox or xenserver (OVA)"),
+  CMD_OPT_FN (0, "flavor", opt_flavour, "F", flavours, NULL),
+  CMD_OPT_STRING (0, "from-libvirt", struct export_args, from_libvirt, "FILE",
+                  "VM settings and disks from a domain XML"),
+  CMD_OPT_STRING (0, "from", struct export_args, from_pkg, "PACKAGE",
+                  "the VM and its disks from an OVA (tar, gzip/xz\n"
+                  "tar or directory) or an XVA, verified first;\n"
+                  "the options below override its settings"),
+  CMD_OPT_STRING (0, "name", struct export_args, name, "NAME",
+                  "VM name (default: OUT without extension)"),
+  CMD_OPT_FN (0, "cpus", opt_cpus, "N", NULL, "virtual CPUs (default 1)"),
+  CMD_OPT_FN (0, "memory", opt_memory, "MIB", NULL,
+              "memory in MiB (default 1024)"),
+  CMD_OPT_FN (0, "firmware", opt_firmware, "FW", firmwares,
+              "bios (default) or uefi"),
+  CMD_OPT_FN (0, "os", opt_os, "OS", oses,
+              "other (default), linux, linux64, debian64,\n"
+              "ubuntu64, rhel64, sles64, windows64"),
+  CMD_OPT_FN (0, "nic", opt_nic, "[MAC][,network=NET][,model=M]", NULL,
+              "a NIC (repeatable); without a MAC one is generated\n"
+              "with the flavour's prefix; default: one NIC; with\n"
+              "--from they replace the package's NICs"),
+  CMD_OPT_BOOL (0, "all-blocks", struct export_args, all_blocks,
+                "copy every non-zero block, ignoring filesystems"),
+  CMD_OPT_FN (0, "manifest", opt_manifest, "HASH", manifests,
+              "sha256 (default) or sha1"),
+  CMD_OPT_STRING (0, "sign", struct export_args, sign_key, "KEY",
+                  "sign the manifest (OVA only) with KEY (PEM, RSA or\n"
+                  "EC); NAME.cert holds the signature and --cert"),
+  CMD_OPT_STRING (0, "cert", struct export_args, sign_cert, "CERT",
+                  "the certificate of --sign's KEY (PEM)"),
+  CMD_OPT_BOOL (0, "force", struct export_args, force,
+                "replace OUT if it exists"),
+  CMD_OPT_BOOL ('q', "quiet", struct export_args, quiet,
+                "no progress meter or summary"),
+  CMD_OPT_BOOL (0, "json", struct export_args, json,
+                "print a JSON summary on stdout"),
+  CMD_OPT_END
+};
+
+static const struct cmd_spec export_spec = {
+  "export",
+  "usage: ferry export IMAGE... -o OUT.ova|OUT.xva [options]\n"
+  "       ferry export --from-libvirt DOMAIN.xml -o OUT.ova|OUT.xva "
+  "[options]\n"
+  "       ferry export --from PACKAGE -o OUT.ova|OUT.xva [options]\n"
+  "       ferry export ... --to libvirt|libvirt-xen -o DIR [options]\n\n"
+  "Package disk images and a VM definition as an OVA (OVF + disks + SHA\n"
+  "manifest), a XenServer XVA, or a libvirt domain (DIR with qcow2 disks\n"
+  "and NAME.xml).  Disks are streamed into the package:\n"
+  "ext2/3/4 partitions by their used blocks (free blocks become zeros),\n"
+  "swap by its header, the rest with zero blocks skipped.\n\n",
+  export_options,
+};
 
 /* Exactly one source: images, a domain XML or a package. */
 static int
@@ -258,15 +266,15 @@ check_libvirt_args (const struct export_args *a)
 static int
 parse_args (int argc, char **argv, struct export_args *a)
 {
-  int r;
+  int r, first;
 
-  a->opt.cpus = 1;
-  a->opt.memory_mib = 1024;
+  a->opt.cpus = VM_DEFAULT_CPUS;
+  a->opt.memory_mib = VM_DEFAULT_MEMORY_MIB;
   a->manifest = HASH_SHA256;
-  if ((r = parse_opts (argc, argv, a)) != 0)
+  if ((r = cmd_options_parse (&export_spec, argc, argv, a, &first)) != 0)
     return r;
-  a->images = argv + optind;
-  a->n_images = argc - optind;
+  a->images = argv + first;
+  a->n_images = argc - first;
   if (a->output == NULL)
     return cmd_usage_error ("export", "no output given (-o OUT.ova)");
   if (a->libvirt)

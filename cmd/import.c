@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/options.h"
 #include "lib/common/cleanup.h"
 #include "lib/common/error.h"
 #include "lib/common/ids.h"
@@ -30,26 +30,6 @@
 #include "ova/ova-write.h"
 #include "ova/target.h"
 #include "ova/xva-read.h"
-
-static const char usage_text[] =
-  "usage: ferry import PACKAGE --to TARGET -o DIR [options]\n\n"
-  "Verify an OVA (plain, gzip- or xz-compressed tar, or an unpacked\n"
-  "directory) or a XenServer XVA (plain or gzip-compressed; told apart by\n"
-  "content) and restore its VM into the new directory DIR.  DIR appears\n"
-  "only when everything is done.  Targets:\n"
-  "  libvirt      qcow2 disks and a libvirt KVM domain NAME.xml\n"
-  "  raw          raw disks and a libvirt KVM domain NAME.xml\n"
-  "  xen          dynamic VHD disks and a libvirt Xen (libxl) domain NAME.xml\n"
-  "  hyperv       dynamic VHD disks and NAME.ps1, which creates the VM\n"
-  "  vmware       NAME.ova, VMware flavour, streamOptimized VMDK disks\n"
-  "  virtualbox   NAME.ova, VirtualBox flavour, streamOptimized VMDK disks\n\n"
-  "  --to TARGET            the target (above)\n"
-  "  -o DIR                 the output directory (must not exist)\n"
-  "  --new-identity         a new UUID and new MACs with the target's vendor\n"
-  "                         prefix instead of the package's own (a restore\n"
-  "                         keeps them)\n"
-  "  -q, --quiet            no progress meter or summary\n"
-  "  --json                 print a JSON summary on stdout\n";
 
 struct import_args {
   const char *package, *output, *to;
@@ -72,55 +52,54 @@ struct import_job {
 
 /* ---- options ----------------------------------------------------------- */
 
-static int
-parse_opts (int argc, char **argv, struct import_args *a)
-{
-  static const struct option longopts[] = {
-    { "to", required_argument, NULL, 't' },
-    { "new-identity", no_argument, NULL, 'N' },
-    { "quiet", no_argument, NULL, 'q' },
-    { "json", no_argument, NULL, 'j' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
-  int c;
+static const char *const import_targets[] = {
+  "libvirt", "raw", "xen", "hyperv", "vmware", "virtualbox", NULL,
+};
 
-  while ((c = getopt_long (argc, argv, "o:qh", longopts, NULL)) != -1) {
-    switch (c) {
-    case 'o':
-      a->output = optarg;
-      break;
-    case 't':
-      a->to = optarg;
-      break;
-    case 'N':
-      a->new_identity = true;
-      break;
-    case 'q':
-      a->quiet = true;
-      break;
-    case 'j':
-      a->json = true;
-      break;
-    case 'h':
-      fputs (usage_text, stdout);
-      return -1;
-    default: return cmd_usage_error ("import", "bad option");
-    }
-  }
-  return 0;
-}
+static const struct cmd_option import_options[] = {
+  CMD_OPT_STRING_OF (0, "to", struct import_args, to, "TARGET",
+                     import_targets, "the target (above)"),
+  CMD_OPT_STRING ('o', NULL, struct import_args, output, "DIR",
+                  "the output directory (must not exist)"),
+  CMD_OPT_BOOL (0, "new-identity", struct import_args, new_identity,
+                "a new UUID and new MACs with the target's vendor\n"
+                "prefix instead of the package's own (a restore\n"
+                "keeps them)"),
+  CMD_OPT_BOOL ('q', "quiet", struct import_args, quiet,
+                "no progress meter or summary"),
+  CMD_OPT_BOOL (0, "json", struct import_args, json,
+                "print a JSON summary on stdout"),
+  CMD_OPT_END
+};
+
+static const struct cmd_spec import_spec = {
+  "import",
+  "usage: ferry import PACKAGE --to TARGET -o DIR [options]\n\n"
+  "Verify an OVA (plain, gzip- or xz-compressed tar, or an unpacked\n"
+  "directory) or a XenServer XVA (plain or gzip-compressed; told apart by\n"
+  "content) and restore its VM into the new directory DIR.  DIR appears\n"
+  "only when everything is done.  Targets:\n"
+  "  libvirt      qcow2 disks and a libvirt KVM domain NAME.xml\n"
+  "  raw          raw disks and a libvirt KVM domain NAME.xml\n"
+  "  xen          dynamic VHD disks and a libvirt Xen (libxl) domain "
+  "NAME.xml\n"
+  "  hyperv       dynamic VHD disks and NAME.ps1, which creates the VM\n"
+  "  vmware       NAME.ova, VMware flavour, streamOptimized VMDK disks\n"
+  "  virtualbox   NAME.ova, VirtualBox flavour, streamOptimized VMDK disks"
+  "\n\n",
+  import_options,
+};
 
 static int
 parse_args (int argc, char **argv, struct import_args *a)
 {
-  int r;
+  int r, first;
 
-  if ((r = parse_opts (argc, argv, a)) != 0)
+  if ((r = cmd_options_parse (&import_spec, argc, argv, a, &first)) != 0)
     return r;
-  if (argc - optind != 1)
+  if (argc - first != 1)
     return cmd_usage_error ("import", "give one PACKAGE");
-  a->package = argv[optind];
+  a->package = argv[first];
   if (a->output == NULL)
     return cmd_usage_error ("import", "no output directory given (-o DIR)");
   if (a->to == NULL)

@@ -54,6 +54,10 @@ struct cmd_option {
 #define CMD_OPT_STRING(s, l, type, field, arg, help)                       \
   { (s), (l), CMD_OPT_KIND_STRING, offsetof (type, field), (arg), NULL, 0,  \
     NULL, (help) }
+/* A STRING another layer checks, with the usual values for completion. */
+#define CMD_OPT_STRING_OF(s, l, type, field, arg, values, help)            \
+  { (s), (l), CMD_OPT_KIND_STRING, offsetof (type, field), (arg),          \
+    (values), 0, NULL, (help) }
 #define CMD_OPT_CHOICE(s, l, type, field, arg, choices, help)              \
   { (s), (l), CMD_OPT_KIND_CHOICE, offsetof (type, field), (arg),          \
     (choices), 0, NULL, (help) }

@@ -2,7 +2,6 @@
 #include "lib/common/compat.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +75,9 @@ cmd_parse_create_opts (char *spec, struct image_create_opts *opts)
   }
   return 0;
 }
+
+const char *const cmd_image_formats[] = { "vhd", "vmdk", "qcow2", "raw",
+                                          NULL };
 
 const char *
 cmd_format_from_name (const char *path)

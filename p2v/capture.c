@@ -96,9 +96,9 @@ capture_result_free (struct capture_result *res)
 }
 
 static const char *
-policy_name (enum part_policy p)
+policy_name (enum usedmap_policy p)
 {
-  return p == PART_EXT ? "used-blocks" : p == PART_SWAP ? "swap-header"
+  return p == USEDMAP_EXT ? "used-blocks" : p == USEDMAP_SWAP ? "swap-header"
     : "non-zero";
 }
 
@@ -111,7 +111,7 @@ json_partitions (struct json *j, const struct usedmap *map)
   json_key (j, "partitions");
   json_array_begin (j);
   for (i = 0; i < map->parts.len; i++) {
-    const struct part_info *p = &map->parts.ptr[i];
+    const struct usedmap_part *p = &map->parts.ptr[i];
     json_object_begin (j);
     json_key_int (j, "number", p->number);
     json_key_uint (j, "offset", p->offset);

@@ -121,8 +121,8 @@ shadow_follow_ebrs (struct shadow *sh, PedDisk *disk, int *count)
 static int
 add_part (struct usedmap *map, int num, uint64_t off, uint64_t len)
 {
-  return part_vector_append (&map->parts, (struct part_info) {
-      .number = num, .offset = off, .length = len, .policy = PART_ALL });
+  return usedmap_part_vector_append (&map->parts, (struct usedmap_part) {
+      .number = num, .offset = off, .length = len, .policy = USEDMAP_ALL });
 }
 
 static int
@@ -188,7 +188,7 @@ read_table (struct image *src, unsigned retries, struct usedmap *map)
 /* Does the partition start with a swap header?  Returns its page size. */
 static uint64_t
 swap_header_size (struct image *src, unsigned retries,
-                  const struct part_info *p)
+                  const struct usedmap_part *p)
 {
   static const uint64_t pages[] = { 4096, 8192, 16384, 65536 };
   char magic[10];
@@ -221,7 +221,7 @@ keep_bytes (const extent_vector *keep)
 /* Decide the policy of one partition and add its ranges to the map. */
 static int
 map_partition (struct image *src, unsigned retries, struct usedmap *map,
-               struct part_info *p)
+               struct usedmap_part *p)
 {
   uint64_t before = keep_bytes (&map->keep);
   uint64_t swap;
@@ -231,11 +231,11 @@ map_partition (struct image *src, unsigned retries, struct usedmap *map,
   if (r == -1)
     return -1;
   if (r == 0) {
-    p->policy = PART_EXT;
+    p->policy = USEDMAP_EXT;
     snprintf (p->fstype, sizeof p->fstype, "ext");
   }
   else if ((swap = swap_header_size (src, retries, p)) != 0) {
-    p->policy = PART_SWAP;
+    p->policy = USEDMAP_SWAP;
     snprintf (p->fstype, sizeof p->fstype, "swap");
     if (extent_add (&map->keep, p->offset, swap, EXTENT_DATA) == -1)
       return -1;
@@ -249,7 +249,7 @@ map_partition (struct image *src, unsigned retries, struct usedmap *map,
 static int
 compare_parts (const void *a, const void *b)
 {
-  const struct part_info *x = a, *y = b;
+  const struct usedmap_part *x = a, *y = b;
 
   return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
@@ -268,7 +268,7 @@ usedmap_build (struct image *src, unsigned retries, struct usedmap *map)
   qsort (map->parts.ptr, map->parts.len, sizeof *map->parts.ptr,
          compare_parts);
   for (i = 0; i < map->parts.len; i++) {
-    struct part_info *p = &map->parts.ptr[i];
+    struct usedmap_part *p = &map->parts.ptr[i];
 
     if (p->offset < pos || p->offset + p->length > src->size)
       continue;               /* overlapping or beyond the disk: keep all */
@@ -284,6 +284,6 @@ usedmap_build (struct image *src, unsigned retries, struct usedmap *map)
 void
 usedmap_free (struct usedmap *map)
 {
-  part_vector_reset (&map->parts);
+  usedmap_part_vector_reset (&map->parts);
   extent_vector_reset (&map->keep);
 }

@@ -14,24 +14,24 @@
 #include "lib/common/vector.h"
 #include "lib/image/image.h"
 
-enum part_policy {
-  PART_ALL,               /* unknown contents: copy (zero-skip only) */
-  PART_EXT,               /* ext2/3/4: used blocks only */
-  PART_SWAP,              /* swap: header only */
+enum usedmap_policy {
+  USEDMAP_ALL,            /* unknown contents: copy (zero-skip only) */
+  USEDMAP_EXT,            /* ext2/3/4: used blocks only */
+  USEDMAP_SWAP,           /* swap: header only */
 };
 
-struct part_info {
+struct usedmap_part {
   int number;             /* partition number, 0 for a whole-disk fs */
   uint64_t offset, length;
-  enum part_policy policy;
+  enum usedmap_policy policy;
   char fstype[16];        /* "ext4", "swap", "" */
   uint64_t used_bytes;    /* bytes the map keeps for this partition */
 };
-DEFINE_VECTOR_TYPE (part_vector, struct part_info);
+DEFINE_VECTOR_TYPE (usedmap_part_vector, struct usedmap_part);
 
 struct usedmap {
   char table[16];         /* "msdos", "gpt", "loop" (whole-disk fs), "none" */
-  part_vector parts;
+  usedmap_part_vector parts;
   extent_vector keep;     /* sorted ranges to read; the rest is zeros */
 };
 

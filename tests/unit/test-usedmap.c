@@ -56,9 +56,9 @@ test_mbr_ext4_swap (void **state)
   assert_int_equal (usedmap_build (img, 0, &m), 0);
   assert_string_equal (m.table, "msdos");
   assert_int_equal (m.parts.len, 2);
-  assert_int_equal (m.parts.ptr[0].policy, PART_EXT);
+  assert_int_equal (m.parts.ptr[0].policy, USEDMAP_EXT);
   assert_int_equal (m.parts.ptr[0].offset, 1 << 20);
-  assert_int_equal (m.parts.ptr[1].policy, PART_SWAP);
+  assert_int_equal (m.parts.ptr[1].policy, USEDMAP_SWAP);
   assert_int_equal (m.parts.ptr[1].used_bytes, 4096);
   /* 48 MiB ext4 holding ~6 MiB of files: far less than the partition. */
   assert_true (m.parts.ptr[0].used_bytes < 20u << 20);
@@ -89,7 +89,7 @@ test_gpt_ext2 (void **state)
   assert_int_equal (usedmap_build (img, 0, &m), 0);
   assert_string_equal (m.table, "gpt");
   assert_int_equal (m.parts.len, 1);
-  assert_int_equal (m.parts.ptr[0].policy, PART_EXT);
+  assert_int_equal (m.parts.ptr[0].policy, USEDMAP_EXT);
   /* The backup GPT at the end of the disk is kept. */
   assert_int_equal (m.keep.ptr[m.keep.len - 1].offset
                     + m.keep.ptr[m.keep.len - 1].length, img->size);
@@ -114,7 +114,7 @@ test_no_table (void **state)
   assert_int_equal (usedmap_build (img, 0, &m), 0);
   assert_string_equal (m.table, "none");
   assert_int_equal (m.parts.len, 1);
-  assert_int_equal (m.parts.ptr[0].policy, PART_ALL);
+  assert_int_equal (m.parts.ptr[0].policy, USEDMAP_ALL);
   assert_int_equal (kept (&m), img->size);
   usedmap_free (&m);
   image_close (img);
@@ -134,7 +134,7 @@ test_whole_disk_ext4 (void **state)
   assert_non_null (img);
   assert_int_equal (usedmap_build (img, 0, &m), 0);
   assert_int_equal (m.parts.len, 1);
-  assert_int_equal (m.parts.ptr[0].policy, PART_EXT);
+  assert_int_equal (m.parts.ptr[0].policy, USEDMAP_EXT);
   assert_true (kept (&m) < img->size / 2);
   usedmap_free (&m);
   image_close (img);

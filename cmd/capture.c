@@ -55,6 +55,10 @@ static const struct cmd_option capture_options[] = {
                   "virtio-win's viostor, or Xen PV); the storage\n"
                   "driver is made boot-start, the rest staged for\n"
                   "Plug and Play"),
+  CMD_OPT_BOOL (0, "verify-boot", struct capture_args, opts.verify_boot,
+                "with --convert kvm: boot OUTPUT on virtio under qemu\n"
+                "before it is written, to its login prompt; a boot\n"
+                "that fails writes nothing"),
   CMD_OPT_FN (0, "opt", opt_create, "KEY=VALUE", NULL,
               "image options, as `ferry copy -o`"),
   CMD_OPT_BOOL (0, "all-blocks", struct capture_args, opts.all_blocks,
@@ -112,6 +116,12 @@ parse_args (int argc, char **argv, struct capture_args *a)
     return cmd_usage_error ("capture", "--root needs --convert");
   if (a->opts.drivers && a->opts.convert == NULL)
     return cmd_usage_error ("capture", "--drivers needs --convert");
+  if (a->opts.verify_boot && a->opts.convert == NULL)
+    return cmd_usage_error ("capture", "--verify-boot needs --convert");
+  if (a->opts.verify_boot && strcmp (a->opts.convert, "xen") == 0)
+    return cmd_usage_error ("capture", "--verify-boot: a xen guest cannot "
+                            "be booted here (no Xen hypervisor); it boots "
+                            "kvm results");
   return 0;
 }
 
@@ -168,16 +178,35 @@ text_result (const char *src, const char *out, const struct capture_result *res)
   report_stats_text (stderr, what, &res->stats);
 }
 
+/* A result that did not boot was not written: say what its boot showed. */
+static void
+boots_failed (const struct capture_args *a, struct json *j, const char *src,
+              const struct capture_result *res)
+{
+  if (!a->json) {
+    report_boots_text (stdout, &res->boots);
+    return;
+  }
+  json_object_begin (j);
+  json_key_string (j, "source", src);
+  json_key (j, "output");
+  json_null (j);
+  guest_pipeline_boots_json (j, &res->boots);
+  json_object_end (j);
+}
+
 static int
 capture_all (struct capture_args *a, struct json *j)
 {
   int i, failed = 0;
 
   for (i = 0; i < a->nr_sources; i++) {
-    struct capture_result res;
+    struct capture_result res = { 0 };
     char *out = output_for (a, i);
 
     if (out == NULL || capture_one (a->sources[i], out, &a->opts, &res) == -1) {
+      if (out && res.boots.failed)
+        boots_failed (a, j, a->sources[i], &res);
       cmd_fail ();
       failed = 1;
       free (out);
@@ -189,6 +218,7 @@ capture_all (struct capture_args *a, struct json *j)
     else if (!a->opts.quiet) {
       if (a->opts.convert)
         text_convert (a, &res);
+      report_boots_text (stdout, &res.boots);
       text_result (a->sources[i], out, &res);
     }
     capture_result_free (&res);

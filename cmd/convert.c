@@ -9,14 +9,16 @@
 
 #include "cmd/cmd.h"
 #include "cmd/options.h"
+#include "cmd/report.h"
 #include "lib/common/error.h"
 #include "lib/common/json.h"
 #include "lib/common/outfile.h"
+#include "lib/disk/parttable.h"
 #include "lib/guest/pipeline.h"
 
 struct convert_args {
   const char *image, *target, *output, *format, *root, *drivers;
-  bool in_place, json, verbose, force;
+  bool in_place, json, verbose, force, verify_boot;
 };
 
 static const char *const targets[] = { "kvm", "xen", "native", NULL };
@@ -39,6 +41,10 @@ static const struct cmd_option convert_options[] = {
                   "Windows: the target's drivers (.inf/.sys/.cat, e.g.\n"
                   "virtio-win's viostor, or Xen PV); the storage driver\n"
                   "is made boot-start, the rest staged for Plug and Play"),
+  CMD_OPT_BOOL (0, "verify-boot", struct convert_args, verify_boot,
+                "boot OUT under qemu before it is written (kvm:\n"
+                "virtio; native: AHCI, then NVMe) to its login prompt;\n"
+                "a boot that fails writes nothing (not for xen)"),
   CMD_OPT_BOOL (0, "force", struct convert_args, force,
                 "replace OUT if it exists"),
   CMD_OPT_BOOL (0, "json", struct convert_args, json,
@@ -51,8 +57,8 @@ static const struct cmd_option convert_options[] = {
 static const struct cmd_spec convert_spec = {
   "convert",
   "usage: ferry convert IMAGE --to kvm|xen|native (--in-place | -o OUT)\n"
-  "                     [-O FORMAT] [--root DEV|ask] [--drivers DIR] "
-  "[--json] [-v]\n\n"
+  "                     [-O FORMAT] [--root DEV|ask] [--drivers DIR]\n"
+  "                     [--verify-boot] [--json] [-v]\n\n"
   "Rewrite a guest's boot path for new hardware: a kernel with the drivers,\n"
   "an initramfs holding them, fstab/GRUB by UUID, the serial console, MAC\n"
   "pins dropped (static addresses kept), foreign guest tools removed.\n\n",
@@ -62,6 +68,14 @@ static const struct cmd_spec convert_spec = {
 static int
 check_args (struct convert_args *a)
 {
+  if (a->verify_boot && a->in_place)
+    return cmd_usage_error ("convert", "--verify-boot needs -o OUT: an "
+                            "in-place conversion has no output to hold "
+                            "back");
+  if (a->verify_boot && a->target && strcmp (a->target, "xen") == 0)
+    return cmd_usage_error ("convert", "--verify-boot: a xen guest cannot "
+                            "be booted here (no Xen hypervisor); it boots "
+                            "kvm and native results");
   if (a->target == NULL)
     return cmd_usage_error ("convert", "--to kvm|xen|native is required");
   if (convert_target_check (a->target) == -1)
@@ -121,13 +135,18 @@ ask_root (void *opaque, const guest_root_vector *roots)
 }
 
 static void
-print_report (const struct convert_args *a, const struct convert_report *rep,
-              const char *root, const char *accel)
+print_report (const struct convert_args *a,
+              const struct guest_pipeline_result *res, bool ok)
 {
+  const struct convert_report *rep = &res->report;
+  const char *root = res->root, *accel = res->accel;
   struct json j;
   size_t i;
 
   if (!a->json) {
+    report_boots_text (stdout, &res->boots);
+    if (!ok)
+      return;
     if (rep->kernel)
       printf ("converted %s for %s: kernel %s, initramfs by %s\n", root,
               a->target, rep->kernel, rep->initrd_tool);
@@ -141,6 +160,7 @@ print_report (const struct convert_args *a, const struct convert_report *rep,
   }
   json_init (&j, stdout);
   json_object_begin (&j);
+  json_key_bool (&j, "ok", ok);
   json_key_string (&j, "image", a->image);
   json_key_string (&j, "output", a->output ? a->output : a->image);
   json_key_string (&j, "target", a->target);
@@ -160,6 +180,7 @@ print_report (const struct convert_args *a, const struct convert_report *rep,
     json_object_end (&j);
   }
   json_array_end (&j);
+  guest_pipeline_boots_json (&j, &res->boots);
   json_object_end (&j);
   json_finish (&j);
 }
@@ -169,11 +190,19 @@ cmd_convert (int argc, char **argv)
 {
   struct convert_args a = { 0 };
   struct guest_pipeline_result res = { 0 };
+  enum bootcheck_bus buses[2];
+  enum parttable_firmware fw = PARTTABLE_BIOS;
+  size_t n_verify = 0;
   bool ask;
   int r;
 
   if ((r = parse_args (argc, argv, &a)) != 0)
     return r == -1 ? EXIT_OK : r;
+  if (a.verify_boot) {
+    n_verify = guest_pipeline_verify_buses (a.target, buses);
+    if (parttable_image_firmware (a.image, 0, &fw) == -1)
+      return cmd_fail ();
+  }
   outfile_install_signal_handlers ();
   ask = a.root && strcmp (a.root, "ask") == 0;
   r = guest_pipeline_run (a.image, &(struct guest_pipeline_opts) {
@@ -181,9 +210,11 @@ cmd_convert (int argc, char **argv)
       .root = ask ? NULL : a.root, .choose_root = ask ? ask_root : NULL,
       .in_place = a.in_place, .output = a.output, .output_format = a.format,
       .overwrite = a.force, .on_step = a.verbose ? say : NULL,
+      .verify_buses = buses, .n_verify = n_verify,
+      .verify_uefi = fw == PARTTABLE_UEFI,
     }, &res);
-  if (r == 0)
-    print_report (&a, &res.report, res.root, res.accel);
+  if (r == 0 || res.boots.failed)
+    print_report (&a, &res, r == 0);
   guest_pipeline_result_free (&res);
   return r == 0 ? EXIT_OK : cmd_fail ();
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "cmd/report.h"
+#include "lib/guest/pipeline.h"
 #include "lib/common/progress.h"
 
 void
@@ -35,4 +36,16 @@ report_stats_text (FILE *fp, const char *what, const struct copy_stats *s)
              (unsigned long long) (s->bad.ptr[i].offset / 512),
              (unsigned long long) ((s->bad.ptr[i].offset
                                     + s->bad.ptr[i].length - 1) / 512));
+}
+
+void
+report_boots_text (FILE *fp, const struct guest_pipeline_boots *b)
+{
+  size_t i;
+
+  for (i = 0; i < b->n; i++)
+    fprintf (fp, "verify-boot: %s on %s in %.0f s (%s): %s\n",
+             bootcheck_outcome_name (b->r[i].outcome),
+             bootcheck_bus_name (b->bus[i]), b->r[i].seconds, b->r[i].accel,
+             b->r[i].evidence);
 }

@@ -7,6 +7,10 @@
 #include "lib/image/copy.h"
 
 struct json;
+struct guest_pipeline_boots;
+/* One line per boot check: "verify-boot: booted on virtio in 31 s
+ * (tcg): ferry-ref login:". */
+void report_boots_text (FILE *fp, const struct guest_pipeline_boots *b);
 void report_stats_json (struct json *j, const struct copy_stats *s);
 void report_stats_text (FILE *fp, const char *what,
                         const struct copy_stats *s);

@@ -142,6 +142,11 @@ check_convert (const struct agent_settings *s)
     return error_set ("ferry.convert=%s needs an image format "
                       "(ferry.format=vhd, vmdk, qcow2 or raw), not %s",
                       conv, fmt);
+  if (strcmp (agent_get (s, AK_VERIFY), "1") == 0 &&
+      strcmp (conv, "kvm") != 0)
+    return error_set ("ferry.verify=1 boots a kvm conversion: it needs "
+                      "ferry.convert=kvm (a xen guest cannot be booted "
+                      "here), not %s", conv);
   return 0;
 }
 
@@ -268,12 +273,14 @@ on_progress (void *opaque, uint64_t done, uint64_t bad, uint64_t total)
  * the way when ferry.convert asks for it (`convert` not NULL). */
 static int
 capture_disk (const char *source, const char *out, const char *format,
-              const char *convert, const char *root, struct prog *pg,
-              struct capture_result *res)
+              const char *convert, const struct agent_settings *s,
+              struct prog *pg, struct capture_result *res)
 {
+  const char *root = agent_get (s, AK_ROOT);
   struct capture_opts o = {
     .format = format, .quiet = true, .retries = 2, .convert = convert,
     .root = root && *root ? root : NULL,
+    .verify_boot = convert && strcmp (agent_get (s, AK_VERIFY), "1") == 0,
     .on_progress = on_progress, .opaque = pg,
   };
 
@@ -329,9 +336,16 @@ static void
 log_capture (struct run *r, const struct agent_disk *d,
              const struct capture_result *res, const char *convert)
 {
+  size_t i;
+
   if (convert)
     say (r, "converted %s for %s (%zu change(s), appliance on %s)",
          res->root, convert, res->convert.changes.len, res->accel);
+  for (i = 0; i < res->boots.n; i++)
+    say (r, "verify-boot: %s on %s in %.0f s (%s): %s",
+         bootcheck_outcome_name (res->boots.r[i].outcome),
+         bootcheck_bus_name (res->boots.bus[i]), res->boots.r[i].seconds,
+         res->boots.r[i].accel, res->boots.r[i].evidence);
   say (r, "captured '%s': read %llu bytes, wrote %llu, unreadable %llu, "
        "%.1f s", d->name, (unsigned long long) res->stats.bytes_read,
        (unsigned long long) res->stats.bytes_written,
@@ -368,8 +382,7 @@ capture_all (struct run *r)
            d->name, out, convert);
     else
       say (r, "capturing '%s' (%s) -> '%s'", d->path, d->name, out);
-    if (capture_disk (d->path, out, fmt, convert, agent_get (r->s, AK_ROOT),
-                      &pg, &res) == -1)
+    if (capture_disk (d->path, out, fmt, convert, r->s, &pg, &res) == -1)
       return -1;
     pg.last = 0;
     on_progress (&pg, res.source_size, res.stats.bytes_bad, res.source_size);

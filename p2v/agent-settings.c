@@ -48,6 +48,12 @@ const struct agent_setting agent_settings_table[AK_COUNT] = {
     "disk: /dev/sda2 is its second partition, whatever its name here.  "
     "Without it such a disk is refused with the list of roots; a single "
     "root needs nothing." },
+  { AK_VERIFY, "verify", AT_CHOICE, "0|1", "0", "0|1",
+    "Verify boot", AS_FORMAT,
+    "With ferry.convert=kvm, 1 boots the converted image under qemu with "
+    "virtio devices before it is written, until its login prompt; an image "
+    "that does not boot is not written and the run fails.  With KVM on the "
+    "machine it costs seconds." },
   { AK_NAME, "name", AT_STRING, NULL, NULL, "NAME",
     "VM name", AS_VM,
     "Name of the virtual machine and of the result directory (letters, "

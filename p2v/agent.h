@@ -49,7 +49,7 @@ void agent_textf (char *buf, size_t len, const char *fmt, ...)
 
 enum agent_key {
   AK_DISKS, AK_TARGET, AK_PASSWORD, AK_SSHKEY, AK_FORMAT, AK_CONVERT,
-  AK_ROOT, AK_NAME, AK_CPUS, AK_MEMORY, AK_IP, AK_NIC, AK_POST, AK_CONSOLE, AK_YES,
+  AK_ROOT, AK_VERIFY, AK_NAME, AK_CPUS, AK_MEMORY, AK_IP, AK_NIC, AK_POST, AK_CONSOLE, AK_YES,
   AK_COUNT
 };
 

@@ -9,6 +9,7 @@
 #include "p2v/capture.h"
 #include "lib/common/error.h"
 #include "lib/common/json.h"
+#include "lib/disk/parttable.h"
 #include "lib/guest/pipeline.h"
 
 /* The pipeline's options for --convert: the source is a disk (raw, never
@@ -39,7 +40,25 @@ capture_converted (const char *source, const struct guest_pipeline_opts *po,
   res->root = pres.root;
   memcpy (res->accel, pres.accel, sizeof res->accel);
   res->stats = pres.stats;
+  res->boots = pres.boots;
   return r;
+}
+
+/* --verify-boot: the buses of the target, and the firmware the source's
+ * partition table asks for. */
+static int
+verify_plan (struct image *src, const struct capture_opts *opts,
+             enum bootcheck_bus buses[2], struct guest_pipeline_opts *po)
+{
+  struct parttable_disk d = { .img = src };
+  enum parttable_firmware fw;
+
+  if (parttable_firmware (&d, &fw) == -1)
+    return error_prefix ("capture: verify-boot: ");
+  po->verify_buses = buses;
+  po->n_verify = guest_pipeline_verify_buses (opts->convert, buses);
+  po->verify_uefi = fw == PARTTABLE_UEFI;
+  return 0;
 }
 
 int
@@ -52,6 +71,7 @@ capture_one (const char *source, const char *output,
     .on_progress = opts->on_progress, .opaque = opts->opaque,
   };
   struct guest_pipeline_opts conv;
+  enum bootcheck_bus buses[2];
   struct image *src;
   int r = -1;
 
@@ -64,6 +84,9 @@ capture_one (const char *source, const char *output,
   if (src == NULL)
     return error_prefix ("capture: ");
   res->source_size = src->size;
+  if (opts->convert && opts->verify_boot &&
+      verify_plan (src, opts, buses, &conv) == -1)
+    goto out;
   if (!opts->all_blocks) {
     if (usedmap_build (src, opts->retries, &res->map) == -1) {
       error_prefix ("capture: '%s': ", source);
@@ -164,5 +187,6 @@ capture_result_json (struct json *j, const char *source, const char *output,
   copy_stats_json (j, &res->stats);
   if (convert)
     json_convert (j, convert, res);
+  guest_pipeline_boots_json (j, &res->boots);
   json_object_end (j);
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "lib/guest/convert.h"
+#include "lib/guest/pipeline.h"
 #include "lib/image/copy.h"
 #include "lib/image/image.h"
 #include "lib/disk/usedmap.h"
@@ -30,6 +31,10 @@ struct capture_opts {
   const char *convert;
   const char *root;                   /* --root DEV with several roots */
   const char *drivers;                /* --drivers DIR: Windows drivers */
+  /* With convert: boot the result before it is published (kvm: virtio;
+   * the firmware from the source's partition table); a boot that fails
+   * publishes nothing (lib/guest/pipeline.h). */
+  bool verify_boot;
   /* The copy engine's progress hook (copy.h): bytes done and unreadable
    * so far, for callers drawing their own progress (the agent).  NULL:
    * the terminal meter unless quiet. */
@@ -46,6 +51,7 @@ struct capture_result {
   struct convert_report convert;      /* every change made */
   char *root;                         /* "/dev/sda1 (debian 12.4)" */
   char accel[8];                      /* the appliance's "kvm" or "tcg" */
+  struct guest_pipeline_boots boots;  /* verify_boot: the boots made */
 };
 
 /* Capture `source` (block device, file standing in for one, or nbd:// URI;

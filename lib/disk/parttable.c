@@ -19,6 +19,11 @@ const uint8_t parttable_esp_guid[16] = {
   0xba, 0x4b, 0x00, 0xa0, 0xc9, 0x3e, 0xc9, 0x3b,
 };
 
+const uint8_t parttable_bios_boot_guid[16] = {
+  0x48, 0x61, 0x68, 0x21, 0x49, 0x64, 0x6f, 0x6e,
+  0x74, 0x4e, 0x65, 0x65, 0x64, 0x45, 0x46, 0x49,
+};
+
 static const uint8_t zero_guid[16];
 
 /* Start pt afresh with the disk's checked geometry. */
@@ -375,4 +380,46 @@ void
 parttable_free (struct parttable *pt)
 {
   parttable_part_vector_reset (&pt->parts);
+}
+
+int
+parttable_firmware (const struct parttable_disk *disk,
+                    enum parttable_firmware *fw)
+{
+  struct parttable pt = { 0 };
+  bool esp = false, bios_boot = false;
+  size_t i;
+  int r;
+
+  *fw = PARTTABLE_BIOS;
+  if ((r = parttable_read_gpt (disk, &pt)) == -1)
+    return -1;
+  if (r == 1) {
+    r = parttable_read_mbr (disk, &pt);
+    parttable_free (&pt);
+    return r == -1 ? -1 : 0;
+  }
+  for (i = 0; i < pt.parts.len; i++) {
+    esp |= pt.parts.ptr[i].esp;
+    bios_boot |= memcmp (pt.parts.ptr[i].type_guid,
+                         parttable_bios_boot_guid, 16) == 0;
+  }
+  parttable_free (&pt);
+  if (esp && !bios_boot)
+    *fw = PARTTABLE_UEFI;
+  return 0;
+}
+
+int
+parttable_image_firmware (const char *path, unsigned flags,
+                          enum parttable_firmware *fw)
+{
+  struct parttable_disk d = { 0 };
+  int r;
+
+  if ((d.img = image_open (path, flags)) == NULL)
+    return -1;
+  r = parttable_firmware (&d, fw);
+  image_close (d.img);
+  return r;
 }

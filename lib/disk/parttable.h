@@ -87,6 +87,8 @@ _Static_assert (sizeof (struct parttable_gpt_entry) == 128,
 /* The EFI System Partition type, C12A7328-F81F-11D2-BA4B-00A0C93EC93B, in
  * its on-disk (mixed-endian) byte order. */
 extern const uint8_t parttable_esp_guid[16];
+/* GRUB's BIOS boot partition, 21686148-6449-6E6F-744E-656564454649. */
+extern const uint8_t parttable_bios_boot_guid[16];
 
 /* ---- the parser ---- */
 
@@ -150,6 +152,19 @@ int parttable_read_mbr (const struct parttable_disk *disk,
  * primary header's error when the backup is unusable too). */
 int parttable_read_gpt (const struct parttable_disk *disk,
                         struct parttable *pt);
+
+/* The firmware a disk boots with, from its table: UEFI when it is a GPT
+ * with an EFI System Partition and no BIOS boot partition (GRUB's
+ * 21686148-6449-6E6F-744E-656564454649), BIOS otherwise (MBR disks, GPT
+ * disks with a BIOS boot partition, which boot under both).  Reads the
+ * GPT, then the MBR; -1 with the error set when a table is invalid. */
+enum parttable_firmware { PARTTABLE_BIOS, PARTTABLE_UEFI };
+int parttable_firmware (const struct parttable_disk *disk,
+                        enum parttable_firmware *fw);
+/* The same for the image at `path` (opened read-only; flags as
+ * image_open's, IMAGE_OPEN_RAW for a disk). */
+int parttable_image_firmware (const char *path, unsigned flags,
+                              enum parttable_firmware *fw);
 
 /* Free pt->parts; pt may be zeroed or already freed. */
 void parttable_free (struct parttable *pt);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/common/error.h"
+#include "lib/common/json.h"
 #include "lib/common/outfile.h"
 #include "lib/common/strbuf.h"
 #include "lib/guest/convert-windows.h"
@@ -50,6 +51,16 @@ guest_pipeline_check (const struct guest_pipeline_opts *o)
     return error_set ("convert: no output format");
   if (o->drivers && windows_drivers_check (o->drivers, o->target) == -1)
     return -1;
+  if (o->n_verify && o->in_place)
+    return error_set ("verify-boot: an in-place conversion has no output "
+                      "to hold back; convert into a new image (-o)");
+  if (o->n_verify && strcmp (o->target, "xen") == 0)
+    return error_set ("verify-boot: a xen guest cannot be booted here (no "
+                      "Xen hypervisor; Ferry boots kvm and native results "
+                      "under qemu)");
+  if (o->n_verify > GUEST_PIPELINE_MAX_BOOTS)
+    return error_set ("verify-boot: at most %d boots",
+                      GUEST_PIPELINE_MAX_BOOTS);
   return 0;
 }
 
@@ -227,6 +238,53 @@ create_overlay (const char *path, const char *image, const char *fmt,
   return r;
 }
 
+/* The qemu name of one of Ferry's formats. */
+static const char *
+qemu_format (const char *ferry)
+{
+  return strcmp (ferry, "vhd") == 0 ? "vpc" : ferry;
+}
+
+struct publish_ctx {
+  const struct guest_pipeline_opts *o;
+  struct guest_pipeline_result *res;
+};
+
+/* Before the output is published: boot it on every bus asked for. */
+static int
+verify_boot (void *opaque, const char *tmp_path, const char *format)
+{
+  struct publish_ctx *p = opaque;
+  const struct guest_pipeline_opts *o = p->o;
+  struct guest_pipeline_result *res = p->res;
+  size_t i;
+
+  for (i = 0; i < o->n_verify && i < GUEST_PIPELINE_MAX_BOOTS; i++) {
+    struct bootcheck_opts b = { .image = tmp_path,
+                                .format = qemu_format (format),
+                                .bus = o->verify_buses[i],
+                                .uefi = o->verify_uefi };
+    struct bootcheck_result *r = &res->boots.r[res->boots.n];
+
+    step (o, "booting the result on %s", bootcheck_bus_name (b.bus));
+    if (bootcheck_run (&b, r) == -1)
+      return error_prefix ("verify-boot: ");
+    res->boots.bus[res->boots.n++] = b.bus;
+    step (o, "%s on %s after %.0f s (%s): %s",
+          bootcheck_outcome_name (r->outcome), bootcheck_bus_name (b.bus),
+          r->seconds, r->accel, r->evidence);
+    if (r->outcome != BOOTCHECK_BOOTED) {
+      res->boots.failed = true;
+      return error_set ("verify-boot: the result does not boot on %s "
+                        "(%s after %.0f s: %s); nothing was written",
+                        bootcheck_bus_name (b.bus),
+                        bootcheck_outcome_name (r->outcome), r->seconds,
+                        r->evidence);
+    }
+  }
+  return 0;
+}
+
 /* Image + overlay into the output in one pass: all of it, or with a mask
  * the mask plus every cluster the conversion wrote. */
 static int
@@ -235,6 +293,7 @@ copy_out (const char *overlay, const struct guest_pipeline_opts *o,
 {
   struct copy_opts copy = o->copy ? *o->copy
     : (struct copy_opts) { .quiet = true, .strict = true };
+  struct publish_ctx publish = { o, res };
   extent_vector written = empty_vector, mask = empty_vector;
   struct image *img = image_open (overlay, 0);
   int r = -1;
@@ -246,6 +305,10 @@ copy_out (const char *overlay, const struct guest_pipeline_opts *o,
         guest_overlay_union (copy.mask, &written, &mask) == -1)
       goto out;
     copy.mask = &mask;
+  }
+  if (o->n_verify) {
+    copy.before_publish = verify_boot;
+    copy.publish_opaque = &publish;
   }
   step (o, "writing %s (%s)", o->output, o->output_format);
   r = image_convert (img, o->output_format, o->output, o->create, &copy,
@@ -300,4 +363,42 @@ guest_pipeline_result_free (struct guest_pipeline_result *res)
   free (res->root);
   res->root = NULL;
   extent_vector_reset (&res->stats.bad);
+}
+
+size_t
+guest_pipeline_verify_buses (const char *target, enum bootcheck_bus buses[2])
+{
+  if (strcmp (target, "kvm") == 0) {
+    buses[0] = BOOTCHECK_VIRTIO;
+    return 1;
+  }
+  if (strcmp (target, "native") == 0) {
+    buses[0] = BOOTCHECK_AHCI;
+    buses[1] = BOOTCHECK_NVME;
+    return 2;
+  }
+  return 0;
+}
+
+void
+guest_pipeline_boots_json (struct json *j,
+                           const struct guest_pipeline_boots *b)
+{
+  size_t i;
+
+  if (b->n == 0)
+    return;
+  json_key (j, "verify_boot");
+  json_array_begin (j);
+  for (i = 0; i < b->n; i++) {
+    json_object_begin (j);
+    json_key_string (j, "bus", bootcheck_bus_name (b->bus[i]));
+    json_key_string (j, "outcome", bootcheck_outcome_name (b->r[i].outcome));
+    json_key (j, "seconds");
+    json_double (j, b->r[i].seconds);
+    json_key_string (j, "accelerator", b->r[i].accel);
+    json_key_string (j, "evidence", b->r[i].evidence);
+    json_object_end (j);
+  }
+  json_array_end (j);
 }

@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 
+#include "lib/guest/bootcheck.h"
 #include "lib/guest/convert.h"
 #include "lib/guest/inspect.h"
 #include "lib/image/copy.h"
@@ -63,14 +64,34 @@ struct guest_pipeline_opts {
    * space the source's bitmaps call free.  NULL: quiet and strict, all
    * of the image. */
   const struct copy_opts *copy;
+  /* Boot the output before it is published (bootcheck.h), once on each of
+   * the n_verify buses (at most GUEST_PIPELINE_MAX_BOOTS), under OVMF
+   * with verify_uefi: a boot that does not reach the login prompt fails
+   * the run and nothing is published.  Outputs only (not in_place); not
+   * for xen targets, which cannot be booted here. */
+  const enum bootcheck_bus *verify_buses;
+  size_t n_verify;
+  bool verify_uefi;
   /* One line per step ("appliance running on tcg (launched in 12.3 s)",
    * "root /dev/sda1 (debian 12.4)", ...), without newline.  NULL: none. */
   void (*on_step) (void *opaque, const char *line);
   void *opaque;                       /* for choose_root and on_step */
 };
 
+#define GUEST_PIPELINE_MAX_BOOTS 4
+
+/* The boot checks made, in order; `failed`: the last one did not boot,
+ * and the run failed because of it. */
+struct guest_pipeline_boots {
+  struct bootcheck_result r[GUEST_PIPELINE_MAX_BOOTS];
+  enum bootcheck_bus bus[GUEST_PIPELINE_MAX_BOOTS];
+  size_t n;
+  bool failed;
+};
+
 struct guest_pipeline_result {
   struct convert_report report;       /* every change made */
+  struct guest_pipeline_boots boots;
   char *root;                         /* "/dev/sda1 (debian 12.4)" */
   char accel[8];                      /* the appliance's "kvm" or "tcg" */
   struct copy_stats stats;            /* the copy into output */
@@ -90,5 +111,16 @@ int guest_pipeline_run (const char *image, const struct guest_pipeline_opts *o,
                         struct guest_pipeline_result *res);
 
 void guest_pipeline_result_free (struct guest_pipeline_result *res);
+
+/* The buses --verify-boot boots a result of `target` on: kvm virtio;
+ * native AHCI, then NVMe; none for xen.  Returns how many (at most 2). */
+size_t guest_pipeline_verify_buses (const char *target,
+                                    enum bootcheck_bus buses[2]);
+
+/* "verify_boot": [{"bus", "outcome", "seconds", "accelerator",
+ * "evidence"}...], when any boot was made. */
+struct json;
+void guest_pipeline_boots_json (struct json *j,
+                                const struct guest_pipeline_boots *b);
 
 #endif

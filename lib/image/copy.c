@@ -360,7 +360,9 @@ image_convert (struct image *src, const char *format, const char *path,
     free (first);
     goto err;
   }
-  if (image_close (dst) == -1)
+  if (image_close (dst) == -1 ||
+      (o.before_publish &&
+       o.before_publish (o.publish_opaque, out.tmp, format) == -1))
     goto err;
   return outfile_commit (&out);
 

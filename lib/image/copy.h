@@ -31,6 +31,12 @@ struct copy_opts {
   void (*on_progress) (void *opaque, uint64_t done, uint64_t bad,
                        uint64_t total);
   void *opaque;
+  /* image_convert: called with the finished and closed output, under its
+   * temporary name, before it is published; -1 (error set) and nothing is
+   * published (a boot check of the result).  May be NULL. */
+  int (*before_publish) (void *publish_opaque, const char *tmp_path,
+                         const char *format);
+  void *publish_opaque;
 };
 
 struct copy_stats {

@@ -442,6 +442,54 @@ test_sfdisk (void **state)
   assert_int_equal (system (cmd), 0);
 }
 
+/* The firmware a disk boots with, on what sfdisk writes. */
+static enum parttable_firmware
+firmware_of (const char *dir, const char *table)
+{
+  char path[96], cmd[512];
+  struct parttable_disk d = { 0 };
+  enum parttable_firmware fw;
+
+  snprintf (path, sizeof path, "%s/fw.img", dir);
+  if (table[0])
+    snprintf (cmd, sizeof cmd, "rm -f %s && truncate -s 40M %s && "
+              "printf '%s' | sfdisk -q %s", path, path, table, path);
+  else
+    snprintf (cmd, sizeof cmd, "rm -f %s && truncate -s 40M %s", path,
+              path);
+  assert_int_equal (system (cmd), 0);
+  d.img = image_open (path, IMAGE_OPEN_RAW);
+  assert_non_null (d.img);
+  assert_int_equal (parttable_firmware (&d, &fw), 0);
+  image_close (d.img);
+  return fw;
+}
+
+static void
+test_firmware (void **state)
+{
+  char dir[] = "/tmp/ferry-test-parttable.XXXXXX", cmd[128];
+
+  (void) state;
+  assert_non_null (mkdtemp (dir));
+  /* GPT with an ESP only: UEFI */
+  assert_int_equal (firmware_of (dir, "label: gpt\\nsize=16M,type=uefi\\n"
+                                 "type=linux\\n"), PARTTABLE_UEFI);
+  /* GPT with a BIOS boot partition too: it boots under both, BIOS */
+  assert_int_equal (firmware_of (dir, "label: gpt\\nsize=1M,"
+                                 "type=21686148-6449-6E6F-744E-656564454649"
+                                 "\\nsize=16M,type=uefi\\ntype=linux\\n"),
+                    PARTTABLE_BIOS);
+  /* GPT without an ESP, MBR (even with an 0xef slot), no table: BIOS */
+  assert_int_equal (firmware_of (dir, "label: gpt\\ntype=linux\\n"),
+                    PARTTABLE_BIOS);
+  assert_int_equal (firmware_of (dir, "label: dos\\nsize=16M,type=ef\\n"
+                                 "type=83,bootable\\n"), PARTTABLE_BIOS);
+  assert_int_equal (firmware_of (dir, ""), PARTTABLE_BIOS);
+  snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+  assert_int_equal (system (cmd), 0);
+}
+
 int
 main (void)
 {
@@ -455,6 +503,7 @@ main (void)
     cmocka_unit_test (test_gpt_overlap),
     cmocka_unit_test (test_disk_args),
     cmocka_unit_test (test_sfdisk),
+    cmocka_unit_test (test_firmware),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

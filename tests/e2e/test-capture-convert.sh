@@ -4,8 +4,10 @@
 # the source stays byte-identical, OUT boots on virtio-blk + virtio-net to
 # the login prompt, keeps the static address without the MAC pin, and the
 # guest's own lsinitramfs lists the virtio drivers the fast path added
-# (no update-initramfs run).  A source with no OS fails with one line and
-# leaves no OUT.
+# (no update-initramfs run).  Ferry's own --verify-boot booted it before
+# writing it and reports the login prompt on virtio with its seconds; the
+# test's boot then confirms it independently.  A source with no OS fails
+# with one line and leaves no OUT.
 source "$(dirname "$0")/../functions.sh"
 source "$TESTS_DIR/boot.sh"
 requires guestfish qemu-img sha256sum
@@ -28,9 +30,11 @@ guestfish --rw --format=raw -a "$t/disk.img" -i \
     upload "$t/10-static.network" /etc/systemd/network/10-static.network
 before=$(sha256sum < "$t/disk.img")
 
+verify=--verify-boot
+[ -z "${FERRY_NO_BOOT:-}" ] || verify=
 s=$(date +%s)
-"$FERRY" capture "$t/disk.img" --convert kvm -O qcow2 -o "$t/out.qcow2" \
-    --json > "$t/report.json"
+"$FERRY" capture "$t/disk.img" --convert kvm $verify -O qcow2 \
+    -o "$t/out.qcow2" --json > "$t/report.json"
 echo "capture --convert took $(( $(date +%s) - s ))s"
 cat "$t/report.json"
 [ "$(sha256sum < "$t/disk.img")" = "$before" ] || fail "the source was written"
@@ -42,6 +46,11 @@ grep -q '"what":"network","path":"/etc/systemd/network/10-static.network"' \
 grep -q 'added without the builder' "$t/report.json" ||
     fail "the initramfs was not done by the fast path"
 grep -q '"kept_bytes"' "$t/report.json" || fail "no used-block capture"
+grep -q '"ok":true' "$t/report.json" || fail "the report does not say ok"
+if [ -n "$verify" ]; then
+    grep -Eq '"verify_boot":\[\{"bus":"virtio","outcome":"booted","seconds":[0-9.]+,"accelerator":"(kvm|tcg)","evidence":"[^"]*login: *"' \
+        "$t/report.json" || fail "--verify-boot did not report a boot to the login prompt on virtio"
+fi
 
 # Look inside with the guest's own tools, on a throwaway overlay.
 qemu-img create -q -f qcow2 -b "$t/out.qcow2" -F qcow2 "$t/check.qcow2"

@@ -1,8 +1,9 @@
 #!/bin/bash
 # --verify-boot of a bad conversion: the reference guest is given a kernel
-# command line that cannot mount its root (rootfstype=vfat in
-# /etc/default/grub, which the conversion's update-grub keeps), so its
-# conversion succeeds but the result stops in the initramfs.  `ferry
+# command line that cannot mount its root (rootfstype=vfat on grub.cfg's
+# kernel lines, and in /etc/default/grub should the conversion regenerate
+# grub.cfg), so its conversion succeeds but the result stops in the
+# initramfs.  `ferry
 # convert --to kvm --verify-boot` must report that boot as failed with the
 # console's own line and the seconds, in --json and in text, exit non-zero,
 # and write no output.  Asking it of a xen target is refused up front.
@@ -21,8 +22,9 @@ expect_fail "needs -o OUT" \
 qemu-img create -q -f qcow2 -b "$ref" -F raw "$t/in.qcow2"
 guestfish --rw -a "$t/in.qcow2" -i <<'GF'
 command "sed -i -e 's/^GRUB_CMDLINE_LINUX=\"/GRUB_CMDLINE_LINUX=\"rootfstype=vfat /' /etc/default/grub"
+command "sed -i -e 's/^\\([[:space:]]*linux[[:space:]].*\\)$/\\1 rootfstype=vfat/' /boot/grub/grub.cfg"
 GF
-guestfish --ro -a "$t/in.qcow2" -i cat /etc/default/grub | grep -q 'rootfstype=vfat' ||
+guestfish --ro -a "$t/in.qcow2" -i cat /boot/grub/grub.cfg | grep -q '^[[:space:]]*linux.*rootfstype=vfat' ||
     fail "could not break the guest's command line"
 
 rc=0

@@ -35,8 +35,5 @@ extern const char *const cmd_image_formats[];
 const char *cmd_format_from_name (const char *path);
 /* Parse a size/count, refusing junk. */
 int cmd_parse_uint (const char *s, uint64_t max, uint64_t *out);
-/* A file-name-, tar- and shell-friendly form of the first n bytes of NAME
- * (NULL or empty: "vm"), at most len - 1 bytes, never hidden. */
-void cmd_make_stem (const char *name, size_t n, char *stem, size_t len);
 
 #endif

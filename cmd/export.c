@@ -474,7 +474,7 @@ build_vm (const struct export_args *a, struct export_job *job)
    * its ".ova"/".xva", or the libvirt directory's). */
   base = basename (c);
   n = strlen (base);
-  cmd_make_stem (base, n - (!a->libvirt && n >= 4 ? 4 : 0), job->stem,
+  vm_make_stem (base, n - (!a->libvirt && n >= 4 ? 4 : 0), job->stem,
                  sizeof job->stem);
   if (a->from_pkg)
     r = vm_from_package (a, job);
@@ -535,26 +535,13 @@ job_free (struct export_job *job)
 static int
 convert_disk (const struct export_args *a, struct export_job *job, size_t i)
 {
-  const char *file = job->vm.disks.ptr[i].file;
-  CLEANUP_FREE char *tmp = xasprintf ("%s/%s", job->sd.path, file);
-  struct image_create_opts co = { .subformat = NULL };
-  struct copy_opts po = { .label = job->disks.in[i].src->path,
-                          .quiet = a->quiet || a->json,
-                          .mask = job->disks.in[i].mask };
-  struct copy_stats st = { .bytes_read = 0 };
-  int r;
-
-  if (tmp == NULL)
-    return -1;
-  r = image_convert (job->disks.in[i].src, "qcow2", tmp, &co, &po, false, &st);
-  free (st.bad.ptr);
-  if (r == -1)
-    return error_prefix ("export: '%s': ", file);
-  if (st.bytes_bad)
-    return error_set ("export: '%s': unreadable ranges", file);
-  job->written[i] = st.bytes_written;
-  job->paths[i] = xasprintf ("%s/%s", job->sd.final, file);
-  return job->paths[i] ? 0 : -1;
+  if (ova_stage_disk (&job->sd, &(struct ova_stage_disk) {
+          .src = job->disks.in[i].src, .file = job->vm.disks.ptr[i].file,
+          .format = "qcow2", .label = job->disks.in[i].src->path,
+          .mask = job->disks.in[i].mask, .quiet = a->quiet || a->json,
+        }, &job->written[i], &job->paths[i]) == -1)
+    return error_prefix ("export: ");
+  return 0;
 }
 
 /* DIR/NAME.xml naming the disks by their final absolute paths. */
@@ -567,7 +554,7 @@ write_libvirt (const struct export_args *a, struct export_job *job)
   for (i = 0; i < job->vm.disks.len; i++)
     if (convert_disk (a, job, i) == -1)
       return -1;
-  cmd_make_stem (job->vm.name, SIZE_MAX, stem, sizeof stem);
+  vm_make_stem (job->vm.name, SIZE_MAX, stem, sizeof stem);
   if (libvirt_write_domain (&job->sd, stem, &job->vm, a->lv,
                             (const char *const *) job->paths,
                             &job->descriptor) == -1)

@@ -119,26 +119,17 @@ convert_disk (const struct import_args *a, struct import_job *job, size_t i)
   struct vm_disk *d = &job->pkg.vm.disks.ptr[i];
   CLEANUP_FREE char *file = xasprintf ("%s-disk%zu.%s", job->stem, i + 1,
                                        a->t->ext);
-  CLEANUP_FREE char *tmp = file ? xasprintf ("%s/%s", job->sd.path, file) : 0;
-  struct image_create_opts co = { .subformat = a->t->subformat };
-  struct copy_opts po = { .label = d->file, .quiet = a->quiet || a->json };
-  struct copy_stats st = { .bytes_read = 0 };
-  int r;
 
-  if (tmp == NULL)
-    return -1;
-  r = image_convert (job->pkg.disks[i], a->t->format, tmp, &co, &po, false,
-                     &st);
-  free (st.bad.ptr);
-  if (r == -1)
-    return error_prefix ("import: '%s': ", d->file);
-  if (st.bytes_bad)
-    return error_set ("import: '%s': unreadable ranges", d->file);
-  job->written[i] = st.bytes_written;
-  job->paths[i] = xasprintf ("%s/%s", job->sd.final, file);
+  if (file == NULL ||
+      ova_stage_disk (&job->sd, &(struct ova_stage_disk) {
+          .src = job->pkg.disks[i], .file = file, .format = a->t->format,
+          .subformat = a->t->subformat, .label = d->file,
+          .quiet = a->quiet || a->json,
+        }, &job->written[i], &job->paths[i]) == -1)
+    return error_prefix ("import: ");
   free (d->format);
   d->format = xstrdup (a->t->format);
-  return job->paths[i] && d->format ? 0 : -1;
+  return d->format ? 0 : -1;
 }
 
 /* ---- the descriptors --------------------------------------------------- */
@@ -290,7 +281,7 @@ run (const struct import_args *a, struct import_job *job)
       vm_new_identity (&job->pkg.vm, ova_target_mac_prefix (a->t),
                        a->new_identity) == -1)
     return -1;
-  cmd_make_stem (job->pkg.vm.name, SIZE_MAX, job->stem, sizeof job->stem);
+  vm_make_stem (job->pkg.vm.name, SIZE_MAX, job->stem, sizeof job->stem);
   /* The staging directory becomes DIR, never replacing anything. */
   if (write_target (a, job) == -1)
     return -1;

@@ -109,17 +109,3 @@ cmd_parse_uint (const char *s, uint64_t max, uint64_t *out)
   return 0;
 }
 
-void
-cmd_make_stem (const char *name, size_t n, char *stem, size_t len)
-{
-  size_t i;
-
-  for (i = 0; name && i < n && name[i] && i < len - 1; i++)
-    stem[i] = strchr ("-._", name[i]) || (name[i] >= '0' && name[i] <= '9')
-      || ((name[i] | 0x20) >= 'a' && (name[i] | 0x20) <= 'z') ? name[i] : '_';
-  stem[i] = '\0';
-  if (i == 0)
-    snprintf (stem, len, "vm");
-  else if (stem[0] == '.')              /* no hidden members */
-    stem[0] = '_';
-}

@@ -7,7 +7,9 @@
 #include "lib/common/checked.h"
 #include "lib/common/cleanup.h"
 #include "lib/common/error.h"
+#include "lib/common/stagedir.h"
 #include "lib/common/strbuf.h"
+#include "lib/image/copy.h"
 #include "ova/export.h"
 
 /* Open disk i's source and turn the disk into its package member. */
@@ -73,4 +75,29 @@ ova_export_disks_close (struct ova_export_disks *x)
     usedmap_free (&x->maps[i]);
   }
   x->n = 0;
+}
+
+int
+ova_stage_disk (const struct stagedir *sd, const struct ova_stage_disk *d,
+                uint64_t *written, char **final_path)
+{
+  CLEANUP_FREE char *tmp = xasprintf ("%s/%s", sd->path, d->file);
+  struct image_create_opts co = { .subformat = d->subformat };
+  struct copy_opts po = { .label = d->label, .quiet = d->quiet,
+                          .mask = d->mask };
+  struct copy_stats st = { .bytes_read = 0 };
+  int r;
+
+  *final_path = NULL;
+  if (tmp == NULL)
+    return -1;
+  r = image_convert (d->src, d->format, tmp, &co, &po, false, &st);
+  extent_vector_reset (&st.bad);
+  if (r == -1)
+    return error_prefix ("'%s': ", d->file);
+  if (st.bytes_bad)
+    return error_set ("'%s': unreadable ranges", d->file);
+  *written = st.bytes_written;
+  *final_path = xasprintf ("%s/%s", sd->final, d->file);
+  return *final_path ? 0 : -1;
 }

@@ -48,4 +48,21 @@ int ova_export_disks_open (struct ova_export_disks *x, struct vm *vm,
                            const struct ova_export_opts *o);
 void ova_export_disks_close (struct ova_export_disks *x);
 
+/* One disk of a directory output (libvirt, Xen, Hyper-V, raw, and each
+ * clone's disks): `src` copied into the staging directory `sd` as `file`
+ * in `format` (`subformat`: create option or NULL), read through `mask`
+ * (NULL: all of it), progress labelled `label` unless quiet.  An
+ * unreadable range is an error (a restore never zero-fills).  0 with
+ * *written (bytes) and *final_path (sd->final/file, caller frees), or -1
+ * with the error set. */
+struct stagedir;
+struct ova_stage_disk {
+  struct image *src;
+  const char *file, *format, *subformat, *label;
+  const extent_vector *mask;
+  bool quiet;
+};
+int ova_stage_disk (const struct stagedir *sd, const struct ova_stage_disk *d,
+                    uint64_t *written, char **final_path);
+
 #endif

@@ -347,3 +347,18 @@ vm_network_is_bridge (const char *name)
                   str_has_prefix (name, "xenbr") ||
                   str_has_prefix (name, "ovsbr"));
 }
+
+void
+vm_make_stem (const char *name, size_t n, char *stem, size_t len)
+{
+  size_t i;
+
+  for (i = 0; name && i < n && name[i] && i < len - 1; i++)
+    stem[i] = strchr ("-._", name[i]) || (name[i] >= '0' && name[i] <= '9')
+      || ((name[i] | 0x20) >= 'a' && (name[i] | 0x20) <= 'z') ? name[i] : '_';
+  stem[i] = '\0';
+  if (i == 0)
+    snprintf (stem, len, "vm");
+  else if (stem[0] == '.')              /* no hidden members */
+    stem[0] = '_';
+}

@@ -127,4 +127,9 @@ int vm_os_parse (const char *s, enum vm_os *os);
  * named network. */
 bool vm_network_is_bridge (const char *name);
 
+/* A file-name-, tar- and shell-friendly form of the first n bytes of NAME
+ * (NULL or empty: "vm"), at most len - 1 bytes, never hidden: the stem of
+ * a VM's files (NAME.xml, NAME-disk1.qcow2, NAME.ova). */
+void vm_make_stem (const char *name, size_t n, char *stem, size_t len);
+
 #endif

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "lib/common/error.h"
+#include "lib/common/stagedir.h"
+#include "lib/image/image.h"
 #include "ova/export.h"
 
 static char dir[] = "/tmp/ferry-test-ova-export.XXXXXX";
@@ -108,6 +110,44 @@ test_missing (void **state)
   vm_free (&vm);
 }
 
+/* A disk copied into a staging directory: data written, the final path
+ * named, an unreadable source refused. */
+static void
+test_stage_disk (void **state)
+{
+  char out[300], *final = NULL;
+  struct stagedir sd = { .final = NULL };
+  struct image *src;
+  uint64_t written = 0;
+  const char *raw = make_raw ("s.img", 4 << 20);
+  int fd = open (raw, O_WRONLY);
+
+  (void) state;
+  assert_true (fd >= 0);
+  assert_int_equal (pwrite (fd, "ferry", 5, 1 << 20), 5);
+  assert_int_equal (close (fd), 0);
+  snprintf (out, sizeof out, "%s/lv", dir);
+  assert_int_equal (stagedir_begin (&sd, out, "test", 0755, false), 0);
+  src = image_open (raw, IMAGE_OPEN_RAW);
+  assert_non_null (src);
+  assert_int_equal (ova_stage_disk (&sd, &(struct ova_stage_disk) {
+                      .src = src, .file = "web-disk1.qcow2",
+                      .format = "qcow2", .quiet = true,
+                    }, &written, &final), 0);
+  assert_true (written >= 5 && written < (1 << 20));
+  assert_non_null (strstr (final, "/lv/web-disk1.qcow2"));
+  free (final);
+  /* the same name again: the copy refuses to replace it */
+  assert_int_equal (ova_stage_disk (&sd, &(struct ova_stage_disk) {
+                      .src = src, .file = "web-disk1.qcow2",
+                      .format = "qcow2", .quiet = true,
+                    }, &written, &final), -1);
+  assert_null (final);
+  assert_non_null (strstr (error_get (), "'web-disk1.qcow2'"));
+  image_close (src);
+  stagedir_abort (&sd);
+}
+
 int
 main (void)
 {
@@ -115,6 +155,7 @@ main (void)
     cmocka_unit_test (test_members_and_masks),
     cmocka_unit_test (test_all_blocks_taken),
     cmocka_unit_test (test_missing),
+    cmocka_unit_test (test_stage_disk),
   };
 
   return UNIT_RUN_IN_TMPDIR (tests, dir);

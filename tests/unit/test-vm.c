@@ -251,6 +251,28 @@ test_nic_spec_bad (void **state)
   vm_free (&vm);
 }
 
+static void
+test_make_stem (void **state)
+{
+  char stem[16];
+
+  (void) state;
+  vm_make_stem ("web-01.example", SIZE_MAX, stem, sizeof stem);
+  assert_string_equal (stem, "web-01.example");
+  /* shell, tar and path characters become '_', never a hidden name */
+  vm_make_stem (".a b/c;$(x)", SIZE_MAX, stem, sizeof stem);
+  assert_string_equal (stem, "_a_b_c___x_");
+  /* n bytes of the name at most (export drops ".ova"), and the buffer */
+  vm_make_stem ("backup.ova", 6, stem, sizeof stem);
+  assert_string_equal (stem, "backup");
+  vm_make_stem ("a-very-long-name-indeed", SIZE_MAX, stem, sizeof stem);
+  assert_string_equal (stem, "a-very-long-nam");
+  vm_make_stem (NULL, SIZE_MAX, stem, sizeof stem);
+  assert_string_equal (stem, "vm");
+  vm_make_stem ("", SIZE_MAX, stem, sizeof stem);
+  assert_string_equal (stem, "vm");
+}
+
 int
 main (void)
 {
@@ -264,6 +286,7 @@ main (void)
     cmocka_unit_test (test_options_given),
     cmocka_unit_test (test_options_bounds),
     cmocka_unit_test (test_nic_spec_bad),
+    cmocka_unit_test (test_make_stem),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

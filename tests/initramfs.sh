@@ -149,7 +149,10 @@ initrd_compare () {
     if [ -n "$lost" ]; then echo "modules lost from the image: $lost"; bad=1; fi
     lost=$(comm -23 "$old.files" <(sort -u "$new.dep") | tr '\n' ' ')
     if [ -n "$lost" ]; then echo "modules missing from modules.dep: $lost"; bad=1; fi
-    lost=$(grep -v ' ok$' "$new.probe" | tr '\n' ';' || true)
-    if [ -n "$lost" ]; then echo "modprobe cannot load: $lost"; bad=1; fi
+    lost=$(grep -v ' ok$' "$new.probe" | cut -d' ' -f1 | tr '\n' ' ' || true)
+    if [ -n "$lost" ]; then
+        echo "modprobe cannot load: $lost(first: $(grep -v ' ok$' "$new.probe" | head -n 1))"
+        bad=1
+    fi
     return "$bad"
 }

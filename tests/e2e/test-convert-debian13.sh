@@ -33,18 +33,22 @@ grep -qx virtio_blk "$t/old/$(cat "$t/old/initrd").files" && fail "source initra
 boot=${FERRY_NO_BOOT:+no}
 if [ -z "$boot" ]; then
     # 2. The source boots on AHCI (GRUB, its own disk).
+    s=$(date +%s)
     boot_guest "$src" ahci || fail "debian13-xfs-ahci does not boot on AHCI"
     grep -q "$host login:" "$(boot_guest_log)" || fail "login prompt without hostname $host"
+    echo "source: login prompt on AHCI after $(( $(date +%s) - s ))s"
     # 3. ...and not on virtio-blk: its own kernel and initramfs with the
     #    command line GRUB gives it, less initramfs-tools' 180 s wait for
     #    the root device (rootdelay=15).
+    s=$(date +%s)
     if boot_guest "$src" virtio 180 -kernel "$t/old/vmlinuz" -initrd "$t/old/initrd.img" \
         -append "root=UUID=$root_uuid ro console=tty0 console=ttyS0,115200n8 rootdelay=15" 2>/dev/null; then
         fail "debian13-xfs-ahci booted on virtio-blk: its initramfs must not have virtio drivers"
     fi
     grep -Eq 'Gave up waiting for root|ALERT! ' "$(boot_guest_log)" ||
         fail "the source failed on virtio-blk, but not for want of its root device (see $(boot_guest_log))"
-    echo "source: boots on AHCI, not on virtio-blk (root device never appears)"
+    echo "source: no root device on virtio-blk after $(( $(date +%s) - s ))s:" \
+        "$(tr -d '\r' < "$(boot_guest_log)" | grep -E 'Gave up waiting for root|ALERT! ' | head -n 1)"
 fi
 
 # 4. The capture, from a sparse copy (the cached guest stays as it is).

@@ -1,15 +1,32 @@
 #!/bin/bash
-# guests.sh: reference guests for the end-to-end tests, built once and cached.
+# guests.sh: the test guests of the end-to-end tests, built once per machine
+# and cached.
 #
-#   tests/guests.sh BUILDDIR debian12-ahci     # prints the image path
+#   tests/guests.sh BUILDDIR NAME       # prints the image path
 #
-# debian12-ahci -- the reference "physical machine": a Debian 12 (bookworm)
-# raw disk whose initramfs holds ONLY the AHCI/SATA drivers (MODULES=list), so
-# it boots in qemu on an AHCI disk and fails ("Gave up waiting for root file
-# system device") on virtio-blk.  Nothing in it is virtio.
+# One recipe, parameterised by the row of the guest table (suite, root
+# filesystem, the drivers of its initramfs); the rest of this comment
+# describes what every guest shares.
+#
+#   debian12-ahci       the reference "physical machine": Debian 12
+#                       (bookworm), root on ext4, an initramfs holding ONLY
+#                       the AHCI/SATA drivers (MODULES=list), so it boots in
+#                       qemu on an AHCI disk and fails ("Gave up waiting for
+#                       root file system device") on virtio-blk.  Nothing in
+#                       it is virtio.
+#   debian13-xfs-ahci   the same machine on Debian 13 (trixie) with its root
+#                       on xfs: issue 10's acceptance guest.  Its kernel
+#                       modules are .ko.xz, /lib is /usr/lib (merged /usr),
+#                       and initramfs-tools stores the (already compressed)
+#                       modules in the early, uncompressed cpio segment
+#                       while modules.dep stays in the main one.
+#   debian13-virtio     a Debian 13 VM: root on ext4, an initramfs with only
+#                       the virtio drivers (no ahci, libata, sd_mod, nvme):
+#                       the source of `convert --to native`.
 #
 #   disk      1.5 GiB raw, sparse, MBR (DOS) partition table
-#   sda1      ext4, label "ferry-root", bootable, UUID in $name.info
+#   sda1      the root (ext4 or xfs), label "ferry-root", bootable, UUID in
+#             $name.info
 #   sda2      linux swap (128 MiB), label "ferry-swap", UUID in $name.info
 #   fstab     by UUID
 #   boot      GRUB (i386-pc) in the MBR + post-MBR gap; serial terminal;
@@ -23,16 +40,20 @@
 #
 # Files in BUILDDIR/guests/ (or $FERRY_GUESTS_DIR, to share one cache between
 # build trees, e.g. build/ and build-asan/):
-#   debian12-rootfs.tar        debootstrap output (cache; rebuilt when the
-#                              package list changes)
-#   debian12-ahci.img          the image (rebuilt when this script changes)
-#   debian12-ahci.info         KEY=VALUE facts (UUIDs, labels, hostname...)
-#   debian12-ahci.sha256       checksums of the known files
-#   debian12-ahci.build.log    the last build's log
+#   debian12-rootfs.tar        debootstrap output, one per suite (cache;
+#   debian13-rootfs.tar        rebuilt when the suite's package list changes)
+#   NAME.img                   the image
+#   NAME.img.key               its recipe key: the hash of this script less
+#                              the guest table, and the guest's own row (a
+#                              new row rebuilds no other guest)
+#   NAME.info                  KEY=VALUE facts (UUIDs, labels, hostname...)
+#   NAME.sha256                checksums of the known files
+#   NAME.build.log             the last build's log
 #
-# Requires root (debootstrap), debootstrap, guestfish (libguestfs-tools),
-# qemu-img, flock (util-linux), network access to a Debian mirror (the first
-# URIs: line of /etc/apt/sources.list.d/debian.sources, or $FERRY_DEBIAN_MIRROR).
+# Requires root (debootstrap), debootstrap, guestfish (libguestfs-tools, and
+# libguestfs-xfs for xfs roots), qemu-img, flock (util-linux), network access
+# to a Debian mirror (the first URIs: line of
+# /etc/apt/sources.list.d/debian.sources, or $FERRY_DEBIAN_MIRROR).
 #
 # Bootloader choice: GRUB, installed from inside the libguestfs appliance
 # (guestfish `sh`, which chroots into the mounted guest and bind-mounts /dev,
@@ -46,13 +67,25 @@
 
 set -euo pipefail
 
-usage () { echo "usage: $0 BUILDDIR debian12-ahci" >&2; exit 2; }
+usage () { echo "usage: $0 BUILDDIR NAME (debian12-ahci, debian13-xfs-ahci, debian13-virtio)" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 builddir=$1 name=$2
-case "$name" in
-    debian12-ahci) ;;
-    *) echo "guests.sh: unknown guest '$name'" >&2; usage ;;
-esac
+
+# The guest table: one row per guest, nothing else between the markers (the
+# cache key hashes the script without them, plus the row).  suite: a Debian
+# suite of the table below; rootfs: ext4|xfs; drivers: ahci|virtio, the disk
+# path of the initramfs.
+guest_row () {
+    case "$1" in
+# <guests>
+        debian12-ahci)     suite=bookworm rootfs=ext4 drivers=ahci ;;
+        debian13-xfs-ahci) suite=trixie   rootfs=xfs  drivers=ahci ;;
+        debian13-virtio)   suite=trixie   rootfs=ext4 drivers=virtio ;;
+# </guests>
+        *) return 1 ;;
+    esac
+}
+guest_row "$name" || { echo "guests.sh: unknown guest '$name'" >&2; usage; }
 
 export LIBGUESTFS_BACKEND_SETTINGS="${LIBGUESTFS_BACKEND_SETTINGS:-force_tcg}"
 export LC_ALL=C
@@ -61,19 +94,48 @@ dir=${FERRY_GUESTS_DIR:-$builddir/guests}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 img=$dir/$name.img
-tarball=$dir/debian12-rootfs.tar
 self=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 
 # --- Recipe ---------------------------------------------------------------
 
-suite=bookworm
 # Everything beyond minbase that the guest needs to boot from its own disk.
 # No ifupdown/dhcp client: systemd-networkd (part of systemd) does DHCP.
 include=linux-image-amd64,grub-pc,initramfs-tools,systemd-sysv,udev,e2fsprogs,kmod
-# The drivers in the initramfs: AHCI/SATA, SCSI disk, ext4 and what ext4
-# loads through the crypto API (crc32c: metadata checksums).  Dependencies
-# (libahci, libata, scsi_mod, jbd2, mbcache, crc16...) come along.
-initramfs_modules="ahci libahci libata scsi_mod sd_mod ext4 crc32c_generic crc32c_intel"
+case "$suite" in
+    bookworm) release=12 ;;
+    # xfsprogs: fsck.xfs for an xfs root (both Debian 13 guests share the
+    # tarball, so it is in both).
+    trixie)   release=13 include=$include,xfsprogs ;;
+    *) echo "guests.sh: no recipe for suite '$suite'" >&2; exit 2 ;;
+esac
+tarball=$dir/debian$release-rootfs.tar
+
+# The drivers in the initramfs: the disk path, the root filesystem and what
+# it loads through the crypto API (crc32c: metadata checksums).
+# Dependencies (libahci, libata, scsi_mod, jbd2, mbcache, libcrc32c...)
+# come along.  want: must be in the initramfs; forbid: an extended regexp
+# (case-insensitive) that no path of it may match.
+case "$drivers" in
+    ahci)   disk_modules="ahci libahci libata scsi_mod sd_mod"
+            want="ahci sd_mod"
+            forbid=virtio
+            modules_comment="# Only the AHCI/SATA disk path: this machine has no virtio drivers in
+# its initramfs (initramfs.conf: MODULES=list)." ;;
+    virtio) disk_modules="virtio_pci virtio_blk virtio_scsi virtio_net"
+            want=virtio_blk
+            forbid='/(ahci|libahci|libata|sd_mod|nvme|nvme_core)[.]ko'
+            modules_comment="# Only the virtio disk path: this VM has no AHCI, SATA, SCSI disk or
+# NVMe drivers in its initramfs (initramfs.conf: MODULES=list)." ;;
+    *) echo "guests.sh: unknown drivers '$drivers'" >&2; exit 2 ;;
+esac
+case "$rootfs" in
+    ext4) fstab_opts="errors=remount-ro 0 1" fsck_cmd="fsck ext4 /dev/sda1" ;;
+    # Debian's installer: no fsck pass for xfs (fsck.xfs does nothing).
+    xfs)  fstab_opts="defaults 0 0" fsck_cmd="xfs-repair /dev/sda1 nomodify:true" ;;
+    *) echo "guests.sh: unknown root filesystem '$rootfs'" >&2; exit 2 ;;
+esac
+initramfs_modules="$disk_modules $rootfs crc32c_generic crc32c_intel"
+want="$want $rootfs"
 disk_mib=1536
 swap_mib=128
 junk_mib=200
@@ -81,7 +143,8 @@ hostname=ferry-ref
 root_password=ferry
 
 rootfs_key="$suite minbase $include"
-image_key="$(sha256sum "$self" | cut -d' ' -f1)"
+image_key="$(sed '/^# <guests>$/,/^# <\/guests>$/d' "$self" | sha256sum | cut -d' ' -f1) $(
+    sed -n "/^# <guests>\$/,/^# <\/guests>\$/{/^ *$name)/p}" "$self" | sha256sum | cut -d' ' -f1)"
 
 log () { echo "guests.sh: $*" >&2; }
 
@@ -128,7 +191,7 @@ on_exit () {
 trap on_exit EXIT
 t0=$(date +%s)
 
-# --- Stage 1: debootstrap -> debian12-rootfs.tar (cached) -----------------
+# --- Stage 1: debootstrap -> debianNN-rootfs.tar (cached, per suite) -------
 
 build_rootfs () {
     [ "$(id -u)" -eq 0 ] || { log "building the guest needs root (debootstrap)"; return 1; }
@@ -174,7 +237,7 @@ mkdir -p "$ovl/etc/default" "$ovl/etc/initramfs-tools" "$ovl/etc/systemd/network
     "$ovl/root/ferry-test"
 cat >"$ovl/etc/fstab" <<EOF
 # <file system> <mount point> <type> <options> <dump> <pass>
-UUID=$root_uuid / ext4 errors=remount-ro 0 1
+UUID=$root_uuid / $rootfs $fstab_opts
 UUID=$swap_uuid none swap sw 0 0
 EOF
 echo "$hostname" >"$ovl/etc/hostname"
@@ -198,8 +261,7 @@ GRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"
 GRUB_DISABLE_OS_PROBER=true
 EOF
 {
-    echo "# Only the AHCI/SATA disk path: this machine has no virtio drivers in"
-    echo "# its initramfs (initramfs.conf: MODULES=list)."
+    echo "$modules_comment"
     for m in $initramfs_modules; do echo "$m"; done
 } >"$ovl/etc/initramfs-tools/modules"
 cat >"$ovl/etc/systemd/network/20-wired.network" <<'EOF'
@@ -224,9 +286,18 @@ tmpimg=$work/$name.img
 truncate -s "${disk_mib}M" "$tmpimg"
 
 # Runs inside the guest (guestfish `command`: chroot + /dev, /proc, /sys).
+# guestfish shows only the stderr of a failed command: the script runs itself
+# with its output in a log that goes to stdout (the build log) on success
+# and to stderr on failure.
 cat >"$work/setup.sh" <<EOF
 set -e
-exec 2>&1
+if [ -z "\${FERRY_SETUP_LOG:-}" ]; then
+    rc=0
+    FERRY_SETUP_LOG=1 /bin/sh -e "\$0" >/tmp/ferry-setup.log 2>&1 || rc=\$?
+    if [ "\$rc" -eq 0 ]; then cat /tmp/ferry-setup.log; else cat /tmp/ferry-setup.log >&2; fi
+    rm -f /tmp/ferry-setup.log
+    exit "\$rc"
+fi
 echo "== initramfs: MODULES=list"
 sed -i -e 's/^MODULES=.*/MODULES=list/' -e 's/^COMPRESS=.*/COMPRESS=gzip/' \\
     /etc/initramfs-tools/initramfs.conf
@@ -240,14 +311,15 @@ grub-install --target=i386-pc /dev/sda
 update-grub
 grep -q 'root=UUID=$root_uuid' /boot/grub/grub.cfg || { echo "grub.cfg: no root=UUID=$root_uuid"; exit 1; }
 grep -q 'console=ttyS0' /boot/grub/grub.cfg || { echo "grub.cfg: no console=ttyS0"; exit 1; }
-echo "== check the initramfs: AHCI yes, virtio no"
+echo "== check the initramfs: $want yes, '$forbid' no"
 for i in /boot/initrd.img-*; do
     echo "\$i"
     lsinitramfs "\$i" >/tmp/initrd.list
-    grep -E '/(ahci|libahci|libata|sd_mod|ext4|crc32c_generic)[.]ko' /tmp/initrd.list
-    if grep -iE 'virtio' /tmp/initrd.list; then echo "virtio in \$i"; exit 1; fi
-    [ "\$(grep -cE '/(ahci|sd_mod|ext4)[.]ko' /tmp/initrd.list)" -eq 3 ] ||
-        { echo "AHCI/ext4 drivers missing in \$i"; exit 1; }
+    grep -E '/($(echo "$initramfs_modules" | sed 's/_/[_-]/g' | tr ' ' '|'))[.]ko' /tmp/initrd.list
+    if grep -iE '$forbid' /tmp/initrd.list; then echo "'$forbid' in \$i"; exit 1; fi
+    for m in $want; do
+        grep -qE "/\$m[.]ko" /tmp/initrd.list || { echo "\$m missing in \$i"; exit 1; }
+    done
 done
 rm -f /tmp/initrd.list
 dpkg-query -W -f '\${Package} \${Version}\\n' linux-image-amd64 grub-pc systemd
@@ -261,7 +333,7 @@ part-add /dev/sda p $p1_start $p1_end
 part-add /dev/sda p $p2_start $p2_end
 part-set-bootable /dev/sda 1 true
 part-set-mbr-id /dev/sda 2 0x82
-mkfs ext4 /dev/sda1 label:ferry-root
+mkfs $rootfs /dev/sda1 label:ferry-root
 set-uuid /dev/sda1 $root_uuid
 mkswap /dev/sda2 label:ferry-swap uuid:$swap_uuid
 mount /dev/sda1 /
@@ -273,7 +345,7 @@ rm /tmp/ferry-setup.sh
 sh "dd if=/dev/urandom of=/var/tmp/ferry-junk bs=1M count=$junk_mib conv=fsync status=none && sync && rm -f /var/tmp/ferry-junk && sync"
 df-h
 umount-all
-fsck ext4 /dev/sda1
+$fsck_cmd
 EOF
 
 guestfish --rw --format=raw -a "$tmpimg" -x -f "$work/build.gf" >>"$buildlog" 2>&1
@@ -281,6 +353,8 @@ guestfish --rw --format=raw -a "$tmpimg" -x -f "$work/build.gf" >>"$buildlog" 2>
 kver=$(sed -n 's/^linux-image-amd64 //p' "$buildlog" | tail -n 1)
 cat >"$work/info" <<EOF
 NAME=$name
+SUITE=$suite
+ROOT_FS=$rootfs
 HOSTNAME=$hostname
 ROOT_PASSWORD=$root_password
 ROOT_DEV=/dev/sda1

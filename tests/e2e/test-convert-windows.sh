@@ -25,26 +25,7 @@ t=$(mktmpdir)
     { cat "$t/make.log"; fail "could not build the phony Windows disks"; }
 echo "phony disks built (${SECONDS}s)"
 
-# fetch IMAGE NAME: the converted image's NTFS partition as $t/NAME.ntfs and
-# its hives as $t/NAME.SYSTEM and $t/NAME.SOFTWARE.
-fetch () {
-    local start
-    qemu-img check -q "$1" || fail "qemu-img check $1"
-    qemu-img convert -O raw "$1" "$t/$2.raw"
-    start=$(sfdisk -J "$t/$2.raw" | python3 -c \
-        'import json,sys; print(json.load(sys.stdin)["partitiontable"]["partitions"][0]["start"])')
-    dd if="$t/$2.raw" of="$t/$2.ntfs" bs=512 skip="$start" status=none
-    rm -f "$t/$2.raw"
-    ntfscat "$t/$2.ntfs" /Windows/System32/config/SYSTEM > "$t/$2.SYSTEM"
-    ntfscat "$t/$2.ntfs" /Windows/System32/config/SOFTWARE > "$t/$2.SOFTWARE"
-}
-
-# val HIVE KEY VALUE EXPECTED
-val () {
-    local got
-    got=$(hivexget "$1" "$2" "$3") || fail "$2\\$3 missing"
-    [ "$got" = "$4" ] || fail "$2\\$3 is '$got', expected '$4'"
-}
+source "$TESTS_DIR/windows.sh"
 absent () { ! hivexget "$1" "$2" >/dev/null 2>&1 || fail "$2 should not exist"; }
 # same NTFS GUESTPATH HOSTFILE: the guest file is a copy of the host's
 same () { ntfscat "$1" "$2" | cmp -s - "$3" || fail "$2 is not $3"; }

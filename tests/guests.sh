@@ -348,7 +348,18 @@ umount-all
 $fsck_cmd
 EOF
 
-guestfish --rw --format=raw -a "$tmpimg" -x -f "$work/build.gf" >>"$buildlog" 2>&1
+# grub-install inside the appliance has been seen, rarely and only on a
+# loaded machine, to miss the fresh partition table ("embedding is not
+# possible, but this is required for cross-disk install"); the same
+# recipe then succeeds.  One more try on a fresh image, logged, rather
+# than a failed test run.
+if ! guestfish --rw --format=raw -a "$tmpimg" -x -f "$work/build.gf" >>"$buildlog" 2>&1; then
+    log "assembly failed (see $buildlog); trying once more on a fresh image"
+    echo "== second attempt" >>"$buildlog"
+    rm -f "$tmpimg"
+    truncate -s "${disk_mib}M" "$tmpimg"
+    guestfish --rw --format=raw -a "$tmpimg" -x -f "$work/build.gf" >>"$buildlog" 2>&1
+fi
 
 kver=$(sed -n 's/^linux-image-amd64 //p' "$buildlog" | tail -n 1)
 cat >"$work/info" <<EOF

@@ -380,14 +380,27 @@ console_feed (struct console *c, const char *buf, size_t n, char *evidence,
   return o;
 }
 
-/* What a failed run read on qemu's stderr, for the report. */
+/* Read what qemu wrote on its stderr; its first line is kept in `said`
+ * (the reason when it exits).  At end of file the pipe is closed. */
 static void
-read_errors (int fd, char *buf, size_t len)
+drain_errors (struct vm *vm, char *said, size_t len)
 {
-  ssize_t n = read (fd, buf, len - 1);
+  char buf[4096];
+  ssize_t n;
 
-  buf[n > 0 ? n : 0] = '\0';
-  buf[strcspn (buf, "\n")] = '\0';
+  if (vm->errors == -1)
+    return;
+  n = read (vm->errors, buf, sizeof buf - 1);
+  if (n <= 0) {
+    if (n == 0 || errno != EINTR) {
+      close (vm->errors);
+      vm->errors = -1;
+    }
+    return;
+  }
+  buf[n] = '\0';
+  if (said[0] == '\0')
+    snprintf (said, len, "%.*s", (int) strcspn (buf, "\n"), buf);
 }
 
 /* One boot under `accel`.  *kvm_stuck: the guest printed nothing within
@@ -400,7 +413,7 @@ boot_once (const struct bootcheck_opts *o, const char *accel,
   struct vm vm = { 0, -1, -1 };
   struct argv a = { .n = 0 };
   double t0, limit = boot_timeout (o);
-  char buf[4096];
+  char buf[4096], qemu_said[160] = "";
   int ret = 0;
 
   *kvm_stuck = false;
@@ -419,7 +432,8 @@ boot_once (const struct bootcheck_opts *o, const char *accel,
   snprintf (r->evidence, sizeof r->evidence,
             "no login prompt within %.0f s", limit);
   for (;;) {
-    struct pollfd p = { .fd = vm.console, .events = POLLIN };
+    struct pollfd p[2] = { { .fd = vm.console, .events = POLLIN },
+                           { .fd = vm.errors, .events = POLLIN } };
     double left = limit - (now_seconds () - t0);
     ssize_t n;
 
@@ -429,20 +443,24 @@ boot_once (const struct bootcheck_opts *o, const char *accel,
       *kvm_stuck = true;
       break;
     }
-    if (poll (&p, 1, 1000) == -1 && errno != EINTR) {
+    if (poll (p, vm.errors != -1 ? 2 : 1, 1000) == -1 && errno != EINTR) {
       ret = error_errno ("boot check: poll");
       break;
     }
-    if (!(p.revents & (POLLIN | POLLHUP)))
+    /* qemu's own messages: kept (the first line) only if it exits, but
+     * always read, so that a chatty qemu never blocks on a full pipe */
+    if (p[1].revents & (POLLIN | POLLHUP))
+      drain_errors (&vm, qemu_said, sizeof qemu_said);
+    if (!(p[0].revents & (POLLIN | POLLHUP)))
       continue;
     n = read (vm.console, buf, sizeof buf);
     if (n == -1 && errno == EINTR)
       continue;
     if (n <= 0) {
       r->outcome = BOOTCHECK_QEMU_EXIT;
-      read_errors (vm.errors, r->evidence, sizeof r->evidence);
-      if (r->evidence[0] == '\0')
-        snprintf (r->evidence, sizeof r->evidence, "qemu exited");
+      drain_errors (&vm, qemu_said, sizeof qemu_said);
+      snprintf (r->evidence, sizeof r->evidence, "%s",
+                qemu_said[0] ? qemu_said : "qemu exited");
       break;
     }
     r->outcome = console_feed (&c, buf, (size_t) n, r->evidence,

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lib/common/error.h"
+#include "lib/common/progress.h"
 #include "lib/common/strbuf.h"
 #include "lib/guest/bootcheck.h"
 #include "lib/guest/session.h"
@@ -101,15 +101,6 @@ bootcheck_bus_parse (const char *s, enum bootcheck_bus *b)
     }
   }
   return error_set ("unknown bus '%s' (virtio, ahci or nvme)", s);
-}
-
-static double
-now_seconds (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
 static unsigned
@@ -422,7 +413,7 @@ boot_once (const struct bootcheck_opts *o, const char *accel,
   if (o->console_log)
     c.log = open (o->console_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
                   0644);
-  t0 = now_seconds ();
+  t0 = monotonic_seconds ();
   if (start_qemu (a.v, &vm) == -1) {
     ret = -1;
     goto out;
@@ -434,12 +425,12 @@ boot_once (const struct bootcheck_opts *o, const char *accel,
   for (;;) {
     struct pollfd p[2] = { { .fd = vm.console, .events = POLLIN },
                            { .fd = vm.errors, .events = POLLIN } };
-    double left = limit - (now_seconds () - t0);
+    double left = limit - (monotonic_seconds () - t0);
     ssize_t n;
 
     if (left <= 0)
       break;
-    if (quiet_limit && !c.any && now_seconds () - t0 > quiet_limit) {
+    if (quiet_limit && !c.any && monotonic_seconds () - t0 > quiet_limit) {
       *kvm_stuck = true;
       break;
     }
@@ -468,7 +459,7 @@ boot_once (const struct bootcheck_opts *o, const char *accel,
     if (r->outcome != BOOTCHECK_TIMEOUT)
       break;
   }
-  r->seconds = now_seconds () - t0;
+  r->seconds = monotonic_seconds () - t0;
   snprintf (r->tail, sizeof r->tail, "%s",
             c.tail.buf ? c.tail.buf + (c.tail.len > sizeof r->tail - 1
                                        ? c.tail.len - (sizeof r->tail - 1)

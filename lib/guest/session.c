@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/common/error.h"
+#include "lib/common/progress.h"
 #include "lib/common/strbuf.h"
 #include "lib/guest/session.h"
 
@@ -241,15 +242,6 @@ launch_watched (guestfs_h *g, unsigned seconds, bool *timed_out)
   return r;
 }
 
-static double
-now_seconds (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Without a usable /dev/kvm libguestfs' default silently runs TCG. */
 static const char *
 default_accel (void)
@@ -404,7 +396,7 @@ int
 guest_session_launch (struct guest_session *s)
 {
   unsigned secs = guest_kvm_timeout ();
-  double t0 = now_seconds ();
+  double t0 = monotonic_seconds ();
   bool timed_out = false;
   char *why = NULL;
 
@@ -424,11 +416,11 @@ guest_session_launch (struct guest_session *s)
   else {
     guest_error (s->g, "libguestfs: appliance launch (kvm)");
     guest_kvm_remember_bad ();
-    t0 = now_seconds ();
+    t0 = monotonic_seconds ();
     if (retry_tcg (s, timed_out, secs) == -1)
       return -1;
   }
-  s->launch_seconds = now_seconds () - t0;
+  s->launch_seconds = monotonic_seconds () - t0;
   return 0;
 }
 

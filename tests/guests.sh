@@ -23,14 +23,31 @@
 #   debian13-virtio     a Debian 13 VM: root on ext4, an initramfs with only
 #                       the virtio drivers (no ahci, libata, sd_mod, nvme):
 #                       the source of `convert --to native`.
+#   The guest matrix of `make check-slow` (the other distributions and
+#   layouts users run, each AHCI-only like the reference machine):
+#   debian11-ahci       Debian 11 (bullseye), root on ext4
+#   debian13-btrfs-ahci Debian 13, root on btrfs
+#   debian13-lvm-ahci   Debian 13, root on ext4 in LVM (VG "ferryvg", LV
+#                       "root" filling the PV on sda1)
+#   debian13-uefi-ahci  Debian 13, GPT, an EFI system partition (vfat,
+#                       /boot/efi) holding only EFI/debian/grubx64.efi (GRUB
+#                       x86_64-efi, no NVRAM entry, no fallback loader), root
+#                       on sda2
+#   debian13-dracut-ahci Debian 13 with dracut instead of initramfs-tools
+#                       (the RHEL/Fedora/SUSE builder), its initramfs made
+#                       with drivers= (dracut's MODULES=list)
 #
-#   disk      1.5 GiB raw, sparse, MBR (DOS) partition table
-#   sda1      the root (ext4 or xfs), label "ferry-root", bootable, UUID in
-#             $name.info
+#   disk      1.5 GiB raw, sparse, MBR (DOS) partition table (layout mbr,
+#             lvm) or GPT (uefi)
+#   sda1      the root (ext4, xfs or btrfs), label "ferry-root", bootable,
+#             UUID in $name.info; lvm: the PV; uefi: the ESP (127 MiB) and
+#             the root on sda2
 #   sda2      linux swap (128 MiB), label "ferry-swap", UUID in $name.info
+#             (uefi: sda3)
 #   fstab     by UUID
 #   boot      GRUB (i386-pc) in the MBR + post-MBR gap; serial terminal;
-#             kernel "console=tty0 console=ttyS0,115200n8"
+#             kernel "console=tty0 console=ttyS0,115200n8"; uefi: GRUB
+#             x86_64-efi on the ESP
 #   login     hostname "ferry-ref", root password "ferry", getty on ttyS0
 #   network   systemd-networkd, DHCP on every en*/eth* NIC (no MAC pins)
 #   data      /root/ferry-test/*.bin + SHA256SUMS (copy: $name.sha256 next to
@@ -67,20 +84,30 @@
 
 set -euo pipefail
 
-usage () { echo "usage: $0 BUILDDIR NAME (debian12-ahci, debian13-xfs-ahci, debian13-virtio)" >&2; exit 2; }
+usage () {
+    echo "usage: $0 BUILDDIR NAME (one of: $(sed -n '/^# <guests>$/,/^# <\/guests>$/s/^ *\([a-z0-9-]*\)).*/\1/p' "${BASH_SOURCE[0]}" | tr '\n' ' '))" >&2
+    exit 2
+}
 [ $# -eq 2 ] || usage
 builddir=$1 name=$2
 
 # The guest table: one row per guest, nothing else between the markers (the
 # cache key hashes the script without them, plus the row).  suite: a Debian
-# suite of the table below; rootfs: ext4|xfs; drivers: ahci|virtio, the disk
-# path of the initramfs.
+# suite of the table below; rootfs: ext4|xfs|btrfs; drivers: ahci|virtio,
+# the disk path of the initramfs; layout: mbr (default)|lvm|uefi; init:
+# initramfs-tools (default)|dracut.
 guest_row () {
+    layout=mbr init=initramfs-tools
     case "$1" in
 # <guests>
         debian12-ahci)     suite=bookworm rootfs=ext4 drivers=ahci ;;
         debian13-xfs-ahci) suite=trixie   rootfs=xfs  drivers=ahci ;;
         debian13-virtio)   suite=trixie   rootfs=ext4 drivers=virtio ;;
+        debian11-ahci)        suite=bullseye rootfs=ext4  drivers=ahci ;;
+        debian13-btrfs-ahci)  suite=trixie   rootfs=btrfs drivers=ahci ;;
+        debian13-lvm-ahci)    suite=trixie   rootfs=ext4  drivers=ahci layout=lvm ;;
+        debian13-uefi-ahci)   suite=trixie   rootfs=ext4  drivers=ahci layout=uefi ;;
+        debian13-dracut-ahci) suite=trixie   rootfs=ext4  drivers=ahci init=dracut ;;
 # </guests>
         *) return 1 ;;
     esac
@@ -102,13 +129,37 @@ self=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}
 # No ifupdown/dhcp client: systemd-networkd (part of systemd) does DHCP.
 include=linux-image-amd64,grub-pc,initramfs-tools,systemd-sysv,udev,e2fsprogs,kmod
 case "$suite" in
+    bullseye) release=11 ;;
     bookworm) release=12 ;;
     # xfsprogs: fsck.xfs for an xfs root (both Debian 13 guests share the
     # tarball, so it is in both).
     trixie)   release=13 include=$include,xfsprogs ;;
     *) echo "guests.sh: no recipe for suite '$suite'" >&2; exit 2 ;;
 esac
-tarball=$dir/debian$release-rootfs.tar
+# A btrfs, LVM or UEFI root needs more packages; dracut replaces
+# initramfs-tools.  Those rows share one more tarball per suite
+# (debianNN-extra-rootfs.tar, debianNN-dracut-rootfs.tar), so the first
+# three guests' stay as they were.  grub-efi-amd64-bin sits beside grub-pc
+# (they conflict as packages; the binaries do not): grub-install
+# --target=x86_64-efi, update-grub.
+case "$layout" in
+    mbr|lvm|uefi) ;;
+    *) echo "guests.sh: unknown layout '$layout'" >&2; exit 2 ;;
+esac
+case "$init" in
+    initramfs-tools|dracut) ;;
+    *) echo "guests.sh: unknown initramfs builder '$init'" >&2; exit 2 ;;
+esac
+extra= tag=
+if [ "$init" = dracut ]; then
+    # dracut conflicts with initramfs-tools: apt replaces it after
+    # debootstrap (debootstrap's resolver takes the first alternative of
+    # linux-image's initramfs dependency).
+    extra=dracut tag=-dracut
+elif [ "$rootfs" = btrfs ] || [ "$layout" != mbr ]; then
+    extra=btrfs-progs,lvm2,grub-efi-amd64-bin,dosfstools tag=-extra
+fi
+tarball=$dir/debian$release$tag-rootfs.tar
 
 # The drivers in the initramfs: the disk path, the root filesystem and what
 # it loads through the crypto API (crc32c: metadata checksums).
@@ -128,13 +179,23 @@ case "$drivers" in
 # NVMe drivers in its initramfs (initramfs.conf: MODULES=list)." ;;
     *) echo "guests.sh: unknown drivers '$drivers'" >&2; exit 2 ;;
 esac
+# Where the root and the swap are, and what GRUB's command line names.
+case "$layout" in
+    mbr)  root_dev=/dev/sda1 swap_dev=/dev/sda2 ;;
+    lvm)  root_dev=/dev/ferryvg/root swap_dev=/dev/sda2 ;;
+    uefi) root_dev=/dev/sda2 swap_dev=/dev/sda3 ;;
+esac
 case "$rootfs" in
-    ext4) fstab_opts="errors=remount-ro 0 1" fsck_cmd="fsck ext4 /dev/sda1" ;;
-    # Debian's installer: no fsck pass for xfs (fsck.xfs does nothing).
-    xfs)  fstab_opts="defaults 0 0" fsck_cmd="xfs-repair /dev/sda1 nomodify:true" ;;
+    ext4)  fstab_opts="errors=remount-ro 0 1" fsck_cmd="fsck ext4 $root_dev" ;;
+    # Debian's installer: no fsck pass for xfs (fsck.xfs does nothing) nor
+    # btrfs.
+    xfs)   fstab_opts="defaults 0 0" fsck_cmd="xfs-repair $root_dev nomodify:true" ;;
+    btrfs) fstab_opts="defaults 0 0" fsck_cmd="btrfs-fsck $root_dev" ;;
     *) echo "guests.sh: unknown root filesystem '$rootfs'" >&2; exit 2 ;;
 esac
 initramfs_modules="$disk_modules $rootfs crc32c_generic crc32c_intel"
+# The root on LVM: device-mapper (the lvm2 hook brings the tools).
+[ "$layout" != lvm ] || initramfs_modules="$initramfs_modules dm_mod"
 want="$want $rootfs"
 disk_mib=1536
 swap_mib=128
@@ -142,7 +203,7 @@ junk_mib=200
 hostname=ferry-ref
 root_password=ferry
 
-rootfs_key="$suite minbase $include"
+rootfs_key="$suite minbase $include${extra:+ +$extra}"
 image_key="$(sed '/^# <guests>$/,/^# <\/guests>$/d' "$self" | sha256sum | cut -d' ' -f1) $(
     sed -n "/^# <guests>\$/,/^# <\/guests>\$/{/^ *$name)/p}" "$self" | sha256sum | cut -d' ' -f1)"
 
@@ -200,8 +261,25 @@ build_rootfs () {
     m=$(mirror)
     s=$(date +%s)
     log "debootstrap $suite from $m (a few minutes; cached in $tarball)"
+    local inc=$include
+    [ -z "$extra" ] || [ "$init" = dracut ] || inc=$inc,$extra
     DEBIAN_FRONTEND=noninteractive debootstrap --variant=minbase \
-        --include="$include" "$suite" "$root" "$m" >>"$buildlog" 2>&1
+        --include="$inc" "$suite" "$root" "$m" >>"$buildlog" 2>&1
+    if [ "$init" = dracut ]; then
+        log "replacing initramfs-tools with dracut in the $suite tree"
+        mount -t proc proc "$root/proc"
+        # debootstrap's package lists are still there; update if they are not.
+        { DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y -q \
+              --no-install-recommends dracut ||
+          { chroot "$root" apt-get update -q &&
+            DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y -q \
+              --no-install-recommends dracut; }; } >>"$buildlog" 2>&1 ||
+            { umount "$root/proc"; return 1; }
+        umount "$root/proc"
+        chroot "$root" dpkg-query -W initramfs-tools >/dev/null 2>&1 &&
+            { log "initramfs-tools still installed beside dracut"; return 1; }
+        chroot "$root" apt-get clean
+    fi
     # Not needed in the image; keeps it small.
     rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*_Packages \
         "$root"/var/log/bootstrap.log
@@ -226,6 +304,7 @@ root_uuid=$(cat /proc/sys/kernel/random/uuid)
 swap_uuid=$(cat /proc/sys/kernel/random/uuid)
 sector=512
 p1_start=2048
+esp_mib=127
 p2_start=$(( (disk_mib - swap_mib) * 1048576 / sector ))
 p1_end=$(( p2_start - 1 ))
 p2_end=$(( disk_mib * 1048576 / sector - 1 ))
@@ -260,10 +339,24 @@ GRUB_TERMINAL="serial console"
 GRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"
 GRUB_DISABLE_OS_PROBER=true
 EOF
-{
-    echo "$modules_comment"
-    for m in $initramfs_modules; do echo "$m"; done
-} >"$ovl/etc/initramfs-tools/modules"
+if [ "$init" = dracut ]; then
+    mkdir -p "$ovl/etc/dracut.conf.d"
+    # drivers=: only these (and their dependencies), dracut's MODULES=list;
+    # the qemu modules would add virtio drivers whatever drivers= says.
+    cat >"$ovl/etc/dracut.conf.d/10-ferry-test.conf" <<EOF
+$modules_comment
+# (dracut: drivers=, the qemu modules omitted.)
+hostonly="no"
+drivers="$initramfs_modules"
+filesystems="$rootfs"
+omit_dracutmodules+=" qemu qemu-net "
+EOF
+else
+    {
+        echo "$modules_comment"
+        for m in $initramfs_modules; do echo "$m"; done
+    } >"$ovl/etc/initramfs-tools/modules"
+fi
 cat >"$ovl/etc/systemd/network/20-wired.network" <<'EOF'
 [Match]
 Name=en* eth*
@@ -285,6 +378,32 @@ tar -C "$ovl" --numeric-owner --owner=0 --group=0 --no-recursion \
 tmpimg=$work/$name.img
 truncate -s "${disk_mib}M" "$tmpimg"
 
+# The parts of setup.sh that differ by builder and layout.
+if [ "$init" = dracut ]; then
+    initramfs_setup='echo "== initramfs: dracut, drivers="; cat /etc/dracut.conf.d/10-ferry-test.conf'
+    initramfs_build='dracut -f --regenerate-all'
+    initramfs_list=lsinitrd
+else
+    initramfs_setup="echo '== initramfs: MODULES=list'
+sed -i -e 's/^MODULES=.*/MODULES=list/' -e 's/^COMPRESS=.*/COMPRESS=gzip/' \\
+    /etc/initramfs-tools/initramfs.conf
+grep -E '^(MODULES|COMPRESS)=' /etc/initramfs-tools/initramfs.conf"
+    initramfs_build='update-initramfs -u -k all'
+    initramfs_list=lsinitramfs
+fi
+esp_fstab=
+case "$layout" in
+    uefi) grub_install='grub-install --target=x86_64-efi --efi-directory=/boot/efi --bootloader-id=debian --no-nvram'
+          # The ESP by its volume serial, as Debian's installer writes it.
+          esp_fstab='echo "UUID=$(blkid -s UUID -o value /dev/sda1) /boot/efi vfat umask=0077 0 1" >>/etc/fstab
+test ! -e /boot/efi/EFI/BOOT' ;;
+    *)    grub_install='grub-install --target=i386-pc /dev/sda' ;;
+esac
+case "$layout" in
+    lvm) root_param='root=/dev/mapper/ferryvg-root' ;;
+    *)   root_param="root=UUID=$root_uuid" ;;
+esac
+
 # Runs inside the guest (guestfish `command`: chroot + /dev, /proc, /sys).
 # guestfish shows only the stderr of a failed command: the script runs itself
 # with its output in a log that goes to stdout (the build log) on success
@@ -298,23 +417,21 @@ if [ -z "\${FERRY_SETUP_LOG:-}" ]; then
     rm -f /tmp/ferry-setup.log
     exit "\$rc"
 fi
-echo "== initramfs: MODULES=list"
-sed -i -e 's/^MODULES=.*/MODULES=list/' -e 's/^COMPRESS=.*/COMPRESS=gzip/' \\
-    /etc/initramfs-tools/initramfs.conf
-grep -E '^(MODULES|COMPRESS)=' /etc/initramfs-tools/initramfs.conf
+$initramfs_setup
 echo "root:$root_password" | chpasswd
 systemctl enable systemd-networkd.service >/dev/null 2>&1
 systemctl is-enabled systemd-networkd.service
-update-initramfs -u -k all
+$esp_fstab
+$initramfs_build
 echo "== grub"
-grub-install --target=i386-pc /dev/sda
+$grub_install
 update-grub
-grep -q 'root=UUID=$root_uuid' /boot/grub/grub.cfg || { echo "grub.cfg: no root=UUID=$root_uuid"; exit 1; }
+grep -q '$root_param' /boot/grub/grub.cfg || { echo "grub.cfg: no $root_param"; exit 1; }
 grep -q 'console=ttyS0' /boot/grub/grub.cfg || { echo "grub.cfg: no console=ttyS0"; exit 1; }
 echo "== check the initramfs: $want yes, '$forbid' no"
 for i in /boot/initrd.img-*; do
     echo "\$i"
-    lsinitramfs "\$i" >/tmp/initrd.list
+    $initramfs_list "\$i" >/tmp/initrd.list
     grep -E '/($(echo "$initramfs_modules" | sed 's/_/[_-]/g' | tr ' ' '|'))[.]ko' /tmp/initrd.list
     if grep -iE '$forbid' /tmp/initrd.list; then echo "'$forbid' in \$i"; exit 1; fi
     for m in $want; do
@@ -322,23 +439,47 @@ for i in /boot/initrd.img-*; do
     done
 done
 rm -f /tmp/initrd.list
-dpkg-query -W -f '\${Package} \${Version}\\n' linux-image-amd64 grub-pc systemd
+dpkg-query -W -f '\${Package} \${Version}\\n' linux-image-amd64 grub-pc systemd $init
 cd / && sha256sum -c root/ferry-test/SHA256SUMS
 EOF
 
-cat >"$work/build.gf" <<EOF
-run
-part-init /dev/sda mbr
+case "$layout" in
+    mbr|lvm) parts="part-init /dev/sda mbr
 part-add /dev/sda p $p1_start $p1_end
 part-add /dev/sda p $p2_start $p2_end
 part-set-bootable /dev/sda 1 true
-part-set-mbr-id /dev/sda 2 0x82
-mkfs $rootfs /dev/sda1 label:ferry-root
-set-uuid /dev/sda1 $root_uuid
-mkswap /dev/sda2 label:ferry-swap uuid:$swap_uuid
-mount /dev/sda1 /
+part-set-mbr-id /dev/sda 2 0x82" ;;
+    # The ESP, then the root, then the swap; the GPT backup takes the last
+    # 33 sectors.
+    uefi) parts="part-init /dev/sda gpt
+part-add /dev/sda p $p1_start $(( p1_start + esp_mib * 1048576 / sector - 1 ))
+part-add /dev/sda p $(( p1_start + esp_mib * 1048576 / sector )) $p1_end
+part-add /dev/sda p $p2_start $(( p2_end - 33 ))
+part-set-gpt-type /dev/sda 1 C12A7328-F81F-11D2-BA4B-00A0C93EC93B
+part-set-gpt-type /dev/sda 3 0657FD6D-A4AB-43C4-84E5-0933C84B4F4F
+mkfs vfat /dev/sda1 label:FERRY-ESP" ;;
+esac
+case "$layout" in
+    lvm) parts="$parts
+part-set-mbr-id /dev/sda 1 0x8e
+pvcreate /dev/sda1
+vgcreate ferryvg /dev/sda1
+lvcreate-free root ferryvg 100" ;;
+esac
+esp_mount=
+[ "$layout" != uefi ] || esp_mount="mkdir-p /boot/efi
+mount /dev/sda1 /boot/efi"
+
+cat >"$work/build.gf" <<EOF
+run
+$parts
+mkfs $rootfs $root_dev label:ferry-root
+set-uuid $root_dev $root_uuid
+mkswap $swap_dev label:ferry-swap uuid:$swap_uuid
+mount $root_dev /
 tar-in $tarball / xattrs:true
 tar-in $work/overlay.tar /
+$esp_mount
 upload $work/setup.sh /tmp/ferry-setup.sh
 command "/bin/sh -e /tmp/ferry-setup.sh"
 rm /tmp/ferry-setup.sh
@@ -368,10 +509,12 @@ SUITE=$suite
 ROOT_FS=$rootfs
 HOSTNAME=$hostname
 ROOT_PASSWORD=$root_password
-ROOT_DEV=/dev/sda1
+ROOT_DEV=$root_dev
+LAYOUT=$layout
+INIT=$init
 ROOT_UUID=$root_uuid
 ROOT_LABEL=ferry-root
-SWAP_DEV=/dev/sda2
+SWAP_DEV=$swap_dev
 SWAP_UUID=$swap_uuid
 SWAP_LABEL=ferry-swap
 DISK_MIB=$disk_mib

@@ -10,9 +10,10 @@
 # initrd_inventory [-k] IMAGE DIR [MODULE...]
 #   Opens IMAGE on a throwaway qcow2 overlay (IMAGE is never written) and,
 #   for each /boot/initrd.img-* of the guest (NAME: its file name), unpacks
-#   its cpio archives with unmkinitramfs, laid over each other in boot order
-#   (early*, then main: a later file replaces an earlier one, as the kernel
-#   does), then writes:
+#   its cpio archives with the guest's own tool (initramfs-tools:
+#   unmkinitramfs; dracut: lsinitrd --unpackearly and --unpack), laid over
+#   each other in boot order (early*, then main: a later file replaces an
+#   earlier one, as the kernel does), then writes:
 #     DIR/NAME.files     the modules present as files (*.ko, *.ko.xz,
 #                        *.ko.zst...) anywhere in the merged tree
 #     DIR/NAME.dep       the modules that the merged tree's modules.dep lists
@@ -29,6 +30,10 @@
 #   (the last by name that is not a *.pre-ferry backup).  -k also downloads
 #   it and its kernel to DIR/initrd.img and DIR/vmlinuz (for qemu
 #   -kernel/-initrd).
+#   An IMAGE that is a cached test guest (IMAGE.key beside it, see
+#   guests.sh) has its inventory cached in IMAGE.initrd/, keyed by the
+#   image's key, this inventory script and the arguments: the source side
+#   of every conversion test pays its appliance run once.
 #
 # initrd_files DIR: the module names of DIR/initrd's image (for the probe
 #   list of the next inventory).
@@ -41,8 +46,14 @@ _initrd_script () {
     cat <<'SH'
 set -eu
 export LC_ALL=C
-command -v unmkinitramfs >/dev/null ||
-    { echo "the guest has no unmkinitramfs (not initramfs-tools)" >&2; exit 1; }
+if command -v unmkinitramfs >/dev/null; then
+    tool=initramfs-tools
+elif command -v lsinitrd >/dev/null; then
+    tool=dracut
+else
+    echo "the guest has neither unmkinitramfs (initramfs-tools) nor lsinitrd (dracut)" >&2
+    exit 1
+fi
 boot=$1
 shift
 probe=$*
@@ -54,8 +65,26 @@ for i in /boot/initrd.img-*; do
     n=${i##*/}
     rm -rf "$out/x" "$out/m"
     mkdir -p "$out/x" "$out/m"
-    unmkinitramfs -v "$i" "$out/x" > "$out/v" 2>&1 ||
-        { cat "$out/v" >&2; exit 1; }
+    if [ "$tool" = dracut ]; then
+        # lsinitrd: the early (uncompressed) archive, then the main one;
+        # each listed as unmkinitramfs -v does (".", then paths).
+        mkdir -p "$out/x/early" "$out/x/main"
+        (cd "$out/x/early" && lsinitrd --unpackearly "$i") > "$out/v" 2>&1 ||
+            { cat "$out/v" >&2; exit 1; }
+        (cd "$out/x/main" && lsinitrd --unpack "$i") > "$out/v" 2>&1 ||
+            { cat "$out/v" >&2; exit 1; }
+        : > "$out/v"
+        for s in early main; do
+            if [ -n "$(ls -A "$out/x/$s")" ]; then
+                (cd "$out/x/$s" && find . | sed 's,^[.]/,,') >> "$out/v"
+            else
+                rmdir "$out/x/$s"
+            fi
+        done
+    else
+        unmkinitramfs -v "$i" "$out/x" > "$out/v" 2>&1 ||
+            { cat "$out/v" >&2; exit 1; }
+    fi
     # Where things are: the verbose listing names each archive's files,
     # each archive starting with ".".
     awk -v n="$n" '
@@ -103,9 +132,20 @@ SH
 initrd_inventory () {
     local boot=0
     if [ "${1:-}" = -k ]; then boot=1; shift; fi
-    local image=$1 dir=$2 fmt ovl
+    local image=$1 dir=$2 fmt ovl ck= cache=
     shift 2
     mkdir -p "$dir"
+    if [ -f "$image.key" ]; then
+        cache=$image.initrd
+        ck="$(cat "$image.key") $(_initrd_script | sha256sum | cut -c1-16) $boot $*"
+        if [ "$(cat "$cache/key" 2>/dev/null)" = "$ck" ]; then
+            cp -a "$cache/." "$dir/"
+            rm -f "$dir/key"
+            echo "initramfs of $(basename "$image"): cached in $cache" >&2
+            _initrd_summary "$dir"
+            return 0
+        fi
+    fi
     fmt=$(qemu-img info -U "$image" | awk -F': ' '/^file format:/ { print $2; exit }')
     ovl=$dir/overlay.qcow2
     qemu-img create -q -f qcow2 -b "$(cd "$(dirname "$image")" && pwd)/$(basename "$image")" \
@@ -133,7 +173,19 @@ initrd_inventory () {
     local n
     n=$(cat "$dir/initrd")
     touch "$dir/$n.files" "$dir/$n.dep" "$dir/$n.probe"
+    if [ -n "$cache" ]; then
+        # Published by rename; a concurrent test may win (mv -T fails).
+        rm -rf "$cache.tmp.$$"
+        cp -a "$dir" "$cache.tmp.$$" && echo "$ck" > "$cache.tmp.$$/key" &&
+            rm -f "$cache.tmp.$$/inventory.out" && { rm -rf "$cache"; mv -T "$cache.tmp.$$" "$cache" 2>/dev/null; } ||
+            rm -rf "$cache.tmp.$$"
+    fi
     echo "initramfs of $(basename "$image"):" >&2
+    _initrd_summary "$dir"
+}
+
+_initrd_summary () {
+    local dir=$1 n
     while read -r n; do
         sed "s/^/  $n: /" "$dir/$n.layout" >&2
         echo "  $n: $(wc -l < "$dir/$n.files") module files, $(wc -l < "$dir/$n.dep" 2>/dev/null || echo 0) in modules.dep" >&2
@@ -155,4 +207,20 @@ initrd_compare () {
         bad=1
     fi
     return "$bad"
+}
+
+# initrd_prove OLD_IMAGE NEW_IMAGE DIR [MODULE...]: the module-by-module
+# proof of a conversion in one call: inventories of both images in DIR/old
+# and DIR/new (OLD_IMAGE's cached when it is a test guest), the new one
+# probing every module the old image had plus MODULE... (the target's
+# drivers); fails the test naming what was lost.
+initrd_prove () {
+    local old=$1 new=$2 dir=$3 cmp
+    shift 3
+    initrd_inventory "$old" "$dir/old"
+    mapfile -t _oldmods < <(initrd_files "$dir/old")
+    initrd_inventory "$new" "$dir/new" "${_oldmods[@]}" "$@"
+    cmp=$(initrd_compare "$dir/old" "$dir/new") ||
+        fail "initramfs of $(basename "$new") against $(basename "$old"): $cmp"
+    echo "initramfs: all $(wc -l < "$dir/old/$(cat "$dir/old/initrd").files") modules of the source still load, and $*"
 }

@@ -10,6 +10,7 @@
 # with one line and leaves no OUT.
 source "$(dirname "$0")/../functions.sh"
 source "$TESTS_DIR/boot.sh"
+source "$TESTS_DIR/initramfs.sh"
 requires guestfish qemu-img sha256sum
 ref=$("$TESTS_DIR/guests.sh" "$BUILDDIR" debian12-ahci)
 t=$(mktmpdir)
@@ -68,6 +69,7 @@ for m in virtio_blk virtio_net virtio_pci ahci; do
     grep -q "^$m.ko" "$t/gf.out" || fail "lsinitramfs lacks $m: $(cat "$t/gf.out")"
 done
 grep -q 'pre-ferry$' "$t/gf.out" || fail "old initramfs not kept"
+initrd_prove "$ref" "$t/out.qcow2" "$t/ir" virtio_blk virtio_net virtio_pci
 
 # Failure: a disk with no OS leaves no OUT and is not written.
 truncate -s 64M "$t/blank.img"

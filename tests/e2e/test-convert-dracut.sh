@@ -7,6 +7,7 @@
 # result must boot on virtio-blk.
 source "$(dirname "$0")/../functions.sh"
 source "$TESTS_DIR/boot.sh"
+source "$TESTS_DIR/initramfs.sh"
 requires guestfish qemu-img apt-get
 ref=$("$TESTS_DIR/guests.sh" "$BUILDDIR" debian12-ahci)
 t=$(mktmpdir)
@@ -47,6 +48,7 @@ GF
 cat "$t/gf.out"
 grep -q '^add_drivers+=.*virtio_blk' "$t/gf.out" || fail "dracut.conf.d lacks the drivers"
 grep -q '^virtio_blk.ko' "$t/gf.out" || fail "initramfs lacks virtio_blk"
+initrd_prove "$cache" "$t/out.qcow2" "$t/ir" virtio_blk virtio_net
 
 if [ -n "${FERRY_NO_BOOT:-}" ]; then echo "boot skipped (FERRY_NO_BOOT)"; exit 0; fi
 boot_guest "$t/out.qcow2" virtio || fail "dracut guest does not boot on virtio"

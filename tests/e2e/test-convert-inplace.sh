@@ -13,6 +13,7 @@
 # A successful raw in-place conversion is in test-convert-roots.sh (--root
 # ask --in-place, check-slow).
 source "$(dirname "$0")/../functions.sh"
+source "$TESTS_DIR/initramfs.sh"
 requires guestfish qemu-img
 ref=$("$TESTS_DIR/guests.sh" "$BUILDDIR" debian12-ahci)
 t=$(mktmpdir)
@@ -72,4 +73,5 @@ GF
 grep -q '^/initrd.img-.*\.pre-ferry$' "$t/gf.out" || fail "no *.pre-ferry initramfs in /boot"
 sed -n '/^==fstab/,$p' "$t/gf.out" | grep -E '^[^#=]' | grep -v '^UUID=' &&
     fail "fstab has entries not by UUID"
+initrd_prove "$t/raw.img" "$t/overlay.qcow2" "$t/ir" xen_blkfront xen_netfront
 echo ok

@@ -6,6 +6,7 @@
 # virtio_blk, and the input is not modified.
 source "$(dirname "$0")/../functions.sh"
 source "$TESTS_DIR/boot.sh"
+source "$TESTS_DIR/initramfs.sh"
 requires guestfish qemu-img
 ref=$("$TESTS_DIR/guests.sh" "$BUILDDIR" debian12-ahci)
 t=$(mktmpdir)
@@ -56,6 +57,7 @@ sed -n '/^==fstab/,/^==initrd/p' "$t/gf.out" | grep -E '^[^#=]' | grep -v '^UUID
 for m in virtio_blk virtio_net virtio_pci; do
     grep -q "^$m.ko" "$t/gf.out" || fail "initramfs lacks $m: $(cat "$t/gf.out")"
 done
+initrd_prove "$ref" "$t/out.qcow2" "$t/ir" virtio_blk virtio_net virtio_pci
 
 if [ -n "${FERRY_NO_BOOT:-}" ]; then echo "boot skipped (FERRY_NO_BOOT)"; exit 0; fi
 boot_guest "$t/out.qcow2" virtio || fail "converted guest does not boot on virtio"

@@ -5,6 +5,7 @@
 # kept as .pre-ferry) and boots on an AHCI disk.
 source "$(dirname "$0")/../functions.sh"
 source "$TESTS_DIR/boot.sh"
+source "$TESTS_DIR/initramfs.sh"
 requires guestfish qemu-img
 ref=$("$TESTS_DIR/guests.sh" "$BUILDDIR" debian12-ahci)
 t=$(mktmpdir)
@@ -56,6 +57,7 @@ grep -q 'pre-ferry$' "$t/gf.out" || fail "old initramfs not kept"
 for m in ahci nvme sd_mod; do
     grep -q "^$m.ko" "$t/gf.out" || fail "initramfs lacks $m"
 done
+initrd_prove "$cache" "$t/out.qcow2" "$t/ir" ahci nvme sd_mod
 
 if [ -n "${FERRY_NO_BOOT:-}" ]; then echo "boot skipped (FERRY_NO_BOOT)"; exit 0; fi
 boot_guest "$t/out.qcow2" ahci || fail "native-converted guest does not boot on AHCI"

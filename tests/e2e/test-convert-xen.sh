@@ -6,6 +6,7 @@
 # modified, and OUT still boots on AHCI in qemu.
 source "$(dirname "$0")/../functions.sh"
 source "$TESTS_DIR/boot.sh"
+source "$TESTS_DIR/initramfs.sh"
 requires guestfish qemu-img
 ref=$("$TESTS_DIR/guests.sh" "$BUILDDIR" debian12-ahci)
 t=$(mktmpdir)
@@ -36,6 +37,7 @@ grep -v 'root=UUID=' "$t/linux-lines" && fail "grub.cfg boots a root not by UUID
 grep -v 'console=hvc0' "$t/linux-lines" && fail "grub.cfg lacks console=hvc0"
 grep -q '^xen-blkfront.ko' "$t/gf.out" || fail "initramfs lacks xen-blkfront"
 grep -q '^xen-netfront.ko' "$t/gf.out" || fail "initramfs lacks xen-netfront"
+initrd_prove "$ref" "$t/out.qcow2" "$t/ir" xen_blkfront xen_netfront
 
 if [ -n "${FERRY_NO_BOOT:-}" ]; then echo "boot skipped (FERRY_NO_BOOT)"; exit 0; fi
 boot_guest "$t/out.qcow2" ahci || fail "xen-converted guest does not boot on AHCI"

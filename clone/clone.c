@@ -141,7 +141,11 @@ plan_rows (struct clone_batch *b)
     return r;
   }
   if (b->o->name_pattern == NULL) {
+    /* Clone names must be hostnames too: the stem's '.' and '_' go. */
     vm_make_stem (b->vm.name, SIZE_MAX, stem, sizeof stem);
+    for (r = 0; stem[r]; r++)
+      if (stem[r] == '.' || stem[r] == '_')
+        stem[r] = '-';
     if ((pattern = xasprintf ("%s-%%02d", stem)) == NULL)
       return -1;
   }

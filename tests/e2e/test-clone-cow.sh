@@ -150,6 +150,16 @@ $FERRY clone g.qcow2 -o d12 --count 3 --seed s2 --no-identity --to none --json >
 [ "$( (jget s1.json 'chr(10).join(c["uuid"] for c in j["clones"])'; jget s2.json 'chr(10).join(c["uuid"] for c in j["clones"])') | sort)" = \
   "$(jget s0.json 'chr(10).join(c["uuid"] for c in j["clones"])' | sort)" ] || fail "shards differ from the whole run"
 
+# ---- a manifest: its MACs, CPUs and memory; a bad one refused early ----
+printf 'name,mac,cpus,memory\nweb-a,52:54:00:aa:bb:cc,2,2G\nweb-b,,,\n' > m.csv
+$FERRY clone g.qcow2 -o d13 --manifest m.csv --no-identity -q
+grep -q "<mac address='52:54:00:aa:bb:cc'/>" d13/web-a.xml || fail "manifest MAC not used"
+grep -q "<vcpu placement='static'>2</vcpu>" d13/web-a.xml || fail "manifest cpus not used"
+grep -q "<memory unit='MiB'>2048</memory>" d13/web-a.xml || fail "manifest memory not used"
+printf 'name\nbad/name\n' > bad.csv
+expect_fail "row 1, field 'name'" $FERRY clone g.qcow2 -o d14 --manifest bad.csv --no-identity
+[ ! -e d14 ] || fail "a refused manifest left d14"
+
 # ---- the goldens were never written ----
 [ "$(sha256sum g.img g.qcow2 g.vhd mid.qcow2)" = "$sums" ] || fail "a golden changed"
 echo ok

@@ -55,6 +55,8 @@ struct clone_spec {
 struct clone_plan {
   struct clone_spec *specs;
   size_t n;
+  char *source;               /* the manifest's path, for errors of
+                                 clone_plan_derive; NULL for --count */
 };
 
 /* What derivation needs to know of the golden VM. */
@@ -66,17 +68,28 @@ struct clone_golden_nics {
 };
 
 /* Parse a manifest; `path` names it in errors.  JSON when the first
- * non-blank byte is '[', else CSV (RFC 4180 quoting; a UTF-8 BOM is
+ * non-blank byte is '[' (or '{', to say it must be an array), else CSV (RFC 4180 quoting; a UTF-8 BOM is
  * skipped).  Columns/keys: name (required), hostname, mac, ip, gateway,
- * dns, macN/ipN/gatewayN/dnsN (N = 2..CLONE_MAX_NICS), cpus, memory (MiB,
- * or with a unit: 2G, 512M).  Unknown columns, duplicate names, hostnames
- * or MACs, and every invalid value are refused. */
+ * dns, macN/ipN/gatewayN/dnsN (N = 2..CLONE_MAX_NICS; "mac1" is "mac"),
+ * cpus, memory (MiB, or with a binary unit: 512M, 2G, 2GiB, 1T).  Column
+ * names are case-insensitive; blanks around values are ignored; an empty
+ * CSV cell or a JSON null is "not given"; JSON cpus and memory may be
+ * numbers.  ip is CIDR (IPv4 or IPv6), gateway a plain address on ip's
+ * subnet (or IPv6 link-local), dns addresses separated by blanks, commas
+ * or semicolons; gateway and dns need an ip.  Unknown columns, duplicate
+ * names (case-insensitively: they are file names), hostnames or MACs, a
+ * name that is no hostname when no hostname is given, and every invalid
+ * value are refused.  *plan is overwritten; on error it is left empty.
+ * Rows of CSV and JSON alike are numbered from 1, the header not counted;
+ * CSV syntax errors name the line instead ("m.csv: line 4: ..."). */
 int clone_manifest_parse (const char *path, const char *text, size_t len,
                           struct clone_plan *plan);
 
 /* --count N --name PATTERN: PATTERN holds one printf integer conversion
- * (%d, %02d, %i, %u, with flags/width; no other %, "%%" allowed), names
- * numbered from 1.  Each name is validated as a manifest's would be. */
+ * (%d, %02d, %i, %u, with flags "-+ 0", width and precision of at most
+ * two digits; no other %, "%%" allowed), names numbered from 1.  Each
+ * name is validated as a manifest's would be (and must be a hostname).
+ * *plan is overwritten; on error it is left empty. */
 int clone_plan_count (unsigned count, const char *pattern,
                       struct clone_plan *plan);
 
@@ -87,7 +100,17 @@ int clone_plan_count (unsigned count, const char *pattern,
  * every host computes the same), the VM UUIDs (version 4 layout) and the
  * machine-ids, from the same seed and name.  Refuses a given MAC equal to
  * one of the golden's.  `seed` is any string (the command makes a random
- * one when --seed is absent and reports it). */
+ * one when --seed is absent and reports it).
+ *
+ * The HMAC key is the seed; the messages are "mac\0NAME\0NIC\0COUNTER"
+ * (NIC 1-based, NIC and COUNTER in decimal, COUNTER from 0), "uuid\0NAME"
+ * and "machine-id\0NAME"; the first 3 (MAC), 16 (UUID, machine-id) bytes
+ * of the digest are used.  Given MACs (all rows) are taken first, then
+ * MACs are derived clone by clone, NIC by NIC.  Call it on the whole
+ * plan, then pick a shard's clones: a derived MAC depends on every row
+ * before it.  A NULL prefix gives locally administered unicast MACs (6
+ * derived bytes, 0x02 set and 0x01 clear in the first).  Re-running it
+ * on a derived plan gives the same result. */
 int clone_plan_derive (struct clone_plan *plan, const char *seed,
                        const struct clone_golden_nics *golden);
 

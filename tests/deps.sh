@@ -8,7 +8,7 @@ PACKAGES=(
     build-essential pkg-config clang libclang-rt-14-dev
     zlib1g-dev libdeflate-dev libssl-dev libxxhash-dev libnbd-dev libext2fs-dev
     libparted-dev libguestfs-dev libarchive-dev libxml2-dev libncurses-dev
-    libcmocka-dev
+    libcmocka-dev libjson-c-dev
     # test peers and tools
     qemu-utils qemu-system-x86 nbdkit libnbd-bin e2fsprogs fdisk
     guestfish libguestfs-tools linux-image-amd64 debootstrap python3

@@ -2,7 +2,7 @@
 #
 #   make              developer build (C11, -Wall -Wextra -Werror) into build/
 #   make check        unit tests (cmocka) + end-to-end tests
-#   make check-slow   slow conversion proofs (roots, UEFI, guest tools)
+#   make check-slow   slow conversion proofs (roots, UEFI, guest tools, matrix)
 #   make check-asan   unit + image e2e tests under ASan+UBSan (build-asan/)
 #   make demo         capture the built-in demo disk to VHD and show it
 #   make fuzz         build the libFuzzer harnesses and run each FUZZ_TIME s
@@ -117,7 +117,8 @@ check-e2e: $(B)/ferry
 
 # Conversion proofs that take 4-6 minutes each under TCG and are not the
 # issue's acceptance checks: multiple roots, the UEFI fallback loader
-# booted under OVMF, foreign guest tools.  Not part of `make check`, to
+# booted under OVMF, foreign guest tools, the guest matrix (Debian 11;
+# Debian 13 on btrfs, LVM, UEFI, dracut).  Not part of `make check`, to
 # keep CI well under its budget.
 check-slow: deps $(B)/ferry
 	@FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath build) \

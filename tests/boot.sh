@@ -22,8 +22,17 @@
 #   the timeout; qemu is always killed before returning.  On failure the
 #   last 30 lines of the console log go to stderr.
 #
+# boot_guest_login IMAGE BUS TIMEOUT USER PASSWORD [EXTRA QEMU ARGS...]
+#   Boots as boot_guest does, logs in on the serial console (tests/
+#   console.py), runs the shell lines read from stdin and prints their
+#   output on stdout; returns 1 as boot_guest does, or when the login is
+#   refused.  The console log is boot_guest_log's.
+#
 # Environment:
 #   BOOT_MAC       MAC address of the NIC (default: qemu's 52:54:00:12:34:56)
+#   BOOT_NICS      several NICs: their MACs, space-separated (the bus's NIC
+#                  model, each on its own user-mode network); overrides
+#                  BOOT_MAC
 #   BOOT_MEM       guest memory in MiB (default 1024)
 #   BOOT_LOG_DIR   where console logs go (default $BUILDDIR/boot-logs, kept
 #                  after the test for post-mortems)
@@ -34,6 +43,21 @@
 
 _BOOT_LOG=
 _BOOT_PID=
+_BOOT_LOGIN=
+_BOOT_LOGIN_IN=
+_BOOT_LOGIN_OUT=
+
+boot_guest_login () {
+    local image=$1 bus=$2 timeout=$3 user=$4 password=$5 rc=0 d
+    shift 5
+    d=$(mktemp -d "${TMPDIR:-/tmp}/ferry-login.XXXXXX")
+    cat > "$d/in"
+    _BOOT_LOGIN="$user $password" _BOOT_LOGIN_IN=$d/in _BOOT_LOGIN_OUT=$d/out \
+        boot_guest "$image" "$bus" "$timeout" "$@" || rc=$?
+    [ "$rc" -ne 0 ] || cat "$d/out"
+    rm -rf "$d"
+    return "$rc"
+}
 
 boot_guest_log () { echo "$_BOOT_LOG"; }
 
@@ -57,20 +81,30 @@ boot_guest () {
     fmt=$(qemu-img info -U "$image" | awk -F': ' '/^file format:/ { print $2; exit }')
     [ -n "$fmt" ] || { echo "boot_guest: cannot detect the format of $image" >&2; return 1; }
 
-    local mac=${BOOT_MAC:+,mac=$BOOT_MAC}
+    local model
     case "$bus" in
         ahci)   disk=(-device ahci,id=ahci -device ide-hd,bus=ahci.0,drive=d)
-                nic=(-device "e1000,netdev=n$mac") ;;
+                model=e1000 ;;
         ide)    disk=(-device ide-hd,bus=ide.0,unit=0,drive=d)
-                nic=(-device "e1000,netdev=n$mac") ;;
+                model=e1000 ;;
         virtio) disk=(-device virtio-blk-pci,drive=d)
-                nic=(-device "virtio-net-pci,netdev=n$mac") ;;
+                model=virtio-net-pci ;;
         scsi)   disk=(-device virtio-scsi-pci,id=scsi -device scsi-hd,bus=scsi.0,drive=d)
-                nic=(-device "virtio-net-pci,netdev=n$mac") ;;
+                model=virtio-net-pci ;;
         nvme)   disk=(-device nvme,serial=ferry0001,drive=d)
-                nic=(-device "e1000,netdev=n$mac") ;;
+                model=e1000 ;;
         *) echo "boot_guest: unknown bus '$bus' (ahci|ide|virtio|scsi|nvme)" >&2; return 1 ;;
     esac
+    local macs=${BOOT_NICS:-${BOOT_MAC:-}} m i=0
+    nic=()
+    if [ -z "$macs" ]; then
+        nic=(-netdev user,id=n0 -device "$model,netdev=n0")
+    else
+        for m in $macs; do
+            nic+=(-netdev "user,id=n$i" -device "$model,netdev=n$i,mac=$m")
+            i=$(( i + 1 ))
+        done
+    fi
 
     logdir=${BOOT_LOG_DIR:-${BUILDDIR:-${TMPDIR:-/var/tmp}}/boot-logs}
     mkdir -p "$logdir"
@@ -82,18 +116,29 @@ boot_guest () {
         _boot_cleanup_registered=1
     fi
 
-    # -nographic with the serial port sent to the log and no monitor: qemu
-    # does not touch the test's stdin/stdout.
+    # -nographic with the serial port sent to the log (or, to log in, a
+    # socket console.py talks to) and no monitor: qemu does not touch the
+    # test's stdin/stdout.
+    local serial=file:$log
+    [ -z "$_BOOT_LOGIN" ] || serial=unix:$log.sock,server=on,wait=off
     qemu-system-x86_64 -accel tcg -machine pc -m "${BOOT_MEM:-1024}" \
-        -nographic -monitor none -serial "file:$log" \
+        -nographic -monitor none -serial "$serial" \
         -snapshot -drive "file=$image,format=$fmt,if=none,id=d" "${disk[@]}" \
-        -netdev user,id=n "${nic[@]}" \
-        "$@" </dev/null >"$log.qemu" 2>&1 &
+        "${nic[@]}" "$@" </dev/null >"$log.qemu" 2>&1 &
     _BOOT_PID=$!
 
     t0=$(date +%s)
     echo "boot_guest: $(basename "$image") ($fmt) on $bus, timeout ${timeout}s, log $log" >&2
-    while :; do
+    if [ -n "$_BOOT_LOGIN" ]; then
+        # shellcheck disable=SC2086
+        if python3 "$TESTS_DIR/console.py" "$log.sock" "$log" "$timeout" $_BOOT_LOGIN \
+               < "$_BOOT_LOGIN_IN" > "$_BOOT_LOGIN_OUT" 2> "$log.console"; then
+            state=ok
+        else
+            state="console: $(tail -n 1 "$log.console")"
+        fi
+    fi
+    while [ -z "$_BOOT_LOGIN" ]; do
         sleep 1
         if grep -q 'login:' "$log" 2>/dev/null; then state=ok; break; fi
         if grep -Eq 'Kernel panic|\(initramfs\)|Gave up waiting for root|ALERT! ' "$log" 2>/dev/null; then
@@ -106,7 +151,7 @@ boot_guest () {
     _boot_kill
     now=$(date +%s)
     if [ "$state" = ok ]; then
-        echo "boot_guest: login prompt after $(( now - t0 ))s" >&2
+        echo "boot_guest: login prompt after $(( now - t0 ))s${_BOOT_LOGIN:+ (logged in, commands run)}" >&2
         return 0
     fi
     echo "boot_guest: no login prompt ($state) after $(( now - t0 ))s; last lines of $log:" >&2

@@ -276,8 +276,12 @@ build_rootfs () {
               --no-install-recommends dracut; }; } >>"$buildlog" 2>&1 ||
             { umount "$root/proc"; return 1; }
         umount "$root/proc"
-        chroot "$root" dpkg-query -W initramfs-tools >/dev/null 2>&1 &&
-            { log "initramfs-tools still installed beside dracut"; return 1; }
+        # (a removed package stays known to dpkg: ask for its status)
+        if chroot "$root" dpkg-query -W -f '${Status}' initramfs-tools 2>/dev/null |
+               grep -q 'install ok installed'; then
+            log "initramfs-tools still installed beside dracut"
+            return 1
+        fi
         chroot "$root" apt-get clean
     fi
     # Not needed in the image; keeps it small.
@@ -342,14 +346,15 @@ EOF
 if [ "$init" = dracut ]; then
     mkdir -p "$ovl/etc/dracut.conf.d"
     # drivers=: only these (and their dependencies), dracut's MODULES=list;
-    # the qemu modules would add virtio drivers whatever drivers= says.
+    # the qemu, virtfs, virtiofs and nvdimm modules would add virtio
+    # drivers whatever drivers= says.
     cat >"$ovl/etc/dracut.conf.d/10-ferry-test.conf" <<EOF
 $modules_comment
-# (dracut: drivers=, the qemu modules omitted.)
+# (dracut: drivers=, the modules that add virtio drivers omitted.)
 hostonly="no"
 drivers="$initramfs_modules"
 filesystems="$rootfs"
-omit_dracutmodules+=" qemu qemu-net "
+omit_dracutmodules+=" qemu qemu-net virtfs virtiofs nvdimm "
 EOF
 else
     {

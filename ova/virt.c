@@ -43,6 +43,8 @@ last_error (char *buf, size_t len)
   for (i = 0; buf[i]; i++)
     if (buf[i] == '\n' || buf[i] == '\r' || buf[i] == '\t')
       buf[i] = ' ';
+  while (i > 0 && buf[i - 1] == ' ')
+    buf[--i] = '\0';
   virResetLastError ();
   return buf;
 }

@@ -171,7 +171,7 @@ pty=$(virsh -c "$uri" ttyconsole web-02)
 [ -c "$pty" ] || fail "no console pty: '$pty'"
 # Raw and without echo: the console's output is read, nothing goes back.
 stty -F "$pty" raw -echo
-cat "$pty" > console.log & catpid=$!
+cat "$pty" > console.log 2>/dev/null & catpid=$!
 cleanup_fn "stop_pid $catpid"
 state=timeout
 for _ in $(seq "${BOOT_TIMEOUT:-300}"); do

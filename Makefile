@@ -20,7 +20,7 @@ FUZZ_TIME  ?= 20
 
 CC         ?= cc
 PKGS       := zlib libdeflate libcrypto libxxhash libnbd ext2fs libparted libxml-2.0 \
-              libarchive libguestfs ncursesw json-c
+              libarchive libguestfs ncursesw json-c libvirt
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 
@@ -60,8 +60,9 @@ FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz-*.c)
 # The harnesses are built from source with clang: the floors they parse
 # with, without libguestfs, libparted and ncurses: of lib/disk only the
 # partition table parser (zlib alone); ova/export.c opens disks with their
-# used-block maps (lib/disk: libparted, libext2fs), which no parser needs.
-FUZZ_LIB   := $(filter-out ova/export.c,\
+# used-block maps (lib/disk: libparted, libext2fs), and ova/virt.c talks to
+# a running libvirt (libvirt), which no parser needs.
+FUZZ_LIB   := $(filter-out ova/export.c ova/virt.c,\
                 $(foreach d,$(FLOOR0) $(FLOOR1) $(FLOOR3),$(wildcard $(d)/*.c))) \
               lib/disk/parttable.c
 

@@ -58,7 +58,7 @@ set_target (struct clone_batch *b)
   memset (t, 0, sizeof *t);
   t->out = b->o->to == CLONE_TO_OVA ? OVA_OUT_OVA
     : b->o->to == CLONE_TO_XVA ? OVA_OUT_XVA : OVA_OUT_LIBVIRT;
-  t->libvirt = b->o->to == CLONE_TO_LIBVIRT_XEN ? LIBVIRT_XEN : LIBVIRT_KVM;
+  t->libvirt = b->flavour;
   t->ovf = OVF_VMWARE;
 }
 

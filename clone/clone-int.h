@@ -12,6 +12,7 @@
 #include "lib/common/stagedir.h"
 #include "ova/ova-read.h"
 #include "ova/target.h"
+#include "ova/virt.h"
 
 struct clone_batch {
   const struct clone_opts *o;
@@ -23,7 +24,10 @@ struct clone_batch {
   struct ova_pkg pkg;                 /* ... read into pkg_sd */
   struct stagedir pkg_sd;
   bool made_dir;                      /* DIR made by this run */
-  struct ova_target target;           /* MAC prefix, disk bus */
+  struct ova_target target;           /* MAC prefix, disk bus, and the
+                                         libvirt flavour (kvm, qemu, xen) */
+  struct virt *virt;                  /* --connect, or NULL */
+  enum libvirt_flavour flavour;       /* of libvirt definitions */
   uint8_t golden_macs[VM_MAX_NICS][6];
   /* Per clone c (r->clones order), slot c * (k + 1) + j: disk j (j < k)
    * or the definition (j == k); NULL where there is none. */
@@ -53,6 +57,15 @@ void clone_drop_temps (struct clone_batch *b, size_t c);
 
 /* clone-publish.c */
 void clone_publish_all (struct clone_batch *b);
+
+/* clone-virt.c: --connect */
+/* The connection, if any, and the flavour (first of all: a URI that does
+ * not answer fails before DIR is made). */
+int clone_virt_open (struct clone_batch *b);
+int clone_virt_check (struct clone_batch *b);    /* names, UUIDs free */
+/* Define published clone c from its domain XML: 0, or -1 with the error
+ * set (its files stay, complete). */
+int clone_virt_define (struct clone_batch *b, size_t c, const char *xml);
 
 /* clone.c */
 int clone_fsync_dir (const char *dir);

@@ -88,19 +88,17 @@ clone_vm (struct clone_batch *b, size_t c, struct vm *vm)
 /* ---- definitions (under their temporary names) --------------------------- */
 
 static int
-write_domain (struct clone_batch *b, size_t c, const struct vm *vm)
+write_domain (struct clone_batch *b, size_t c, const struct vm *vm,
+              struct strbuf *sb)
 {
   size_t base = c * (b->k + 1);
-  struct strbuf sb = STRBUF_INIT;
   int r;
 
-  r = libvirt_write (vm, b->o->to == CLONE_TO_LIBVIRT_XEN ? LIBVIRT_XEN
-                     : LIBVIRT_KVM, (const char *const *) &b->final[base],
-                     &sb);
+  r = libvirt_write (vm, b->target.libvirt,
+                     (const char *const *) &b->final[base], sb);
   if (r == 0)
-    r = outfile_write_new (b->tmp[base + b->k], sb.buf ? sb.buf : "",
-                           sb.len);
-  strbuf_release (&sb);
+    r = outfile_write_new (b->tmp[base + b->k], sb->buf ? sb->buf : "",
+                           sb->len);
   return r;
 }
 
@@ -185,10 +183,15 @@ publish_files (struct clone_batch *b, size_t c)
   return -1;
 }
 
+/* The clone's VM, its definition, its files published; then, with
+ * --connect, its domain defined from the very XML of its definition.  A
+ * define that fails leaves the published files (complete, as any clone's)
+ * and fails the clone. */
 static int
 publish_one (struct clone_batch *b, size_t c)
 {
   bool pkg = b->o->to == CLONE_TO_OVA || b->o->to == CLONE_TO_XVA;
+  struct strbuf xml = STRBUF_INIT;
   struct vm vm;
   int r;
 
@@ -197,14 +200,17 @@ publish_one (struct clone_batch *b, size_t c)
   if (r == 0 && pkg)
     r = write_package (b, c, &vm);
   else if (r == 0 && b->o->to != CLONE_TO_NONE)
-    r = write_domain (b, c, &vm);
+    r = write_domain (b, c, &vm, &xml);
   vm_free (&vm);
   if (r == 0)
     r = publish_files (b, c);
+  if (r == 0 && pkg)
+    clone_drop_temps (b, c);
+  if (r == 0 && xml.buf)
+    r = clone_virt_define (b, c, xml.buf);
+  strbuf_release (&xml);
   if (r == -1)
     return error_prefix ("%s: ", b->r->clones[c].spec->name);
-  if (pkg)
-    clone_drop_temps (b, c);
   return 0;
 }
 

@@ -213,6 +213,7 @@ batch_free (struct clone_batch *b)
   ova_pkg_free (&b->pkg);
   stagedir_abort (&b->pkg_sd);
   vm_free (&b->vm);
+  virt_close (b->virt);
 }
 
 /* Everything that can be refused is, before the first byte is written
@@ -220,12 +221,14 @@ batch_free (struct clone_batch *b)
 static int
 prepare (struct clone_batch *b)
 {
-  if (make_seed (b->o, b->r) == -1 || ensure_dir (b) == -1 ||
-      clone_golden_load (b) == -1)
+  if (make_seed (b->o, b->r) == -1 || clone_virt_open (b) == -1 ||
+      ensure_dir (b) == -1 || clone_golden_load (b) == -1)
     return -1;
   if (plan_rows (b) == -1 || plan_derive (b) == -1 || select_shard (b) == -1)
     return -1;
-  return clone_names_make (b);
+  if (clone_names_make (b) == -1)
+    return -1;
+  return clone_virt_check (b);
 }
 
 static void
@@ -295,6 +298,7 @@ clone_report_free (struct clone_report *r)
   }
   clone_plan_free (&r->plan);
   free (r->seed);
+  free (r->connect);
   free (r->golden);
   free (r->dir);
   memset (r, 0, sizeof *r);

@@ -17,6 +17,13 @@
  * an existing file) only when complete: a batch failing part-way leaves
  * every finished clone complete and listed, and nothing half-made.
  *
+ * With `connect` (a libvirt URI; --to libvirt or libvirt-xen) each clone,
+ * once published, is also defined in that libvirt (ova/virt.h): the
+ * connection is opened, the host's domain type read (kvm, else qemu) and
+ * every clone's name and UUID checked free there before anything is
+ * written.  A clone whose define fails keeps its published files and is
+ * reported failed, `defined` false.
+ *
  * Ownership: the report owns everything in it; clone_report_free
  * releases it (safe on a zeroed report).
  */
@@ -62,6 +69,7 @@ struct clone_opts {
   bool no_identity;             /* disks and definitions only */
   bool unattend;                /* Windows: Unattend.xml */
   const char *root;             /* the golden's root device, or NULL */
+  const char *connect;          /* libvirt URI to define clones in, or NULL */
   bool quiet;                   /* no progress meters */
   /* Called when a clone is published or has failed; may be NULL. */
   void (*on_clone) (void *opaque, const struct clone_result *c, size_t done,
@@ -90,6 +98,7 @@ struct clone_result {
   char *definition;             /* NAME.xml / NAME.ova / NAME.xva, or NULL */
   enum cow_method methods[VM_MAX_DISKS];  /* per disk */
   struct clone_identity_result *identity;  /* NULL: not run */
+  bool defined;                 /* defined in libvirt (--connect) */
   double seconds;
 };
 
@@ -100,6 +109,9 @@ struct clone_report {
   const char *golden_kind;      /* "image", "libvirt", "ova", "xva" */
   char *dir;                    /* absolute */
   enum clone_to to;
+  char *connect;                /* the libvirt URI as libvirt names it */
+  const char *domain_type;      /* libvirt targets: "kvm", "qemu" or "xen";
+                                   static; NULL for other targets */
   struct clone_golden_disk disks[VM_MAX_DISKS];
   size_t n_disks;
   struct clone_plan plan;

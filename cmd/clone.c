@@ -40,6 +40,9 @@ static const struct cmd_option clone_options[] = {
   CMD_OPT_CHOICE (0, "to", struct clone_args, to, "TARGET", tos,
                   "each clone's definition: libvirt (default),\n"
                   "libvirt-xen, ova, xva or none (disks only)"),
+  CMD_OPT_STRING (0, "connect", struct clone_args, o.connect, "URI",
+                  "also define each clone in this libvirt\n"
+                  "(--to libvirt or libvirt-xen)"),
   CMD_OPT_BOOL (0, "from-libvirt", struct clone_args, o.from_libvirt,
                 "GOLDEN is a libvirt domain XML"),
   CMD_OPT_STRING (0, "seed", struct clone_args, o.seed, "S",
@@ -64,8 +67,9 @@ static const struct cmd_spec clone_spec = {
   "clone",
   "usage: ferry clone GOLDEN -o DIR (--count N [--name PATTERN] | "
   "--manifest FILE)\n"
-  "                   [--cow METHOD] [--to TARGET] [--seed S] "
-  "[--shard K/N] [options]\n\n"
+  "                   [--cow METHOD] [--to TARGET] [--connect URI] "
+  "[--seed S]\n"
+  "                   [--shard K/N] [options]\n\n"
   "Make clones of a golden VM (a disk image, a libvirt domain XML with\n"
   "--from-libvirt, or an OVA/XVA): copy-on-write disks, a new name,\n"
   "UUID and MACs each, and each clone's identity inside the guest.\n\n",
@@ -94,6 +98,10 @@ check_args (struct clone_args *a, int n_golden)
     return cmd_usage_error ("clone", "--cow: %s", error_get ());
   if (a->to && clone_to_parse (a->to, &a->o.to) == -1)
     return cmd_usage_error ("clone", "--to: %s", error_get ());
+  if (a->o.connect && a->o.to != CLONE_TO_LIBVIRT &&
+      a->o.to != CLONE_TO_LIBVIRT_XEN)
+    return cmd_usage_error ("clone", "--connect goes with --to libvirt or "
+                            "libvirt-xen");
   return 0;
 }
 
@@ -140,6 +148,7 @@ json_clone (struct json *j, const struct clone_result *c)
     json_string (j, c->files[i]);
   json_array_end (j);
   json_key_string (j, "definition", c->definition);
+  json_key_bool (j, "defined", c->defined);
   ids_uuid_format (c->spec->uuid, s);
   json_key_string (j, "uuid", s);
   json_key (j, "macs");
@@ -192,6 +201,8 @@ print_json (const struct clone_report *r)
   json_key_bool (&j, "seed_random", r->seed_random);
   json_key_string (&j, "dir", r->dir);
   json_key_string (&j, "to", clone_to_name (r->to));
+  json_key_string (&j, "connect", r->connect);
+  json_key_string (&j, "domain_type", r->domain_type);
   json_key_bool (&j, "identity", r->identity_run);
   json_golden (&j, r);
   if (r->shard_n)
@@ -223,6 +234,10 @@ print_text (const struct clone_report *r, bool quiet)
                r->clones[i].error ? r->clones[i].error : "?");
   if (quiet)
     return;
+  if (r->connect)
+    fprintf (stderr, "clone: libvirt '%s': domains of type %s%s\n",
+             r->connect, r->domain_type, strcmp (r->domain_type, "qemu")
+             ? "" : " (it offers no kvm: QEMU's emulation)");
   for (i = 0; i < r->n_disks; i++)
     fprintf (stderr, "clone: disk %zu: %s (%s)\n", i + 1,
              cow_method_name (r->disks[i].method), r->disks[i].why);
@@ -230,8 +245,9 @@ print_text (const struct clone_report *r, bool quiet)
     if (!r->clones[i].ok)
       fprintf (stderr, "clone: %s: failed: %s\n", r->clones[i].spec->name,
                r->clones[i].error ? r->clones[i].error : "?");
-  fprintf (stderr, "clone: %zu of %zu clones made in %s (%.1f s)%s%s\n",
-           r->n_ok, r->n, r->dir, r->seconds,
+  fprintf (stderr, "clone: %zu of %zu clones made%s in %s (%.1f s)%s%s\n",
+           r->n_ok, r->n, r->connect ? " and defined" : "", r->dir,
+           r->seconds,
            r->seed_random ? "; seed " : "", r->seed_random ? r->seed : "");
 }
 

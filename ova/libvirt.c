@@ -115,7 +115,7 @@ write_disks (struct xml_writer *w, const struct vm *vm,
     xml_add (w, "'/>\n      <target dev='%s' bus='%s'/>\n    </disk>\n",
              dev, bus);
   }
-  if (f == LIBVIRT_KVM && vm_uses_bus (vm, VM_BUS_SCSI))
+  if (f != LIBVIRT_XEN && vm_uses_bus (vm, VM_BUS_SCSI))
     xml_add (w, "    <controller type='scsi' index='0' "
              "model='virtio-scsi'/>\n");
 }
@@ -181,7 +181,8 @@ write_header (struct xml_writer *w, const struct vm *vm,
   char uuid[37];
   const char *os = osinfo_id (vm->os);
 
-  xml_add (w, "<domain type='%s'>\n", f == LIBVIRT_XEN ? "xen" : "kvm");
+  xml_add (w, "<domain type='%s'>\n", f == LIBVIRT_XEN ? "xen"
+           : f == LIBVIRT_QEMU ? "qemu" : "kvm");
   xml_add_elem (w, "  ", "name", vm->name ? vm->name : "");
   if (vm->has_uuid) {
     ids_uuid_format (vm->uuid, uuid);
@@ -244,7 +245,7 @@ libvirt_write (const struct vm *vm, enum libvirt_flavour f,
   };
   size_t i;
 
-  if (f != LIBVIRT_KVM && f != LIBVIRT_XEN)
+  if (f != LIBVIRT_KVM && f != LIBVIRT_XEN && f != LIBVIRT_QEMU)
     return error_set ("libvirt: unknown flavour %d", (int) f);
   write_header (&w, vm, f);
   write_os (&w, vm, f);

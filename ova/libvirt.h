@@ -18,6 +18,8 @@
 enum libvirt_flavour {
   LIBVIRT_KVM,   /* <domain type='kvm'>, q35 (pc-i440fx when IDE is used) */
   LIBVIRT_XEN,   /* <domain type='xen'>, PV guest booted by pygrub */
+  LIBVIRT_QEMU,  /* LIBVIRT_KVM as <domain type='qemu'>: QEMU's TCG, for a
+                    libvirt that offers no KVM (virt.h virt_hvm_type) */
 };
 
 /* Append the domain XML of `vm` to `out`.  disk_paths[i] is the host path

@@ -8,12 +8,14 @@ PACKAGES=(
     build-essential pkg-config clang libclang-rt-14-dev
     zlib1g-dev libdeflate-dev libssl-dev libxxhash-dev libnbd-dev libext2fs-dev
     libparted-dev libguestfs-dev libarchive-dev libxml2-dev libncurses-dev
-    libcmocka-dev libjson-c-dev
+    libcmocka-dev libjson-c-dev libvirt-dev
     # test peers and tools
     qemu-utils qemu-system-x86 nbdkit libnbd-bin e2fsprogs fdisk
     guestfish libguestfs-tools linux-image-amd64 debootstrap python3
     util-linux procps time libvirt-clients virt-v2v xxhash libxml2-utils
     libguestfs-xfs kmod
+    # `clone --connect`: a libvirtd of the test's own (QEMU driver)
+    libvirt-daemon libvirt-daemon-driver-qemu
     # Windows registry tests (hives built and read back with hivex)
     libhivex-bin libwin-hivex-perl ntfs-3g
     # the capture ISO (make iso) and its boot tests

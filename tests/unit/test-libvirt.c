@@ -200,7 +200,7 @@ round_trip (int variant, enum libvirt_flavour f)
   make_vm (&a, variant);
   assert_int_equal (libvirt_write (&a, f, NULL, &sb), 0);
   snprintf (name, sizeof name, "%s-%s.xml", a.name,
-            f == LIBVIRT_XEN ? "xen" : "kvm");
+            f == LIBVIRT_XEN ? "xen" : f == LIBVIRT_QEMU ? "qemu" : "kvm");
   spew (path (name), sb.buf, sb.len);
   validate_file (path (name));
   vm_init (&b);
@@ -220,6 +220,25 @@ test_round_trip_kvm (void **state)
   (void) state;
   for (v = 0; v < 4; v++)
     round_trip (v, LIBVIRT_KVM);
+}
+
+/* A KVM domain for a host without KVM: the same, of type qemu. */
+static void
+test_round_trip_qemu (void **state)
+{
+  struct strbuf sb = STRBUF_INIT;
+  struct vm vm;
+  int v;
+
+  (void) state;
+  for (v = 0; v < 4; v++)
+    round_trip (v, LIBVIRT_QEMU);
+  make_vm (&vm, 1);
+  assert_int_equal (libvirt_write (&vm, LIBVIRT_QEMU, NULL, &sb), 0);
+  assert_true (strncmp (sb.buf, "<domain type='qemu'>\n", 21) == 0);
+  assert_non_null (strstr (sb.buf, "model='virtio-scsi'"));
+  vm_free (&vm);
+  strbuf_release (&sb);
 }
 
 static void
@@ -592,6 +611,7 @@ main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_round_trip_kvm),
+    cmocka_unit_test (test_round_trip_qemu),
     cmocka_unit_test (test_round_trip_xen),
     cmocka_unit_test (test_write_shape),
     cmocka_unit_test (test_write_domain),

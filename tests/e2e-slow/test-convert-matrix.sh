@@ -87,20 +87,15 @@ PY
 # Two at a time.
 declare -A pid_of
 failed=()
-running=0
 for g in $guests; do
-    if [ "$running" -ge 2 ]; then
-        wait -n || true
-        running=$(( running - 1 ))
-    fi
+    while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n || true; done
     one_guest "$g" > "$t/$g.log" 2>&1 &
     pid_of[$g]=$!
-    running=$(( running + 1 ))
     echo "$g: started (log $t/$g.log)"
 done
 for g in $guests; do
     if wait "${pid_of[$g]}"; then
-        grep -E "^$g: " "$t/$g.log"
+        grep -E "^($g: |initramfs: )" "$t/$g.log"
     else
         failed+=("$g")
         echo "---- $g FAILED; its log:"

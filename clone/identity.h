@@ -40,6 +40,8 @@
  * 255; below that for headroom). */
 #define CLONE_DISKS_PER_LAUNCH 200
 
+struct clone_identity_result;
+
 struct clone_identity_opts {
   const char *root;           /* --root: the golden's root device, or NULL */
   const uint8_t (*golden_macs)[6];   /* the golden VM's MACs (NIC order), */

@@ -19,6 +19,8 @@ static const struct command commands[] = {
   { "capture", cmd_capture,
     "image physical disks (or files standing in for them), used blocks only" },
   { "check", cmd_check, "validate an image's structure (exit 1 if corrupt)" },
+  { "clone", cmd_clone,
+    "make N machines from a golden image, copy-on-write, each its own" },
   { "convert", cmd_convert, "convert a guest for kvm, xen or native hardware" },
   { "copy", cmd_copy, "copy an image into another format" },
   { "export", cmd_export,

@@ -37,9 +37,9 @@ for man in "$top"/docs/ferry-*.1; do
     [ -z "$extra" ] || fail "$man documents options ferry $cmd does not have: $(echo $extra)"
     checked=$((checked + 1))
 done
-[ "$checked" -ge 8 ] || fail "only $checked man pages checked"
+[ "$checked" -ge 9 ] || fail "only $checked man pages checked"
 # --help is generated from the same table: every option is in it.
-for cmd in agent capture check convert copy export import info; do
+for cmd in agent capture check clone convert copy export import info; do
     help=$("$FERRY" "$cmd" --help)
     while IFS= read -r o; do
         grep -qE -- "(^|[ ,])$o([ ,]|$)" <<<"$help" || fail "ferry $cmd --help lacks $o"

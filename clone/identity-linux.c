@@ -654,8 +654,8 @@ set_network (struct clone_id_job *j)
                                                     : 0;
   nt.map.clone = (const uint8_t (*)[6]) nt.macs;
   nt.map.n_clone = nt.n;
-  nt.udev = guestfs_is_file (j->g, "/lib/systemd/systemd-udevd") > 0 ||
-    guestfs_is_file (j->g, "/usr/lib/systemd/systemd-udevd") > 0;
+  nt.udev = guestfs_exists (j->g, "/lib/systemd/systemd-udevd") > 0 ||
+    guestfs_exists (j->g, "/usr/lib/systemd/systemd-udevd") > 0;
   r = learn (&nt);
   if (r == 0)
     r = remove_net_state (j);

@@ -31,10 +31,13 @@ struct batch {
   char tmpdir[64];
 };
 
-/* Clone `base`'s name for a device named on the first clone: /dev/sdXN
- * (also inside btrfsvol:) on disk d becomes the same partition of
- * appliance disk base + d; LVM and md names are the same in every clone
- * (LVM is filtered to one clone's disks). */
+/* Clone `base`'s name for a device of the golden's root: /dev/sdXN (also
+ * inside btrfsvol:) on appliance disk d becomes the same partition of
+ * appliance disk base + d % k.  Inspection may name another clone's
+ * partition (the clones share the golden's filesystem UUIDs, and fstab's
+ * UUID= resolves to any of them): the clones being copies, the position
+ * within the clone is what counts.  LVM and md names are the same in
+ * every clone (LVM is filtered to one clone's disks). */
 static char *
 map_device (const char *dev, char *const *devs, size_t ndevs, size_t base,
             size_t k)
@@ -56,8 +59,9 @@ map_device (const char *dev, char *const *devs, size_t ndevs, size_t base,
   free (name);
   if (r == -1)
     return xstrdup (dev);
-  if (disk >= k || base + disk >= ndevs) {
-    error_set ("%s is not on the first clone's disks", dev);
+  disk %= (unsigned) k;
+  if (base + disk >= ndevs) {
+    error_set ("%s: no such disk in the appliance", dev);
     return NULL;
   }
   if (part == 0)
@@ -210,11 +214,11 @@ os_name (const struct guest_root *r)
 }
 
 static void
-fail_result (struct clone_identity_result *res, const char *name)
+fail_result (struct clone_identity_result *res)
 {
   res->ok = false;
   free (res->error);
-  res->error = xasprintf ("%s: %s", name, error_get ());
+  res->error = xstrdup (error_get ());
 }
 
 /* Mount clone c alone, apply its identity, unmount. */
@@ -261,7 +265,7 @@ edit_group (struct batch *b, guestfs_h *g, char **devs, size_t ndevs,
     res->os = os_name (&b->root);
     res->ok = edit_clone (b, g, devs, ndevs, c, first + c) == 0;
     if (!res->ok)
-      fail_result (res, b->specs[first + c].name);
+      fail_result (res);
     res->seconds = monotonic_seconds () - t;
   }
 }
@@ -277,7 +281,7 @@ fail_group (struct batch *b, size_t first, size_t count, const char *why)
     if (!b->results[c].ok && b->results[c].error)
       continue;
     error_set ("%s", w ? w : "out of memory");
-    fail_result (&b->results[c], b->specs[c].name);
+    fail_result (&b->results[c]);
   }
   free (w);
 }
@@ -438,7 +442,7 @@ clone_identity_batch (const struct clone_spec *specs, size_t n,
     guest_root_vector one = { .ptr = &b.root, .len = 1, .cap = 0 };
     guest_roots_free (&one);
   }
-  return r == -1 ? error_prefix ("identity: ") : 0;
+  return r;
 }
 
 void

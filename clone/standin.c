@@ -1,7 +1,7 @@
 /* standin.c: TEMPORARY, REPLACED AT MERGE — minimal stand-ins for the
- * batch plan (clone/plan.h, branch clone-plan) and for identity
- * (clone/identity.h, branch clone-ident), so that `ferry clone --count N
- * --no-identity` links and runs before they land.  Each block goes when
+ * batch plan (clone/plan.h, branch clone-plan), so that `ferry clone
+ * --count N` links and runs before it lands (the identity stand-in went
+ * when clone-ident was merged).  Each block goes when
  * its branch is merged; nothing else may call into this file's details.
  */
 #include "lib/common/compat.h"
@@ -211,40 +211,4 @@ clone_plan_free (struct clone_plan *plan)
   free (plan->specs);
   plan->specs = NULL;
   plan->n = 0;
-}
-
-/* ---- identity.h (temporary, replaced at merge of clone-ident) ----------- */
-
-int
-clone_identity_batch (const struct clone_spec *specs, size_t n,
-                      const char *const *paths, const char *const *formats,
-                      size_t k, const struct clone_identity_opts *opts,
-                      struct clone_identity_result *results)
-{
-  (void) specs;
-  (void) n;
-  (void) paths;
-  (void) formats;
-  (void) k;
-  (void) opts;
-  (void) results;
-  return error_set ("identity not built yet (use --no-identity)");
-}
-
-void
-clone_identity_results_free (struct clone_identity_result *r, size_t n)
-{
-  size_t i, j;
-
-  if (r == NULL)
-    return;
-  for (i = 0; i < n; i++) {
-    free (r[i].error);
-    free (r[i].os);
-    for (j = 0; r[i].ssh_host_keys && r[i].ssh_host_keys[j]; j++)
-      free (r[i].ssh_host_keys[j]);
-    free (r[i].ssh_host_keys);
-    guest_changes_free (&r[i].changes);
-  }
-  free (r);
 }

@@ -98,6 +98,11 @@ rm_glob (struct clone_id_job *j, const char *pattern, const char *detail)
   if (files == NULL)
     return guest_error (j->g, pattern);
   for (i = 0; files[i] && r == 0; i++) {
+    size_t len = strlen (files[i]);
+    /* glob marks directories with a '/': a symlink to one must go, not
+     * what it points to. */
+    if (len > 1 && files[i][len - 1] == '/')
+      files[i][len - 1] = '\0';
     if (guestfs_rm_rf (j->g, files[i]) == -1)
       r = guest_error (j->g, files[i]);
     else
@@ -782,7 +787,8 @@ new_host_key (struct clone_id_job *j, const char *type, const char *path,
   if (r == 0)
     r = upload (j->g, pub, gpub, 0644, pgid);
   if (r == 0 && strv_vector_append (fps, fp) == 0) {
-    r = guest_changes_add (CH (j), "ssh", path, "new %s host key: %s", type,
+    r = guest_changes_add (CH (j), "ssh", path, "new %s host key: %.*s",
+                           type, (int) strcspn (strchr (fp, ' ') + 1, " "),
                            strchr (fp, ' ') + 1);
     fp = NULL;
   }

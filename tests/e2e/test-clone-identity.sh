@@ -208,4 +208,42 @@ umount /
 GF
 [ "$(cat "$t/xgf.out")" = "$(printf 'x1\n%s\nx2\n%s' "$m1" "$m2")" ] ||
     fail "xfs clones: $(cat "$t/xgf.out")"
+
+# Windows (phony guests, as the conversion's tests build them): the
+# computer name in the ControlSet in use (win7's is ControlSet002) and an
+# Unattend.xml; a name longer than NetBIOS allows is refused per clone.
+requires hivexget hivexregedit ntfscat sfdisk
+"$TESTS_DIR/data/make-windows-disk.sh" "$t/w" > "$t/w.log" 2>&1 ||
+    { cat "$t/w.log"; fail "could not build the phony Windows disks"; }
+source "$TESTS_DIR/windows.sh"
+w_sum=$(sha256sum < "$t/w/win7.img")
+"$FERRY" clone "$t/w/win7.img" -o "$t/wout" --count 2 --name win-%d \
+    --cow qcow2 --to none --unattend --seed s --json > "$t/w.json"
+[ "$(sha256sum < "$t/w/win7.img")" = "$w_sum" ] || fail "the Windows golden was modified"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["ok"], r
+for c in r["clones"]: print(c["name"], c["files"][0])' "$t/w.json" > "$t/wclones"
+while read -r name disk; do
+    qemu-img convert -O raw "$disk" "$t/$name.raw"
+    start=$(sfdisk -J "$t/$name.raw" | python3 -c \
+        'import json,sys; print(json.load(sys.stdin)["partitiontable"]["partitions"][0]["start"])')
+    dd if="$t/$name.raw" of="$t/$name.ntfs" bs=512 skip="$start" status=none
+    rm -f "$t/$name.raw"
+    ntfscat "$t/$name.ntfs" /Windows/System32/config/SYSTEM > "$t/$name.SYSTEM"
+    nb=${name^^}
+    val "$t/$name.SYSTEM" '\ControlSet002\Control\ComputerName\ComputerName' ComputerName "$nb"
+    val "$t/$name.SYSTEM" '\ControlSet002\Control\ComputerName\ActiveComputerName' ComputerName "$nb"
+    val "$t/$name.SYSTEM" '\ControlSet002\Services\Tcpip\Parameters' Hostname "$name"
+    val "$t/$name.SYSTEM" '\ControlSet002\Services\Tcpip\Parameters' 'NV Hostname' "$name"
+    [ "$(hivexget "$t/$name.SYSTEM" '\ControlSet001\Control\ComputerName\ComputerName' ComputerName 2>/dev/null)" = "$nb" ] &&
+        fail "$name: the decoy ControlSet001 was edited"
+    ntfscat "$t/$name.ntfs" /Windows/Panther/Unattend.xml | grep -q "<ComputerName>$nb</ComputerName>" ||
+        fail "$name: no Unattend.xml naming $nb"
+done < "$t/wclones"
+[ "$(wc -l < "$t/wclones")" -eq 2 ] || fail "not two Windows clones"
+rc=0
+"$FERRY" clone "$t/w/win7.img" -o "$t/wlong" --count 1 --name windows-clone-%02d \
+    --cow qcow2 --to none --json > "$t/wl.json" 2> "$t/wl.err" || rc=$?
+[ "$rc" -ne 0 ] && [ "$rc" -lt 128 ] || fail "a 16-character computer name was not refused (exit $rc)"
+grep -q "longer than 15 characters" "$t/wl.json" "$t/wl.err" ||
+    fail "no NetBIOS reason: $(cat "$t/wl.err")"
 echo ok

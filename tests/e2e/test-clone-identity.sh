@@ -206,8 +206,13 @@ cat /etc/hostname
 cat /etc/machine-id
 umount /
 GF
-[ "$(cat "$t/xgf.out")" = "$(printf 'x1\n%s\nx2\n%s' "$m1" "$m2")" ] ||
+[ "$(grep -v '^$' "$t/xgf.out")" = "$(printf 'x1\n%s\nx2\n%s' "$m1" "$m2")" ] ||
     fail "xfs clones: $(cat "$t/xgf.out")"
+
+# A golden without an operating system is refused, nothing made.
+truncate -s 64M "$t/blank.img"
+expect_fail "no operating system" "$FERRY" clone "$t/blank.img" -o "$t/blank" --count 1 --cow qcow2 --to none
+[ -z "$(ls -A "$t/blank" 2>/dev/null)" ] || fail "a refused golden left clones: $(ls -A "$t/blank")"
 
 # Windows (phony guests, as the conversion's tests build them): the
 # computer name in the ControlSet in use (win7's is ControlSet002) and an

@@ -177,6 +177,27 @@ choose_root (struct batch *b, guestfs_h *g, guest_root_vector *roots)
   return idx;
 }
 
+/* Errors about the golden name it, not the first clone's temporary disk
+ * through which it was seen: "'DISK': why" becomes "the golden image:
+ * why".  Returns -1. */
+static int
+golden_error (const char *disk)
+{
+  const char *e = error_get ();
+  size_t n = strlen (disk);
+  char *why;
+
+  if (e[0] != '\'' || strncmp (e + 1, disk, n) != 0 ||
+      strncmp (e + 1 + n, "': ", 3) != 0)
+    return error_prefix ("the golden image: ");
+  why = xstrdup (e + n + 4);
+  if (why == NULL)
+    return -1;
+  error_set ("the golden image: %s", why);
+  free (why);
+  return -1;
+}
+
 /* Inspect the first clone: its root, the OS family, its mounts. */
 static int
 find_golden_root (struct batch *b, guestfs_h *g, char **devs, size_t ndevs)
@@ -186,29 +207,30 @@ find_golden_root (struct batch *b, guestfs_h *g, char **devs, size_t ndevs)
   int idx;
 
   if (b->lvm && lvm_only (g, devs, 0, b->k) == -1)
-    return -1;
+    return golden_error (b->paths[0]);
   if (guest_inspect (g, &roots) == -1)
-    return -1;
+    return golden_error (b->paths[0]);
   if (roots.len == 0) {
     guest_roots_free (&roots);
-    return guest_explain_no_root (g, b->paths[0]);
+    guest_explain_no_root (g, b->paths[0]);
+    return golden_error (b->paths[0]);
   }
   if ((idx = choose_root (b, g, &roots)) < 0) {
     guest_roots_free (&roots);
-    return -1;
+    return golden_error (b->paths[0]);
   }
   b->root = roots.ptr[idx];
   memset (&roots.ptr[idx], 0, sizeof roots.ptr[idx]);
   guest_roots_free (&roots);
-  b->have_root = true;
   if (strcmp (b->root.type, "linux") != 0 &&
       strcmp (b->root.type, "windows") != 0)
-    return error_set ("'%s': unsupported operating system: %s (%s); "
-                      "clone identity knows Linux and Windows", b->paths[0],
+    return error_set ("the golden image: unsupported operating system: %s "
+                      "(%s); clone identity knows Linux and Windows",
                       b->root.type, b->root.product);
   if (map_mounts (b, devs, ndevs, 0, &check) == -1)
-    return error_prefix ("'%s': ", b->paths[0]);
+    return golden_error (b->paths[0]);
   free_mounts (&check);
+  b->have_root = true;
   return 0;
 }
 
@@ -440,6 +462,15 @@ make_tmpdir (struct batch *b)
   return 0;
 }
 
+/* The golden's root (all zero when none was found: freeing is safe). */
+static void
+free_root (struct guest_root *root)
+{
+  guest_root_vector one = { .ptr = root, .len = 1, .cap = 0 };
+
+  guest_roots_free (&one);
+}
+
 static void
 report_done (const struct batch *b, size_t first, size_t count)
 {
@@ -479,10 +510,7 @@ clone_identity_batch (const struct clone_spec *specs, size_t n,
       report_done (&b, first, count);
   }
   remove_tmpdir (b.tmpdir);
-  if (b.have_root) {
-    guest_root_vector one = { .ptr = &b.root, .len = 1, .cap = 0 };
-    guest_roots_free (&one);
-  }
+  free_root (&b.root);
   return r;
 }
 

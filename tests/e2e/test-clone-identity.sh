@@ -211,7 +211,8 @@ GF
 
 # A golden without an operating system is refused, nothing made.
 truncate -s 64M "$t/blank.img"
-expect_fail "no operating system" "$FERRY" clone "$t/blank.img" -o "$t/blank" --count 1 --cow qcow2 --to none
+expect_fail "the golden image: no operating system" \
+    "$FERRY" clone -q "$t/blank.img" -o "$t/blank" --count 1 --cow qcow2 --to none
 [ -z "$(ls -A "$t/blank" 2>/dev/null)" ] || fail "a refused golden left clones: $(ls -A "$t/blank")"
 
 # Windows (phony guests, as the conversion's tests build them): the

@@ -224,6 +224,7 @@ vgcreate vgferry /dev/sda1
 lvcreate root vgferry 150
 mkfs ext4 /dev/vgferry/root
 mount /dev/vgferry/root /
+mkdir-p /etc
 mkdir-p /bin
 mkdir-p /usr/bin
 write /etc/os-release "NAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nID=debian\n"

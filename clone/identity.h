@@ -1,6 +1,9 @@
 /* identity.h: each clone's identity inside its guest, applied to a whole
  * batch of clone disks in as few appliance launches as possible (one per
- * CLONE_DISKS_PER_LAUNCH disks), never to the golden.
+ * CLONE_DISKS_PER_LAUNCH disks, plus, for more than two clones, one
+ * read-only launch over the first clone to inspect the golden: libguestfs
+ * inspects every root it sees, and each clone holds one), never to the
+ * golden.
  *
  *   struct clone_identity_result *res = calloc (n, sizeof *res);
  *   if (clone_identity_batch (specs, n, paths, formats, k, &opts, res) == -1)
@@ -15,6 +18,9 @@
  * share the golden's filesystem UUIDs: xfs refuses two mounted at once;
  * LVM is filtered to the clone's own disks, the golden's VG names being
  * on every clone).
+ *
+ * SSH host keys are random per clone, never derived from the seed (a seed
+ * on a command line is no secret).
  *
  * Linux: hostname (/etc/hostname, /etc/hosts, /etc/HOSTNAME,
  * /etc/sysconfig/network, /etc/machine-info), SSH host keys (new ones of
@@ -40,12 +46,16 @@
  * 255; below that for headroom). */
 #define CLONE_DISKS_PER_LAUNCH 200
 
+struct clone_identity_result;
+
 struct clone_identity_opts {
   const char *root;           /* --root: the golden's root device, or NULL */
   const uint8_t (*golden_macs)[6];   /* the golden VM's MACs (NIC order), */
   size_t n_golden_macs;              /* to map its pins onto the clone's */
   bool unattend;              /* Windows: write Panther\Unattend.xml */
-  /* Called after each clone (ok or not), e.g. for progress; may be NULL. */
+  /* Called for each clone (ok or not) once the appliance that edited it
+   * has shut down cleanly (only then is ok final), e.g. for progress; may
+   * be NULL. */
   void (*done) (size_t index, const struct clone_identity_result *r,
                 void *opaque);
   void *opaque;

@@ -112,6 +112,7 @@ json_identity (struct json *j, const struct clone_identity_result *id)
 {
   size_t i;
 
+  json_key_string (j, "os", id ? id->os : NULL);
   json_key_string (j, "machine_id", id && id->ok ? id->machine_id : NULL);
   json_key (j, "ssh_host_keys");
   json_array_begin (j);
@@ -156,6 +157,24 @@ json_clone (struct json *j, const struct clone_result *c)
   for (i = 0; i < c->spec->n_nics; i++) {
     ids_mac_format (c->spec->nics[i].mac, s);
     json_string (j, s);
+  }
+  json_array_end (j);
+  /* Each NIC as the clone gets it: what the manifest gave, null where
+   * the golden's configuration (DHCP) is kept. */
+  json_key_string (j, "hostname", c->spec->hostname);
+  json_key (j, "nics");
+  json_array_begin (j);
+  for (i = 0; i < c->spec->n_nics; i++) {
+    const struct clone_nic *nic = &c->spec->nics[i];
+
+    json_object_begin (j);
+    ids_mac_format (nic->mac, s);
+    json_key_string (j, "mac", s);
+    json_key_bool (j, "mac_given", nic->mac_given);
+    json_key_string (j, "ip", nic->ip);
+    json_key_string (j, "gateway", nic->gateway);
+    json_key_string (j, "dns", nic->dns);
+    json_object_end (j);
   }
   json_array_end (j);
   json_identity (j, c->identity);

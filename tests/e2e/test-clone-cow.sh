@@ -83,6 +83,27 @@ echo "raw golden on $(df --output=fstype . | tail -1): $m ($why)"
 case $m in reflink|full) ;; *) fail "raw golden got '$m'";; esac
 qemu-img compare -q -f raw -F raw d4/g-01-disk1.raw g.img || fail "raw clone differs"
 
+# ---- a real reflink: the raw golden on an xfs filesystem (a loop mount
+# of a file: a test filesystem, not a guest's) ----
+if [ "$(id -u)" -eq 0 ] && command -v mkfs.xfs > /dev/null && command -v filefrag > /dev/null; then
+    truncate -s 400M xfs.img
+    mkfs.xfs -q xfs.img
+    mkdir xfs
+    if mount -o loop xfs.img xfs 2> /dev/null; then
+        cleanup_fn "! mountpoint -q '$t/xfs' || umount -l '$t/xfs'"
+        cp --sparse=always g.img xfs/g.img
+        sync
+        $FERRY clone xfs/g.img -o xfs/d --count 2 --cow reflink --to none --no-identity --json > rx.json
+        [ "$(jget rx.json 'j["golden"]["disks"][0]["cow"]')" = reflink ] || fail "no reflink on xfs: $(cat rx.json)"
+        qemu-img compare -q -f raw -F raw xfs/d/g-02-disk1.raw xfs/g.img || fail "reflinked clone differs"
+        filefrag -v xfs/d/g-01-disk1.raw | grep -q shared || fail "the clone's extents are not shared: $(filefrag -v xfs/d/g-01-disk1.raw)"
+        echo "xfs: --cow reflink shares the golden's extents ($(filefrag xfs/d/g-01-disk1.raw))"
+        umount xfs
+    else
+        echo "no loop mount here: the real reflink is not tested"
+    fi
+fi
+
 # ---- --cow full: independent copies of the used blocks ----
 $FERRY clone g.qcow2 -o d5 --count 2 --cow full --to none --no-identity -q
 qemu-img info d5/g-01-disk1.qcow2 | grep -q '^backing file' && fail "--cow full left a backing file"

@@ -89,6 +89,8 @@ bad "target 'file:$t/nowhere': '$t/nowhere': No such file" "ferry.target=file:$t
 bad "target 'disk:$t/a.raw' is a disk being captured" "ferry.target=disk:$t/a.raw ferry.disks=a.raw ferry.yes"
 bad "no disk to capture" "ferry.target=disk:$t/a.raw ferry.yes"
 bad "ferry.convert=kvm needs an image format .*not ova" "$tgt ferry.convert=kvm ferry.format=ova"
+bad "ferry.verify=1 boots a kvm conversion: it needs ferry.convert=kvm .*not xen" \
+    "$tgt ferry.format=qcow2 ferry.convert=xen ferry.verify=1"
 # NFS and CIFS with no server (or no mount helper installed): unreachable.
 bad "target 'nfs:127.0.0.1:/export' is unreachable: " \
     "ferry.target=nfs:127.0.0.1:/export ferry.yes"

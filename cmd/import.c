@@ -3,6 +3,7 @@
  * directory that appears only when complete. */
 #include "lib/common/compat.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -34,7 +35,7 @@
 struct import_args {
   const char *package, *output, *to;
   const struct ova_target *t;
-  bool new_identity, json, quiet;
+  bool new_identity, json, quiet, force;
 };
 
 struct import_job {
@@ -42,8 +43,10 @@ struct import_job {
   struct ova_export_disks disks;        /* OVA targets: pkg's disks, taken */
   bool xva;                             /* the package is an XVA */
   struct stagedir sd;                   /* ".DIR.ferry-import-PID" beside
-                                           DIR; .final: DIR, absolute (the
+                                           a new DIR, inside an existing
+                                           one; .final: DIR, absolute (the
                                            domain XML names disks by it) */
+  bool into_existing;                   /* DIR existed: files renamed in */
   char stem[64];
   char *descriptor;                     /* final path of NAME.xml/.ps1/.ova */
   char *paths[VM_MAX_DISKS];            /* final absolute disk paths */
@@ -60,11 +63,14 @@ static const struct cmd_option import_options[] = {
   CMD_OPT_STRING_OF (0, "to", struct import_args, to, "TARGET",
                      import_targets, "the target (above)"),
   CMD_OPT_STRING ('o', NULL, struct import_args, output, "DIR",
-                  "the output directory (must not exist)"),
+                  "the output directory: new, or existing and empty"),
   CMD_OPT_BOOL (0, "new-identity", struct import_args, new_identity,
                 "a new UUID and new MACs with the target's vendor\n"
                 "prefix instead of the package's own (a restore\n"
                 "keeps them)"),
+  CMD_OPT_BOOL (0, "force", struct import_args, force,
+                "import into a DIR that is not empty, replacing\n"
+                "files of the same names once all is written"),
   CMD_OPT_BOOL ('q', "quiet", struct import_args, quiet,
                 "no progress meter or summary"),
   CMD_OPT_BOOL (0, "json", struct import_args, json,
@@ -77,7 +83,8 @@ static const struct cmd_spec import_spec = {
   "usage: ferry import PACKAGE --to TARGET -o DIR [options]\n\n"
   "Verify an OVA (plain, gzip- or xz-compressed tar, or an unpacked\n"
   "directory) or a XenServer XVA (plain or gzip-compressed; told apart by\n"
-  "content) and restore its VM into the new directory DIR.  DIR appears\n"
+  "content) and restore its VM into the directory DIR: a new one, or an\n"
+  "existing empty one (not empty: only with --force).  Its files appear\n"
   "only when everything is done.  Targets:\n"
   "  libvirt      qcow2 disks and a libvirt KVM domain NAME.xml\n"
   "  raw          raw disks and a libvirt KVM domain NAME.xml\n"
@@ -248,6 +255,151 @@ print_text (const struct import_job *job)
            : job->xva ? ", chunk checksums verified" : ", manifest verified");
 }
 
+/* ---- the output directory ---------------------------------------------- */
+
+static bool
+dir_is_empty (const char *path)
+{
+  DIR *d = opendir (path);
+  struct dirent *de;
+  bool empty = true;
+
+  if (d == NULL)
+    return false;
+  while (empty && (de = readdir (d)) != NULL)
+    empty = !strcmp (de->d_name, ".") || !strcmp (de->d_name, "..");
+  closedir (d);
+  return empty;
+}
+
+/* An existing DIR (virt-v2v -os wants one): staged inside it, so that the
+ * renames publishing its files stay on its file system. */
+static int
+begin_existing (const struct import_args *a, struct import_job *job)
+{
+  CLEANUP_FREE char *inner = NULL;
+  char *final;
+
+  if (!a->force && !dir_is_empty (a->output))
+    return error_set ("import: '%s': a directory that is not empty (use "
+                      "--force to import into it)", a->output);
+  if ((final = realpath (a->output, NULL)) == NULL)
+    return error_errno ("import: '%s'", a->output);
+  inner = xasprintf ("%s/.import", final);
+  if (inner == NULL ||
+      stagedir_begin (&job->sd, inner, "import", 0700, true) == -1) {
+    free (final);
+    return -1;
+  }
+  free (job->sd.final);
+  job->sd.final = final;
+  job->into_existing = true;
+  return 0;
+}
+
+/* A new DIR is staged beside it and renamed into place at the end. */
+static int
+begin_output (const struct import_args *a, struct import_job *job)
+{
+  struct stat st;
+
+  if (stat (a->output, &st) == 0 && S_ISDIR (st.st_mode))
+    return begin_existing (a, job);
+  return stagedir_begin (&job->sd, a->output, "import", 0755, false);
+}
+
+/* The output files' final paths, the disks before the descriptor that
+ * names them, and their count.  The vmware and virtualbox targets have
+ * the descriptor only. */
+static size_t
+output_files (const struct import_job *job, const char **out)
+{
+  size_t i, n = 0;
+
+  for (i = 0; i < VM_MAX_DISKS; i++)
+    if (job->paths[i])
+      out[n++] = job->paths[i];
+  out[n++] = job->descriptor;
+  return n;
+}
+
+/* Whether final path `to` may be published: free, or with --force a
+ * regular file to replace.  Checked for every file before any moves. */
+static int
+check_target (const struct import_args *a, const char *to)
+{
+  struct stat st;
+
+  if (lstat (to, &st) == -1)
+    return errno == ENOENT ? 0 : error_errno ("import: '%s'", to);
+  if (!a->force)
+    return error_set ("import: '%s': already exists (use --force to "
+                      "replace it)", to);
+  if (!S_ISREG (st.st_mode))
+    return error_set ("import: '%s': exists and is not a regular file", to);
+  return 0;
+}
+
+/* Move one staged file onto `to`: replacing only with --force; else no
+ * replace (renameat2, or link + unlink where the file system lacks it). */
+static int
+move_in (const struct import_args *a, const struct import_job *job,
+         const char *to)
+{
+  const char *base = strrchr (to, '/') + 1;
+  CLEANUP_FREE char *from = xasprintf ("%s/%s", job->sd.path, base);
+  int r;
+
+  if (from == NULL)
+    return -1;
+  if (a->force)
+    r = rename (from, to);
+  else if ((r = renameat2 (AT_FDCWD, from, AT_FDCWD, to,
+                           RENAME_NOREPLACE)) == -1 &&
+           (errno == EINVAL || errno == ENOSYS))
+    r = link (from, to) == -1 ? -1 : unlink (from);
+  return r == -1 ? error_errno ("import: '%s'", to) : 0;
+}
+
+static int
+fsync_dir (const char *path)
+{
+  CLEANUP_CLOSE int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  if (fd == -1 || fsync (fd) == -1)
+    return error_errno ("import: fsync '%s'", path);
+  return 0;
+}
+
+/* Rename every output file from the staging directory into DIR, each one
+ * whole: nothing is renamed unless every name may be taken. */
+static int
+publish_existing (const struct import_args *a, struct import_job *job)
+{
+  const char *files[VM_MAX_DISKS + 1];
+  size_t i, n = output_files (job, files);
+
+  if (fsync_dir (job->sd.path) == -1)
+    return -1;
+  for (i = 0; i < n; i++)
+    if (check_target (a, files[i]) == -1)
+      return -1;
+  for (i = 0; i < n; i++)
+    if (move_in (a, job, files[i]) == -1)
+      return -1;
+  return fsync_dir (job->sd.final);
+}
+
+static int
+publish (const struct import_args *a, struct import_job *job)
+{
+  if (job->into_existing)
+    return publish_existing (a, job);
+  if (stagedir_commit (&job->sd) == -1)
+    return error_prefix ("import: ");
+  return 0;
+}
+
 /* ---- the command ------------------------------------------------------- */
 
 static int
@@ -276,17 +428,16 @@ run (const struct import_args *a, struct import_job *job)
 {
   /* A restore keeps UUID and MACs (filling in only what is missing); a
    * new identity replaces them all, with the target's vendor prefix. */
-  if (stagedir_begin (&job->sd, a->output, "import", 0755, false) == -1 ||
+  if (begin_output (a, job) == -1 ||
       read_package (a, job) == -1 ||
       vm_new_identity (&job->pkg.vm, ova_target_mac_prefix (a->t),
                        a->new_identity) == -1)
     return -1;
   vm_make_stem (job->pkg.vm.name, SIZE_MAX, job->stem, sizeof job->stem);
-  /* The staging directory becomes DIR, never replacing anything. */
-  if (write_target (a, job) == -1)
+  /* The staging directory becomes DIR, never replacing anything; or its
+   * files are renamed into an existing DIR. */
+  if (write_target (a, job) == -1 || publish (a, job) == -1)
     return -1;
-  if (stagedir_commit (&job->sd) == -1)
-    return error_prefix ("import: ");
   if (a->json)
     print_json (a, job);
   else if (!a->quiet)

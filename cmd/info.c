@@ -2,17 +2,13 @@
  * a VM package (OVA, XVA) holds. */
 #include "lib/common/compat.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "cmd/options.h"
-#include "lib/common/cleanup.h"
 #include "lib/common/error.h"
 #include "lib/common/ids.h"
 #include "lib/common/json.h"
@@ -169,40 +165,6 @@ print_text (struct image *img, const struct alloc *a, char *details)
 }
 
 /* ---- packages ---------------------------------------------------------- */
-
-/* A tar, a gzip/xz/bzip2/zstd stream, or a directory holding an .ovf: a
- * package (the reader takes every filter libarchive has).
- * Anything else is left to the image layer, as before. */
-static bool
-is_package (const char *path)
-{
-  unsigned char b[512] = { 0 };
-  CLEANUP_CLOSE int fd = -1;
-  struct stat st;
-  struct dirent *de;
-  bool found = false;
-  DIR *d;
-
-  if (stat (path, &st) == -1)
-    return false;
-  if (S_ISDIR (st.st_mode)) {
-    if ((d = opendir (path)) == NULL)
-      return false;
-    while (!found && (de = readdir (d)) != NULL)
-      found = str_has_suffix (de->d_name, ".ovf") && de->d_name[0] != '.';
-    closedir (d);
-    return found;
-  }
-  if (!S_ISREG (st.st_mode) ||
-      (fd = open (path, O_RDONLY | O_CLOEXEC)) == -1 ||
-      read (fd, b, sizeof b) < 6)
-    return false;
-  return (b[0] == 0x1f && b[1] == 0x8b) ||             /* gzip */
-    memcmp (b, "\xfd" "7zXZ\0", 6) == 0 ||               /* xz */
-    (memcmp (b, "BZh", 3) == 0 && b[3] >= '1' && b[3] <= '9') ||
-    memcmp (b, "\x28\xb5\x2f\xfd", 4) == 0 ||            /* zstd */
-    memcmp (b + 257, "ustar", 5) == 0;
-}
 
 static const char *
 container (const struct pkg_info *pi)
@@ -409,7 +371,7 @@ cmd_info (int argc, char **argv)
     return r == -1 ? EXIT_OK : r;
   if (first != argc - 1)
     return cmd_usage_error ("info", "expected exactly one IMAGE or PACKAGE");
-  if (is_package (argv[first]))
+  if (ova_probe (argv[first]))
     return cmd_info_package (argv[first], &args);
   if (args.ca)
     return cmd_usage_error ("info", "--ca is for packages; '%s' is an image",

@@ -22,6 +22,7 @@
 #include "ova/ova-read.h"
 #include "ova/ovf.h"
 #include "ova/pkg-member.h"
+#include "ova/xva-read.h"
 #include "ova/xva-xml.h"
 
 #define CHUNK (1u << 20)
@@ -1025,6 +1026,73 @@ inspect_walk (struct rd *r, const char *path)
   r->info->flavour = "xva";
   r->info->members = r->xva_members;
   return 0;
+}
+
+/* ---- probing ----------------------------------------------------------- */
+
+/* A directory the reader takes: one holding a visible .ovf. */
+static bool
+probe_dir (const char *path)
+{
+  DIR *d = opendir (path);
+  struct dirent *de;
+  bool found = false;
+
+  if (d == NULL)
+    return false;
+  while (!found && (de = readdir (d)) != NULL)
+    found = str_has_suffix (de->d_name, ".ovf") && de->d_name[0] != '.';
+  closedir (d);
+  return found;
+}
+
+/* Whether the first member as tar_entry meets it, past the "./" entry of
+ * `tar -C dir .`, is the .ovf or the manifest only it lets precede it.
+ * At most OVA_PROBE_HEADERS headers are read, and no member data. */
+static bool
+first_is_ovf (struct archive *a)
+{
+  struct archive_entry *e;
+  int i;
+
+  for (i = 0; i < OVA_PROBE_HEADERS; i++) {
+    const char *n;
+    if (archive_read_next_header (a, &e) != ARCHIVE_OK)
+      return false;
+    n = pkg_entry_name (e);
+    if (archive_entry_filetype (e) != AE_IFDIR ||
+        (n[0] != '\0' && strcmp (n, ".") != 0))
+      return str_has_suffix (n, ".ovf") || str_has_suffix (n, ".mf");
+  }
+  return false;
+}
+
+static bool
+probe_ova_tar (const char *path)
+{
+  struct archive *a = archive_read_new ();
+  bool yes;
+
+  if (a == NULL)
+    return false;
+  archive_read_support_filter_all (a);
+  archive_read_support_format_tar (a);
+  yes = archive_read_open_filename (a, path, 65536) == ARCHIVE_OK &&
+    first_is_ovf (a);
+  archive_read_free (a);
+  return yes;
+}
+
+bool
+ova_probe (const char *path)
+{
+  struct stat st;
+
+  if (stat (path, &st) == -1)
+    return false;
+  if (S_ISDIR (st.st_mode))
+    return probe_dir (path);
+  return S_ISREG (st.st_mode) && (xva_probe (path) || probe_ova_tar (path));
 }
 
 int

@@ -72,6 +72,21 @@ uint64_t ova_extract_bound (const char *format, uint64_t capacity);
  * writer, else -1 + "not enough space in 'DIR' to extract 'NAME': ...". */
 int ova_check_space (const char *dir, const char *name, uint64_t need);
 
+/* ---- probing ----------------------------------------------------------- */
+
+/* Headers ova_probe reads at most (a "./" entry, then the first member). */
+#define OVA_PROBE_HEADERS 4
+
+/* Whether `path` is a package `ferry import` reads, told the way its
+ * readers open it (libarchive, so any tar it reads: ustar, GNU, pax and
+ * pre-POSIX v7 as xva-img writes; plain or compressed): a directory
+ * holding an .ovf; an XVA (xva_probe); or a regular file whose tar starts
+ * with an .ovf or the .mf ova_read lets precede it.  A tar starting
+ * otherwise, or not a tar at all (a raw image whose first block is zero
+ * reads as an empty tar), is "no": the importer would refuse it.  Cheap:
+ * one stat, and a few headers read, never member data. */
+bool ova_probe (const char *path);
+
 /* ---- inspecting (ferry info) ------------------------------------------- */
 
 enum pkg_kind { PKG_OVA, PKG_XVA };

@@ -191,7 +191,10 @@ expect_fail "^ferry: ova: '.*dsym': not a regular file: 'vmware-disk1.vmdk'" \
     "$FERRY" import -q "$t/dsym" --to libvirt -o "$t/o-dsym"
 [ ! -e "$t/o-dsym" ] || fail "dsym: output directory left behind"
 
-# An existing output directory is never touched.
+# An existing output directory that is not empty is never touched (an
+# empty one is taken: test-import-existing-dir.sh).
 mkdir "$t/exists"
-expect_fail "already exists" "$FERRY" import "$t/vmware.ova" --to libvirt -o "$t/exists"
+echo keep > "$t/exists/file"
+expect_fail "a directory that is not empty" "$FERRY" import "$t/vmware.ova" --to libvirt -o "$t/exists"
+[ "$(ls -A "$t/exists")" = file ] || fail "existing DIR was touched"
 echo "PASS: test-import-ova"

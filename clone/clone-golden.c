@@ -22,30 +22,19 @@
 
 /* ---- what the golden is -------------------------------------------------- */
 
-/* A tar (ustar magic at 257), gzip or xz stream, or a directory is an
- * OVA; XVAs are told by content (xva_probe); anything else is an image. */
+/* Packages are told as the readers open them (ova_probe: libarchive, so
+ * ustar, GNU, pax and v7 tars, plain or compressed, and OVF
+ * directories); XVAs by content (xva_probe); anything else is an image. */
 static const char *
 golden_kind (const char *path, bool from_libvirt)
 {
-  uint8_t h[512] = { 0 };
-  CLEANUP_CLOSE int fd = -1;
-  struct stat st;
-
   if (from_libvirt)
     return "libvirt";
-  if (strstr (path, "://") || stat (path, &st) == -1)
-    return "image";
-  if (S_ISDIR (st.st_mode))
-    return "ova";
-  if (!S_ISREG (st.st_mode))
+  if (strstr (path, "://"))
     return "image";
   if (xva_probe (path))
     return "xva";
-  if ((fd = open (path, O_RDONLY | O_CLOEXEC)) == -1 ||
-      pread (fd, h, sizeof h, 0) < 262)
-    return "image";
-  if (memcmp (h + 257, "ustar", 5) == 0 || (h[0] == 0x1f && h[1] == 0x8b) ||
-      memcmp (h, "\xfd" "7zXZ", 6) == 0)
+  if (ova_probe (path))
     return "ova";
   return "image";
 }

@@ -10,6 +10,7 @@
 # guestfish reads both results back with the guest's own dpkg-query and
 # lsinitramfs.  The two conversions run side by side.
 source "$(dirname "$0")/../functions.sh"
+source "$TESTS_DIR/initramfs.sh"
 requires guestfish qemu-img dpkg-deb
 ref=$("$TESTS_DIR/guests.sh" "$BUILDDIR" debian12-ahci)
 t=$(mktmpdir)
@@ -100,4 +101,6 @@ grep -q '^xe-guest-utilities install ok installed$' "$t/xen.pkgs" ||
 grep -q '^xe-guest-utilities file$' "$t/xen.pkgs" || fail "--to xen removed xe-guest-utilities' files"
 grep -q '^xen-blkfront\.ko' "$t/xen.pkgs" && grep -q '^xen-netfront\.ko' "$t/xen.pkgs" ||
     fail "in-place --to xen: the initramfs lacks xen-blkfront/netfront"
+initrd_prove "$t/in.qcow2" "$t/kvm.qcow2" "$t/ir" virtio_blk virtio_net virtio_pci
+initrd_prove "$t/in.qcow2" "$t/xen.qcow2" "$t/irx" xen_blkfront xen_netfront
 echo ok

@@ -8,6 +8,7 @@
 # can start it) on virtio-blk to the login prompt.
 source "$(dirname "$0")/../functions.sh"
 source "$TESTS_DIR/boot.sh"
+source "$TESTS_DIR/initramfs.sh"
 requires guestfish qemu-img grub-mkimage mkfs.vfat mcopy mdir sfdisk debugfs
 ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
 [ -f "$ovmf_code" ] && [ -f "$ovmf_vars" ] || { echo "SKIP: ovmf not installed"; exit 77; }
@@ -51,6 +52,7 @@ grep -Eq "^UUID=${esp_uuid}[[:space:]]+/boot/efi[[:space:]]+vfat" "$t/fstab" ||
 grep -Eq "^UUID=${root_uuid}[[:space:]]+/[[:space:]]+ext4" "$t/fstab" ||
     fail "/ not by UUID: $(cat "$t/fstab")"
 grep -q '^/dev/' "$t/fstab" && fail "fstab still names devices: $(cat "$t/fstab")"
+initrd_prove "$t/uefi.img" "$t/out.qcow2" "$t/ir" virtio_blk virtio_net virtio_pci
 
 if [ -n "${FERRY_NO_BOOT:-}" ]; then echo "boot skipped (FERRY_NO_BOOT)"; exit 0; fi
 cp "$ovmf_vars" "$t/vars.fd"

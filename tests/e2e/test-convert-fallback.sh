@@ -7,6 +7,7 @@
 # same check.  The report says both; the guest's own lsinitramfs lists ext4
 # and virtio_blk in the result.
 source "$(dirname "$0")/../functions.sh"
+source "$TESTS_DIR/initramfs.sh"
 requires guestfish qemu-img
 export FERRY_KVM_TIMEOUT=${FERRY_KVM_TIMEOUT:-3}
 ref=$("$TESTS_DIR/guests.sh" "$BUILDDIR" debian12-ahci)
@@ -29,4 +30,5 @@ sh "for i in /boot/initrd.img-*[0-9a-z]; do lsinitramfs $i | grep -E '/(ext4|vir
 GF
 grep -q '^ext4.ko' "$t/mods" || fail "the result's initramfs lacks ext4: $(cat "$t/mods")"
 grep -q '^virtio_blk.ko' "$t/mods" || fail "the result's initramfs lacks virtio_blk: $(cat "$t/mods")"
+initrd_prove "$ref" "$t/out.qcow2" "$t/ir" virtio_blk virtio_net ext4
 echo ok

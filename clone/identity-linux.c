@@ -682,9 +682,8 @@ set_network (struct clone_id_job *j)
 
 /* ---- SSH host keys ---- */
 
-/* Run a host command (no shell); its first line of stdout into out. */
-static int
-run (char *const argv[], char *out, size_t outsz)
+int
+clone_id_run (char *const argv[], char *out, size_t outsz)
 {
   int pfd[2], status, fd;
   pid_t pid;
@@ -752,28 +751,45 @@ upload (guestfs_h *g, const char *local, const char *path, int mode,
   return 0;
 }
 
+/* A new key of `type` into `key` (and key.pub): made ahead when the
+ * workers had this clone's keys ready, else here. */
+static int
+make_key (struct clone_id_job *j, const char *type, char *key, size_t keysz)
+{
+  char comment[300];
+
+  if (clone_keygen_ready (j->keys, j->index, type)) {
+    clone_keygen_path (j->tmpdir, j->index, type, key, keysz);
+    if (access (key, R_OK) == 0)
+      return 0;
+  }
+  snprintf (key, keysz, "%s/ssh_host_%s_key", j->tmpdir, type);
+  snprintf (comment, sizeof comment, "root@%s", j->spec->hostname
+            ? j->spec->hostname : j->spec->name);
+  unlink (key);
+  {
+    char pub[140];
+    char *gen[] = { "ssh-keygen", "-q", "-t", (char *) type, "-N", "", "-C",
+                    comment, "-f", key, NULL };
+    snprintf (pub, sizeof pub, "%s.pub", key);
+    unlink (pub);
+    return clone_id_run (gen, NULL, 0);
+  }
+}
+
 /* A new key of `type` for guest file `path` (and path.pub). */
 static int
 new_host_key (struct clone_id_job *j, const char *type, const char *path,
               strv_vector *fps)
 {
-  char key[128], pub[140], comment[300], line[512], *gpub = NULL, *fp = NULL;
+  char key[128], pub[140], line[512], *gpub = NULL, *fp = NULL;
   int64_t gid = 0, pgid = 0;
-  int r;
+  int r = make_key (j, type, key, sizeof key);
 
-  snprintf (key, sizeof key, "%s/ssh_host_%s_key", j->tmpdir, type);
   snprintf (pub, sizeof pub, "%s.pub", key);
-  snprintf (comment, sizeof comment, "root@%s", j->spec->hostname
-            ? j->spec->hostname : j->spec->name);
-  unlink (key);
-  unlink (pub);
-  {
-    char *gen[] = { "ssh-keygen", "-q", "-t", (char *) type, "-N", "", "-C",
-                    comment, "-f", key, NULL };
+  if (r == 0) {
     char *list[] = { "ssh-keygen", "-l", "-f", pub, NULL };
-    r = run (gen, NULL, 0);
-    if (r == 0)
-      r = run (list, line, sizeof line);
+    r = clone_id_run (list, line, sizeof line);
   }
   if (r == 0 && (gpub = xasprintf ("%s.pub", path)) == NULL)
     r = -1;

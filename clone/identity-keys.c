@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +30,6 @@ struct clone_keygen {
   const char *tmpdir;
   pid_t pid[MAX_WORKERS];
   size_t workers;
-  int stop;                   /* write end: closed to stop the workers */
 };
 
 void
@@ -47,13 +45,22 @@ ready_path (const char *tmpdir, size_t i, char *out, size_t outsz)
   snprintf (out, outsz, "%s/%zu.ready", tmpdir, i);
 }
 
-/* The parent closed its end of the pipe (or died): stop. */
-static bool
-stopped (int fd)
+/* The parent asks the workers to stop with a file, not by closing a
+ * pipe: children libguestfs forks without exec (its recovery process)
+ * would hold a pipe's write end open. */
+static void
+stop_path (const char *tmpdir, char *out, size_t outsz)
 {
-  struct pollfd p = { .fd = fd, .events = POLLIN };
+  snprintf (out, outsz, "%s/stop", tmpdir);
+}
 
-  return poll (&p, 1, 0) != 0;
+static bool
+stopped (const char *tmpdir)
+{
+  char stop[128];
+
+  stop_path (tmpdir, stop, sizeof stop);
+  return access (stop, F_OK) == 0 || getppid () == 1;
 }
 
 static int
@@ -76,7 +83,7 @@ gen_one (const char *tmpdir, const struct clone_spec *s, size_t i,
  * announced by its ready file once all are written. */
 static void
 worker (const char *tmpdir, const struct clone_spec *specs, size_t n,
-        size_t w, size_t nw, int stop)
+        size_t w, size_t nw)
 {
   char ready[128];
   size_t i, t;
@@ -85,7 +92,7 @@ worker (const char *tmpdir, const struct clone_spec *specs, size_t n,
   signal (SIGINT, SIG_DFL);
   signal (SIGTERM, SIG_DFL);
   signal (SIGHUP, SIG_DFL);
-  for (i = w; i < n && !stopped (stop); i += nw) {
+  for (i = w; i < n && !stopped (tmpdir); i += nw) {
     for (t = 0; t < N_AHEAD; t++)
       if (gen_one (tmpdir, &specs[i], i, ahead[t]) == -1)
         break;
@@ -114,27 +121,22 @@ clone_keygen_start (const char *tmpdir, const struct clone_spec *specs,
                     size_t n)
 {
   struct clone_keygen *kg = calloc (1, sizeof *kg);
-  int pfd[2];
   size_t w, nw = n_workers (n);
 
-  if (kg == NULL || nw == 0 || pipe2 (pfd, O_CLOEXEC) == -1) {
+  if (kg == NULL || nw == 0) {
     free (kg);
     return NULL;              /* keys are made inline instead */
   }
   kg->tmpdir = tmpdir;
-  kg->stop = pfd[1];
   fflush (NULL);
   for (w = 0; w < nw; w++) {
     pid_t pid = fork ();
-    if (pid == 0) {
-      close (pfd[1]);
-      worker (tmpdir, specs, n, w, nw, pfd[0]);
-    }
+    if (pid == 0)
+      worker (tmpdir, specs, n, w, nw);
     if (pid == -1)
       break;
     kg->pid[kg->workers++] = pid;
   }
-  close (pfd[0]);
   return kg;
 }
 
@@ -178,11 +180,15 @@ clone_keygen_ready (struct clone_keygen *kg, size_t i, const char *type)
 void
 clone_keygen_stop (struct clone_keygen *kg)
 {
+  char stop[128];
   size_t w;
+  int fd;
 
   if (kg == NULL)
     return;
-  close (kg->stop);
+  stop_path (kg->tmpdir, stop, sizeof stop);
+  if ((fd = open (stop, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0)
+    close (fd);
   for (w = 0; w < kg->workers; w++)
     while (kg->pid[w] > 0 && waitpid (kg->pid[w], NULL, 0) == -1 &&
            errno == EINTR)

@@ -28,9 +28,33 @@ struct clone_id_job {
   const struct clone_identity_opts *opts;
   struct clone_identity_result *res;
   const char *tmpdir;         /* private (0700) host directory */
+  struct clone_keygen *keys;  /* host keys made ahead, or NULL */
+  size_t index;               /* the clone's index in the batch */
 };
 
 int clone_id_linux (struct clone_id_job *j);
+
+/* ---- SSH host keys made ahead (identity-keys.c) ----
+ * Worker processes run `ssh-keygen -t rsa|ecdsa|ed25519 -C root@HOST`
+ * for every clone into `tmpdir` (private, 0700) while the appliance
+ * launches; clone_keygen_ready waits until clone i's keys are all there
+ * (then its key of `type` is at clone_keygen_path) and is false when they
+ * never will be or `type` is not made ahead (make it inline then).  A NULL keygen is valid (nothing ahead).
+ * clone_keygen_stop stops the workers, waits for them and frees kg; the
+ * caller removes tmpdir. */
+struct clone_keygen;
+struct clone_keygen *clone_keygen_start (const char *tmpdir,
+                                         const struct clone_spec *specs,
+                                         size_t n);
+bool clone_keygen_ready (struct clone_keygen *kg, size_t i,
+                         const char *type);
+void clone_keygen_path (const char *tmpdir, size_t i, const char *type,
+                        char *out, size_t outsz);
+void clone_keygen_stop (struct clone_keygen *kg);
+
+/* Run a host command (no shell); the first outsz-1 bytes of its stdout
+ * into out (may be NULL).  -1 with the error when it fails. */
+int clone_id_run (char *const argv[], char *out, size_t outsz);
 int clone_id_windows (struct clone_id_job *j);
 
 /* ---- pure transforms (strings in, malloc'd strings out; *changed

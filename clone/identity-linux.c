@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,50 +24,93 @@
 
 #define CH(j) (&(j)->res->changes)
 
-/* 1: a regular file (not a symlink) small enough to read; 0: absent or
- * not a regular file; -1: too big (a hostile guest). */
+/* A new host key file is smaller than this (RSA 16384: about 13 KiB). */
+#define CLONE_ID_KEY_MAX (64 * 1024)
+
+/* 1: a regular file (not a symlink) small enough to read, its size in
+ * *size; 0: absent or not a regular file; -1: too big (a hostile guest).
+ * One lstat: under TCG every appliance round trip counts. */
 static int
-small_file (guestfs_h *g, const char *path)
+small_file_size (guestfs_h *g, const char *path, int64_t *size)
 {
-  struct guestfs_statns *st;
+  struct guestfs_statns *st = guestfs_lstatns (g, path);
   int r = 1;
 
-  if (guestfs_is_file (g, path) <= 0)
+  if (st == NULL) {
+    error_clear ();
     return 0;
-  if ((st = guestfs_lstatns (g, path)) == NULL)
-    return guest_error (g, path);
-  if (st->st_size > (int64_t) CLONE_ID_MAX_FILE)
+  }
+  *size = st->st_size;
+  if (!S_ISREG (st->st_mode))
+    r = 0;
+  else if (st->st_size > (int64_t) CLONE_ID_MAX_FILE)
     r = error_set ("'%s': %lld bytes: more than Ferry reads of a guest file",
                    path, (long long) st->st_size);
   guestfs_free_statns (st);
   return r;
 }
 
-/* A small regular file's text, or NULL: *absent when there is none. */
+static int
+small_file (guestfs_h *g, const char *path)
+{
+  int64_t size;
+
+  return small_file_size (g, path, &size);
+}
+
+/* A small regular file's text, or NULL: *absent when there is none.  Read
+ * with one pread (guestfs_read_file goes through a download, ten times
+ * slower under TCG). */
 static char *
 read_small (guestfs_h *g, const char *path, bool *absent)
 {
-  size_t size;
-  char *t;
-  int r = small_file (g, path);
+  int64_t size = 0;
+  size_t got = 0;
+  char *buf, *t;
+  int r = small_file_size (g, path, &size);
 
   *absent = r == 0;
   if (r <= 0)
     return NULL;
-  if ((t = guestfs_read_file (g, path, &size)) == NULL)
+  if (size == 0)
+    return xstrdup ("");
+  if ((buf = guestfs_pread (g, path, (int) size, 0, &got)) == NULL) {
     guest_error (g, path);
+    return NULL;
+  }
+  if ((t = malloc (got + 1)) == NULL)
+    error_errno ("%s", path);
+  else {
+    memcpy (t, buf, got);
+    t[got] = '\0';
+  }
+  free (buf);
   return t;
 }
 
+/* guest_edit_file's edit, read as read_small reads. */
 static int
 edit (struct clone_id_job *j, const char *path, guest_text_fn fn, void *ctx,
       const char *what, const char *detail)
 {
-  int r = small_file (j->g, path);
+  bool absent;
+  char *text = read_small (j->g, path, &absent), *out;
+  int changed = 0, r = 0;
 
-  if (r <= 0)
-    return r;
-  return guest_edit_file (j->g, path, fn, ctx, CH (j), what, detail);
+  if (text == NULL)
+    return absent ? 0 : -1;
+  out = fn (text, ctx, &changed);
+  free (text);
+  if (out == NULL)
+    return error_prefix ("%s: ", path);
+  if (changed > 0) {
+    if (guestfs_write (j->g, path, out, strlen (out)) == -1)
+      r = guest_error (j->g, path);
+    else
+      r = guest_changes_add (CH (j), what, path, "%s", detail);
+  }
+  free (out);
+  return r;
 }
 
 /* Write a whole file, owned by root, replacing a symlink in the way. */
@@ -682,9 +726,8 @@ set_network (struct clone_id_job *j)
 
 /* ---- SSH host keys ---- */
 
-/* Run a host command (no shell); its first line of stdout into out. */
-static int
-run (char *const argv[], char *out, size_t outsz)
+int
+clone_id_run (char *const argv[], char *out, size_t outsz)
 {
   int pfd[2], status, fd;
   pid_t pid;
@@ -724,32 +767,79 @@ run (char *const argv[], char *out, size_t outsz)
   return 0;
 }
 
-static int
-group_of (guestfs_h *g, const char *path, int64_t *gid)
+/* A host key file's bytes (a few KiB at most). */
+static char *
+slurp (const char *local, size_t *len)
 {
-  struct guestfs_statns *st = guestfs_lstatns (g, path);
+  char *buf = malloc (CLONE_ID_KEY_MAX);
+  int fd = open (local, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  ssize_t n = -1;
 
-  *gid = 0;
-  if (st == NULL) {
-    error_clear ();
-    return 0;
+  if (buf && fd >= 0)
+    n = read (fd, buf, CLONE_ID_KEY_MAX);
+  if (fd >= 0)
+    close (fd);
+  if (n < 0 || n == CLONE_ID_KEY_MAX) {
+    free (buf);
+    error_set ("'%s': cannot read the new key", local);
+    return NULL;
   }
-  *gid = st->st_gid;
-  guestfs_free_statns (st);
-  return 0;
+  *len = (size_t) n;
+  return buf;
 }
 
+/* The guest's `path` becomes the host file `local`, owner root, the
+ * group the golden's file had, `mode`; a symlink in the way is replaced.
+ * Written with one guestfs_write (an upload costs ten times more under
+ * TCG). */
 static int
-upload (guestfs_h *g, const char *local, const char *path, int mode,
-        int64_t gid)
+upload (guestfs_h *g, const char *local, const char *path, int mode)
 {
-  if (guestfs_is_symlink (g, path) > 0 && guestfs_rm (g, path) == -1)
-    return guest_error (g, path);
-  if (guestfs_upload (g, local, path) == -1 ||
+  struct guestfs_statns *st = guestfs_lstatns (g, path);
+  int64_t gid = st ? st->st_gid : 0;
+  bool link = st && S_ISLNK (st->st_mode);
+  size_t len = 0;
+  char *data;
+  int r = 0;
+
+  if (st == NULL)
+    error_clear ();
+  guestfs_free_statns (st);
+  if ((data = slurp (local, &len)) == NULL)
+    return -1;
+  if ((link && guestfs_rm (g, path) == -1) ||
+      guestfs_write (g, path, data, len) == -1 ||
       guestfs_chown (g, 0, (int) gid, path) == -1 ||
       guestfs_chmod (g, mode, path) == -1)
-    return guest_error (g, path);
-  return 0;
+    r = guest_error (g, path);
+  free (data);
+  return r;
+}
+
+/* A new key of `type` into `key` (and key.pub): made ahead when the
+ * workers had this clone's keys ready, else here. */
+static int
+make_key (struct clone_id_job *j, const char *type, char *key, size_t keysz)
+{
+  char comment[300];
+
+  if (clone_keygen_ready (j->keys, j->index, type)) {
+    clone_keygen_path (j->tmpdir, j->index, type, key, keysz);
+    if (access (key, R_OK) == 0)
+      return 0;
+  }
+  snprintf (key, keysz, "%s/ssh_host_%s_key", j->tmpdir, type);
+  snprintf (comment, sizeof comment, "root@%s", j->spec->hostname
+            ? j->spec->hostname : j->spec->name);
+  unlink (key);
+  {
+    char pub[140];
+    char *gen[] = { "ssh-keygen", "-q", "-t", (char *) type, "-N", "", "-C",
+                    comment, "-f", key, NULL };
+    snprintf (pub, sizeof pub, "%s.pub", key);
+    unlink (pub);
+    return clone_id_run (gen, NULL, 0);
+  }
 }
 
 /* A new key of `type` for guest file `path` (and path.pub). */
@@ -757,35 +847,22 @@ static int
 new_host_key (struct clone_id_job *j, const char *type, const char *path,
               strv_vector *fps)
 {
-  char key[128], pub[140], comment[300], line[512], *gpub = NULL, *fp = NULL;
-  int64_t gid = 0, pgid = 0;
-  int r;
+  char key[128], pub[140], line[512], *gpub = NULL, *fp = NULL;
+  int r = make_key (j, type, key, sizeof key);
 
-  snprintf (key, sizeof key, "%s/ssh_host_%s_key", j->tmpdir, type);
   snprintf (pub, sizeof pub, "%s.pub", key);
-  snprintf (comment, sizeof comment, "root@%s", j->spec->hostname
-            ? j->spec->hostname : j->spec->name);
-  unlink (key);
-  unlink (pub);
-  {
-    char *gen[] = { "ssh-keygen", "-q", "-t", (char *) type, "-N", "", "-C",
-                    comment, "-f", key, NULL };
+  if (r == 0) {
     char *list[] = { "ssh-keygen", "-l", "-f", pub, NULL };
-    r = run (gen, NULL, 0);
-    if (r == 0)
-      r = run (list, line, sizeof line);
+    r = clone_id_run (list, line, sizeof line);
   }
   if (r == 0 && (gpub = xasprintf ("%s.pub", path)) == NULL)
     r = -1;
   if (r == 0 && (fp = clone_id_fingerprint (line, gpub)) == NULL)
     r = -1;
-  group_of (j->g, path, &gid);
-  if (gpub)
-    group_of (j->g, gpub, &pgid);
   if (r == 0)
-    r = upload (j->g, key, path, 0600, gid);
+    r = upload (j->g, key, path, 0600);
   if (r == 0)
-    r = upload (j->g, pub, gpub, 0644, pgid);
+    r = upload (j->g, pub, gpub, 0644);
   if (r == 0 && strv_vector_append (fps, fp) == 0) {
     r = guest_changes_add (CH (j), "ssh", path, "new %s host key: %.*s",
                            type, (int) strcspn (strchr (fp, ' ') + 1, " "),

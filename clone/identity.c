@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,14 +29,19 @@ struct batch {
   struct clone_identity_result *results;
   struct guest_root root;     /* the golden's, from the first clone */
   bool have_root, lvm;
-  double setup;               /* seconds of a separate inspection */
+  double setup;               /* seconds of clone 0's own appliance */
+  bool spread;                /* this group's overhead goes into setup */
+  struct clone_keygen *keys;  /* SSH host keys made ahead */
   char tmpdir[64];
 };
 
 /* Batches of more clones than this inspect the golden in an appliance of
- * their own, over the first clone's disks only: libguestfs inspects every
- * root it sees (about 9 s each under TCG for the reference guest, against
- * 13 s for a launch), and every clone holds one. */
+ * its own over the first clone's disks only, which then edits that clone:
+ * libguestfs inspects every root it sees (about 9 s each under TCG for the
+ * reference guest, against 13 s for a launch), and every clone holds one.
+ * The other clones' appliance launches meanwhile, in a thread (one
+ * libguestfs handle per thread; the two share no disk, so qemu's image
+ * locks never meet). */
 #define CLONE_INSPECT_ALONE_ABOVE 2
 
 /* Clone `base`'s name for a device of the golden's root: /dev/sdXN (also
@@ -231,6 +237,10 @@ find_golden_root (struct batch *b, guestfs_h *g, char **devs, size_t ndevs)
     return golden_error (b->paths[0]);
   free_mounts (&check);
   b->have_root = true;
+  if (strcmp (b->root.type, "windows") == 0) {
+    clone_keygen_stop (b->keys);      /* no SSH host keys to give */
+    b->keys = NULL;
+  }
   return 0;
 }
 
@@ -258,7 +268,8 @@ edit_clone (struct batch *b, guestfs_h *g, char **devs, size_t ndevs,
   struct guest_root cr = b->root;
   struct clone_id_job job = { .g = g, .root = &b->root, .spec = &b->specs[i],
                               .opts = b->opts, .res = &b->results[i],
-                              .tmpdir = b->tmpdir };
+                              .tmpdir = b->tmpdir, .keys = b->keys,
+                              .index = i };
   int r;
 
   cr.mounts = (guest_mount_vector) empty_vector;
@@ -349,44 +360,58 @@ has_vgs (guestfs_h *g)
   return r;
 }
 
-static int
-inspect_alone (struct batch *b)
-{
-  double t0 = monotonic_seconds ();
-  struct guest_disk *disks = calloc (b->k, sizeof *disks);
-  struct guest_session *s = NULL;
-  char **devs = NULL;
-  size_t d, ndevs = 0;
-  int r = disks ? 0 : error_errno ("identity");
+/* An appliance launched in a thread while another works. */
+struct prelaunch {
+  struct batch *b;
+  size_t first, count;
+  pthread_t th;
+  bool started;
+  struct guest_session *s;
+  char *err;                  /* the thread's error when s is NULL */
+};
 
-  for (d = 0; r == 0 && d < b->k; d++)
-    disks[d] = (struct guest_disk) { b->paths[d], b->formats[d], true };
-  if (r == 0 && ((s = guest_session_open (disks, b->k)) == NULL ||
-                 guest_session_launch (s) == -1))
-    r = -1;
-  if (r == 0 && (devs = guestfs_list_devices (guest_session_handle (s)))
-      == NULL)
-    r = guest_error (guest_session_handle (s), "list devices");
-  while (devs && devs[ndevs])
-    ndevs++;
-  if (r == 0) {
-    b->lvm = has_vgs (guest_session_handle (s));
-    r = find_golden_root (b, guest_session_handle (s), devs, ndevs);
-  }
-  strv_free (devs);
-  guest_session_close (s);
-  free (disks);
-  b->setup = monotonic_seconds () - t0;
-  return r;
+static void *
+prelaunch_run (void *opaque)
+{
+  struct prelaunch *pl = opaque;
+
+  if ((pl->s = open_group (pl->b, pl->first, pl->count)) == NULL)
+    pl->err = xstrdup (error_get ());
+  return NULL;
 }
 
-/* One appliance for clones first .. first+count-1.  -1 only while the
- * golden is not known yet (nothing was changed). */
+static void
+prelaunch_start (struct prelaunch *pl)
+{
+  pl->started = pthread_create (&pl->th, NULL, prelaunch_run, pl) == 0;
+}
+
+/* The launched session (launched here if the thread never started), or
+ * NULL with the error set. */
+static struct guest_session *
+prelaunch_join (struct prelaunch *pl)
+{
+  if (!pl->started)
+    return open_group (pl->b, pl->first, pl->count);
+  pthread_join (pl->th, NULL);
+  pl->started = false;
+  if (pl->s == NULL)
+    error_set ("%s", pl->err ? pl->err : "appliance launch failed");
+  free (pl->err);
+  pl->err = NULL;
+  return pl->s;
+}
+
+/* One appliance for clones first .. first+count-1, launched here or in
+ * `pre`; once it is up, `next` starts launching in its thread.  -1 only
+ * while the golden is not known yet (nothing was changed). */
 static int
-run_group (struct batch *b, size_t first, size_t count)
+run_group (struct batch *b, size_t first, size_t count,
+           struct prelaunch *pre, struct prelaunch *next)
 {
   double t0 = monotonic_seconds (), t1, t2, share;
-  struct guest_session *s = open_group (b, first, count);
+  struct guest_session *s = pre ? prelaunch_join (pre)
+    : open_group (b, first, count);
   guestfs_h *g;
   char **devs = NULL;
   size_t ndevs = 0, c;
@@ -398,6 +423,8 @@ run_group (struct batch *b, size_t first, size_t count)
     fail_group (b, first, count, error_get ());
     return 0;
   }
+  if (next)
+    prelaunch_start (next);
   g = guest_session_handle (s);
   if ((devs = guestfs_list_devices (g)) == NULL)
     r = guest_error (g, "list devices");
@@ -425,8 +452,12 @@ run_group (struct batch *b, size_t first, size_t count)
     fail_group (b, first, count, error_get ());
   guest_session_close (s);
   strv_free (devs);
-  share = (t1 - t0 + monotonic_seconds () - t2) / (double) count +
-    b->setup / (double) b->n;
+  share = (t1 - t0 + monotonic_seconds () - t2) / (double) count;
+  if (b->spread) {
+    b->setup += share * (double) count;
+    share = 0;
+  }
+  share += b->setup / (double) b->n;
   for (c = first; c < first + count; c++)
     b->results[c].seconds += share;
   return 0;
@@ -482,6 +513,34 @@ report_done (const struct batch *b, size_t first, size_t count)
     b->opts->done (c, &b->results[c], b->opts->opaque);
 }
 
+/* Clone 0 in an appliance of its own (which inspects the golden), the
+ * next group's appliance launching meanwhile. */
+static int
+first_apart (struct batch *b, size_t per)
+{
+  struct prelaunch pl = { .b = b, .first = 1,
+                          .count = b->n - 1 < per ? b->n - 1 : per };
+  struct guest_session *s;
+  int r;
+
+  b->spread = true;
+  r = run_group (b, 0, 1, NULL, &pl);
+  b->spread = false;
+  if (r == -1) {               /* nothing was changed: say why */
+    char *why = xstrdup (error_get ());
+    s = pl.started ? prelaunch_join (&pl) : NULL;
+    guest_session_close (s);
+    error_set ("%s", why ? why : "out of memory");
+    free (why);
+    return -1;
+  }
+  report_done (b, 0, 1);
+  r = run_group (b, 1, pl.count, &pl, NULL);
+  if (r == 0)
+    report_done (b, 1, pl.count);
+  return r;
+}
+
 int
 clone_identity_batch (const struct clone_spec *specs, size_t n,
                       const char *const *paths, const char *const *formats,
@@ -500,15 +559,21 @@ clone_identity_batch (const struct clone_spec *specs, size_t n,
     return 0;
   if (make_tmpdir (&b) == -1)
     return -1;
-  if (n > CLONE_INSPECT_ALONE_ABOVE)
-    r = inspect_alone (&b);
+  /* Host keys are made while the appliances start. */
+  b.keys = clone_keygen_start (b.tmpdir, specs, n);
   per = CLONE_DISKS_PER_LAUNCH / k;
-  for (first = 0; first < n && r == 0; first += count) {
+  first = 0;
+  if (n > CLONE_INSPECT_ALONE_ABOVE) {
+    r = first_apart (&b, per);
+    first = r == 0 ? 1 + (n - 1 < per ? n - 1 : per) : n;
+  }
+  for (; first < n && r == 0; first += count) {
     count = n - first < per ? n - first : per;
-    r = run_group (&b, first, count);
+    r = run_group (&b, first, count, NULL, NULL);
     if (r == 0)
       report_done (&b, first, count);
   }
+  clone_keygen_stop (b.keys);
   remove_tmpdir (b.tmpdir);
   free_root (&b.root);
   return r;

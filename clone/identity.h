@@ -1,9 +1,10 @@
 /* identity.h: each clone's identity inside its guest, applied to a whole
- * batch of clone disks in as few appliance launches as possible (one per
- * CLONE_DISKS_PER_LAUNCH disks, plus, for more than two clones, one
- * read-only launch over the first clone to inspect the golden: libguestfs
- * inspects every root it sees, and each clone holds one), never to the
- * golden.
+ * batch of clone disks in as few appliance launches as possible, never to
+ * the golden.  For more than two clones, clone 0 gets an appliance of its
+ * own, which inspects the golden (libguestfs inspects every root it sees,
+ * and each clone holds one) and edits clone 0, while the other clones'
+ * appliances (one per CLONE_DISKS_PER_LAUNCH disks) start in a thread;
+ * SSH host keys are made ahead by worker processes (identity-keys.c).
  *
  *   struct clone_identity_result *res = calloc (n, sizeof *res);
  *   if (clone_identity_batch (specs, n, paths, formats, k, &opts, res) == -1)

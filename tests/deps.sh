@@ -13,7 +13,7 @@ PACKAGES=(
     qemu-utils qemu-system-x86 nbdkit libnbd-bin e2fsprogs fdisk
     guestfish libguestfs-tools linux-image-amd64 debootstrap python3
     util-linux procps time libvirt-clients virt-v2v xxhash libxml2-utils
-    libguestfs-xfs kmod
+    libguestfs-xfs kmod cryptsetup-bin
     # `clone --connect`: a libvirtd of the test's own (QEMU driver)
     libvirt-daemon libvirt-daemon-driver-qemu
     # Windows registry tests (hives built and read back with hivex)

@@ -2,7 +2,8 @@
 # `ferry clone --no-identity`: clone disks and definitions.  qcow2 goldens
 # give overlays that qemu-img checks and whose chain names the golden with
 # its format (a golden that is itself an overlay keeps its chain); VHD
-# goldens give differencing disks that Ferry reads back equal to the
+# goldens give differencing disks that Ferry and tests/data/vhd-read.py
+# (written from the VHD spec) read back equal to the
 # golden; raw goldens a reflink or a full copy (the report says which);
 # --cow full independent copies; libvirt XMLs that virt-xml-validate
 # accepts, with distinct UUIDs and MACs; OVA packages ferry info reads;
@@ -61,7 +62,11 @@ echo "$chain" | grep -q "^backing file: $t/mid.qcow2\$" || fail "overlay does no
 qemu-img check -q d2/mid-01-disk1.qcow2 || fail "qemu-img check (chain)"
 
 # ---- VHD golden -> differencing disks (qemu-img cannot read VHD chains:
-# Ferry reads the clone, qemu-img compares with the golden) ----
+# Ferry and tests/data/vhd-read.py, a reader written from the VHD spec,
+# read each clone; qemu-img compares with the golden) ----
+vhdread="$TESTS_DIR/data/vhd-read.py"
+python3 "$vhdread" g.vhd gold-vr.raw >/dev/null || fail "vhd-read.py cannot read the golden"
+qemu-img compare -q -f raw gold-vr.raw g.vhd || fail "vhd-read.py misreads the golden"
 $FERRY clone g.vhd -o d3 --count 2 --to libvirt-xen --no-identity --json > r3.json
 [ "$(jget r3.json 'j["golden"]["disks"][0]["cow"]')" = vhd ] || fail "VHD golden not differenced"
 for i in 01 02; do
@@ -70,10 +75,32 @@ for i in 01 02; do
     $FERRY info "$d" | grep -qi "differencing" || fail "$d is not differencing: $($FERRY info "$d")"
     $FERRY copy -q "$d" back-$i.raw -O raw
     qemu-img compare -q -f raw back-$i.raw g.vhd || fail "$d does not read as the golden"
+    python3 "$vhdread" "$d" vr-$i.raw >/dev/null || fail "vhd-read.py cannot read $d"
+    qemu-img compare -q -f raw -F raw vr-$i.raw gold-vr.raw || fail "$d read by vhd-read.py differs from the golden"
     grep -q "type='xen'" d3/g-$i.xml || fail "not a Xen domain"
     virt-xml-validate d3/g-$i.xml domain >/dev/null || fail "virt-xml-validate (xen)"
 done
 grep -h '<mac address' d3/*.xml | grep -vq "00:16:3e" && fail "a Xen MAC without the Xen prefix"
+# A clone written to after cloning: as Xen would, by a child on top of it
+# (tests/data/make-vhd-child.py, another independent writer: qemu-img
+# cannot write into a differencing disk); both readers follow the 3-deep
+# chain.  A child naming another parent UUID, and a bad checksum, refused.
+cp gold-vr.raw w.raw
+printf 'written-after-cloning' | dd of=w.raw bs=1 seek=$((40 * 1048576 + 7)) conv=notrunc 2>/dev/null
+python3 "$TESTS_DIR/data/make-vhd-child.py" d3/g-02-disk1.vhd w.raw d3w.vhd >/dev/null
+python3 "$vhdread" d3w.vhd w-vr.raw >/dev/null || fail "vhd-read.py cannot read the written clone"
+cmp -s w-vr.raw w.raw || fail "the written clone reads wrong (vhd-read.py)"
+$FERRY copy -q d3w.vhd w-f.raw -O raw
+cmp -s w-f.raw w.raw || fail "the written clone reads wrong (ferry)"
+python3 "$TESTS_DIR/data/make-vhd-child.py" --parent-uuid 0badc0de-0000-4000-8000-000000000000 \
+    d3/g-02-disk1.vhd w.raw d3x.vhd >/dev/null
+expect_fail "no parent with unique id 0badc0de" python3 "$vhdread" d3x.vhd x.raw
+cp d3/g-01-disk1.vhd d3c.vhd
+printf 'X' | dd of=d3c.vhd bs=1 seek=$(( $(stat -c %s d3c.vhd) - 400 )) conv=notrunc 2>/dev/null
+expect_fail "footer: bad checksum" python3 "$vhdread" d3c.vhd x.raw
+cp d3/g-01-disk1.vhd d3h.vhd
+printf 'X' | dd of=d3h.vhd bs=1 seek=1400 conv=notrunc 2>/dev/null
+expect_fail "dynamic header: bad checksum" python3 "$vhdread" d3h.vhd x.raw
 
 # ---- raw golden: reflink, or a full copy where the filesystem has none ----
 $FERRY clone g.img -o d4 --count 2 --to none --no-identity --json > r4.json

@@ -134,7 +134,7 @@ check-asan: export UBSAN_OPTIONS = print_stacktrace=1
 check-asan: deps
 	@$(MAKE) --no-print-directory B=build-asan SANITIZE=1 check-unit
 	@FERRY_NO_BOOT=1 $(MAKE) --no-print-directory B=build-asan SANITIZE=1 check-e2e \
-	  E2E="$(filter-out tests/e2e/test-capture-convert.sh,$(wildcard tests/e2e/test-image-*.sh tests/e2e/test-capture-*.sh tests/e2e/test-export-ova.sh tests/e2e/test-export-xva.sh tests/e2e/test-export-sign.sh tests/e2e/test-export-repack.sh tests/e2e/test-info-package.sh tests/e2e/test-import-ova.sh tests/e2e/test-import-xva.sh tests/e2e/test-import-targets.sh tests/e2e/test-import-interrupt.sh tests/e2e/test-agent-*.sh))"
+	  E2E="$(filter-out tests/e2e/test-capture-convert.sh,$(wildcard tests/e2e/test-image-*.sh tests/e2e/test-capture-*.sh tests/e2e/test-export-ova.sh tests/e2e/test-export-xva.sh tests/e2e/test-export-sign.sh tests/e2e/test-export-repack.sh tests/e2e/test-info-package.sh tests/e2e/test-import-ova.sh tests/e2e/test-import-xva.sh tests/e2e/test-import-targets.sh tests/e2e/test-import-interrupt.sh tests/e2e/test-import-existing-dir.sh tests/e2e/test-info-v7tar.sh tests/e2e/test-clone-cow.sh tests/e2e/test-agent-*.sh))"
 
 lint:
 	@tests/lint.sh

@@ -594,7 +594,7 @@ write_nic (struct net *nt, size_t i)
   const struct clone_nic *cn = &nt->j->spec->nics[i];
   struct lnet_nic nic = { nt->mac_s[i], nt->names[i], cn->ip, cn->gateway,
                           cn->dns };
-  char path[96], id[32], us[37];
+  char path[96], id[40], us[37];
   uint8_t u[16];
 
   snprintf (id, sizeof id, "ferry-nic%zu", i + 1);

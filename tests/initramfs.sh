@@ -56,7 +56,9 @@ else
 fi
 boot=$1
 shift
-probe=$*
+# The modules to probe come in a file (a guestfish command line is too
+# short for a distribution initramfs's 800 modules).
+probe=$(cat "$1")
 out=/tmp/ferry-initrd
 rm -rf "$out"
 mkdir -p "$out/x" "$out/m"
@@ -151,9 +153,11 @@ initrd_inventory () {
     qemu-img create -q -f qcow2 -b "$(cd "$(dirname "$image")" && pwd)/$(basename "$image")" \
         -F "$fmt" "$ovl"
     _initrd_script > "$dir/inventory.sh"
+    printf '%s\n' "$@" > "$dir/probe.list"
     {
         echo "upload $dir/inventory.sh /tmp/ferry-inventory.sh"
-        echo "sh \"/bin/sh /tmp/ferry-inventory.sh $boot $*\""
+        echo "upload $dir/probe.list /tmp/ferry-probe.list"
+        echo "sh \"/bin/sh /tmp/ferry-inventory.sh $boot /tmp/ferry-probe.list\""
         if [ "$boot" = 1 ]; then
             echo "download /tmp/ferry-initrd/vmlinuz $dir/vmlinuz"
             echo "download /tmp/ferry-initrd/initrd.img $dir/initrd.img"

@@ -119,7 +119,8 @@ check-e2e: $(B)/ferry
 # Conversion proofs that take 4-6 minutes each under TCG and are not the
 # issue's acceptance checks: multiple roots, the UEFI fallback loader
 # booted under OVMF, foreign guest tools, the guest matrix (Debian 11;
-# Debian 13 on btrfs, LVM, UEFI, dracut).  Not part of `make check`, to
+# Debian 13 on btrfs, LVM, UEFI, dracut), the agent's ferry.verify=1, clone
+# goldens on xfs and LVM, clones defined in a real libvirtd (--connect).  Not part of `make check`, to
 # keep CI well under its budget.
 check-slow: deps $(B)/ferry
 	@FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath build) \

@@ -61,10 +61,11 @@ FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz-*.c)
 # with, without libguestfs, libparted and ncurses: of lib/disk only the
 # partition table parser (zlib alone); ova/export.c opens disks with their
 # used-block maps (lib/disk: libparted, libext2fs), and ova/virt.c talks to
-# a running libvirt (libvirt), which no parser needs.
+# a running libvirt (libvirt), which no parser needs; of clone/ only the
+# batch plan (manifests: json-c, libcrypto).
 FUZZ_LIB   := $(filter-out ova/export.c ova/virt.c,\
                 $(foreach d,$(FLOOR0) $(FLOOR1) $(FLOOR3),$(wildcard $(d)/*.c))) \
-              lib/disk/parttable.c
+              lib/disk/parttable.c clone/manifest.c clone/plan.c
 
 .PHONY: all check check-slow check-unit check-e2e check-asan demo deps install lint \
         fuzz clean bench iso print-floors

@@ -89,7 +89,7 @@ show (const char *s, char *buf, size_t size)
   return buf;
 }
 
-#define SHOW_BUF (SHOW_MAX * 4 + 8)
+#define SHOW_BUF (SHOW_MAX * 4 + 16)
 #define SHOWN(s) show ((s), (char[SHOW_BUF]) { 0 }, SHOW_BUF)
 
 static char
@@ -186,9 +186,9 @@ nic_suffix (const char *digits, unsigned *nic)
     *nic = 0;
     return 0;
   }
-  if (digits[0] == '0' || parse_decimal (digits, 6, &n) == -1)
+  if (digits[0] == '0' || strspn (digits, "0123456789") != strlen (digits))
     return 1;
-  if (n > CLONE_MAX_NICS)
+  if (parse_decimal (digits, 6, &n) == -1 || n > CLONE_MAX_NICS)
     return error_set ("more NICs than a VM may have (at most %d)",
                       CLONE_MAX_NICS);
   *nic = (unsigned) n - 1;
@@ -1160,9 +1160,17 @@ json_text (json_object *v, const struct column *col, char num[32],
                     "not a string");
 }
 
+/* Where a column sits in a row's `seen` flags. */
+static size_t
+column_slot (const struct column *col)
+{
+  return col->kind < COL_MAC ? (size_t) col->kind :
+    COL_MAC + (size_t) (col->kind - COL_MAC) * CLONE_MAX_NICS + col->nic;
+}
+
 static int
 json_member (const struct where *w, struct clone_spec *s, const char *key,
-             json_object *v)
+             json_object *v, bool *seen)
 {
   struct column col;
   const char *text;
@@ -1170,6 +1178,11 @@ json_member (const struct where *w, struct clone_spec *s, const char *key,
 
   if (column_parse (key, &col) == -1)
     return where_prefix (w, SHOWN (key));
+  /* json-c keeps "mac" and "MAC" (or "mac1") apart: one column. */
+  if (seen[column_slot (&col)])
+    return error_set ("%s: row %zu, field '%s': given twice", w->path,
+                      w->row, SHOWN (key));
+  seen[column_slot (&col)] = true;
   if (json_text (v, &col, num, &text) == -1)
     return where_prefix (w, col.name);
   return text ? row_set (w, s, &col, text) : 0;
@@ -1181,6 +1194,7 @@ json_row (const char *path, json_object *o, struct clone_plan *plan,
 {
   struct where w = { path, plan->n + 1 };
   struct json_object_iterator it, end;
+  bool seen[MAX_COLUMNS] = { false };
   struct clone_spec *s;
 
   if (!json_object_is_type (o, json_type_object))
@@ -1192,7 +1206,7 @@ json_row (const char *path, json_object *o, struct clone_plan *plan,
   end = json_object_iter_end (o);
   while (!json_object_iter_equal (&it, &end)) {
     if (json_member (&w, s, json_object_iter_peek_name (&it),
-                     json_object_iter_peek_value (&it)) == -1)
+                     json_object_iter_peek_value (&it), seen) == -1)
       return -1;
     json_object_iter_next (&it);
   }

@@ -20,8 +20,8 @@ disk=${BENCH_DISK:-$(tests/guests.sh "$BUILDDIR" debian12-ahci)}
 for c in virt-customize virt-sysprep guestfish qemu-img ssh-keygen python3; do
     command -v "$c" >/dev/null || { echo "$c not installed"; exit 1; }
 done
-t=$(mktemp -d "${TMPDIR:-/var/tmp}/ferry-bench.XXXXXX")
-trap 'rm -rf "$t"' EXIT
+source tests/functions.sh       # golden_with_host_keys, mktmpdir
+t=$(mktmpdir)
 
 # run NAME CMD...: wall seconds and peak RSS (KiB) into $t/NAME.{wall,rss},
 # output in $t/NAME.out.  /usr/bin/time's %M is the largest of the process
@@ -47,21 +47,7 @@ le () { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 met () { if le "$1" "$2"; then echo met; else echo MISSED; fi; }
 
 # The golden: the reference guest with SSH host keys of three types.
-qemu-img create -q -f qcow2 -b "$disk" -F raw "$t/golden.qcow2"
-mkdir "$t/keys"
-for k in ed25519 rsa ecdsa; do
-    ssh-keygen -q -t "$k" -N '' -C root@ferry-ref -f "$t/keys/ssh_host_${k}_key"
-done
-{
-    echo "mkdir-p /etc/ssh"
-    for k in ed25519 rsa ecdsa; do
-        echo "upload $t/keys/ssh_host_${k}_key /etc/ssh/ssh_host_${k}_key"
-        echo "chmod 0600 /etc/ssh/ssh_host_${k}_key"
-        echo "upload $t/keys/ssh_host_${k}_key.pub /etc/ssh/ssh_host_${k}_key.pub"
-        echo "chmod 0644 /etc/ssh/ssh_host_${k}_key.pub"
-    done
-} > "$t/golden.gf"
-guestfish --rw -a "$t/golden.qcow2" -i -f "$t/golden.gf"
+golden_with_host_keys "$disk" "$t/golden.qcow2" "$t/keys" > /dev/null
 
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 for n in 10 50; do

@@ -120,3 +120,48 @@ CONF
 qemu_compare () {
     qemu-img compare -q "$1" "$2" || fail "qemu-img compare: '$1' and '$2' differ"
 }
+
+# golden_with_host_keys RAW OUT KEYDIR: OUT, a qcow2 overlay of the raw
+# guest image RAW with SSH host keys of three types (made in KEYDIR) in
+# /etc/ssh, modes as sshd's packages set them: a clone golden as a machine
+# running sshd has it (the test guests have no sshd).  Prints the golden's
+# /etc/machine-id.
+golden_with_host_keys () {
+    local raw=$1 out=$2 keys=$3 k
+    qemu-img create -q -f qcow2 -b "$raw" -F raw "$out"
+    mkdir -p "$keys"
+    for k in ed25519 rsa ecdsa; do
+        ssh-keygen -q -t "$k" -N '' -C root@ferry-ref -f "$keys/ssh_host_${k}_key"
+    done
+    {
+        echo "mkdir-p /etc/ssh"
+        for k in ed25519 rsa ecdsa; do
+            echo "upload $keys/ssh_host_${k}_key /etc/ssh/ssh_host_${k}_key"
+            echo "chmod 0600 /etc/ssh/ssh_host_${k}_key"
+            echo "upload $keys/ssh_host_${k}_key.pub /etc/ssh/ssh_host_${k}_key.pub"
+            echo "chmod 0644 /etc/ssh/ssh_host_${k}_key.pub"
+        done
+        echo "cat /etc/machine-id"
+    } > "$keys/golden.gf"
+    guestfish --rw -a "$out" -i -f "$keys/golden.gf"
+}
+
+# libvirt_domain_xml NAME DISK: a minimal KVM domain (256 MiB, one vCPU)
+# whose one virtio disk is the raw DISK, on stdout.
+libvirt_domain_xml () {
+    cat <<XML
+<domain type='kvm'>
+  <name>$1</name>
+  <memory unit='MiB'>256</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64'>hvm</type></os>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='$2'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+  </devices>
+</domain>
+XML
+}

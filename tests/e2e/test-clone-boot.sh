@@ -19,22 +19,7 @@ requires guestfish qemu-img ssh-keygen python3 virt-xml-validate
 ref=$("$TESTS_DIR/guests.sh" "$BUILDDIR" debian12-ahci)
 t=$(mktmpdir)
 
-qemu-img create -q -f qcow2 -b "$ref" -F raw "$t/golden.qcow2"
-mkdir -p "$t/keys"
-for k in ed25519 rsa ecdsa; do
-    ssh-keygen -q -t "$k" -N '' -C root@ferry-ref -f "$t/keys/ssh_host_${k}_key"
-done
-{
-    echo "mkdir-p /etc/ssh"
-    for k in ed25519 rsa ecdsa; do
-        echo "upload $t/keys/ssh_host_${k}_key /etc/ssh/ssh_host_${k}_key"
-        echo "chmod 0600 /etc/ssh/ssh_host_${k}_key"
-        echo "upload $t/keys/ssh_host_${k}_key.pub /etc/ssh/ssh_host_${k}_key.pub"
-        echo "chmod 0644 /etc/ssh/ssh_host_${k}_key.pub"
-    done
-    echo "cat /etc/machine-id"
-} > "$t/golden.gf"
-golden_mid=$(guestfish --rw -a "$t/golden.qcow2" -i -f "$t/golden.gf")
+golden_mid=$(golden_with_host_keys "$ref" "$t/golden.qcow2" "$t/keys")
 [ -n "$golden_mid" ] || fail "cannot read the golden's machine-id"
 golden_sum=$(sha256sum < "$t/golden.qcow2")
 ref_sum=$(sha256sum < "$ref")

@@ -9,21 +9,7 @@ source "$(dirname "$0")/../functions.sh"
 requires python3
 t=$(mktmpdir)
 make_test_disk "$t/disk.img" 6
-cat > "$t/dom.xml" <<XML
-<domain type='kvm'>
-  <name>exist</name>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64'>hvm</type></os>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='raw'/>
-      <source file='$t/disk.img'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-  </devices>
-</domain>
-XML
+libvirt_domain_xml exist "$t/disk.img" > "$t/dom.xml"
 "$FERRY" export -q --from-libvirt "$t/dom.xml" -o "$t/vm.ova"
 listing () { (cd "$1" && find . -mindepth 1 | sort | tr '\n' ' '); }
 

@@ -8,21 +8,7 @@ source "$(dirname "$0")/../functions.sh"
 requires tar gzip python3
 t=$(mktmpdir)
 make_test_disk "$t/disk.img" 5
-cat > "$t/dom.xml" <<XML
-<domain type='kvm'>
-  <name>v7vm</name>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64'>hvm</type></os>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='raw'/>
-      <source file='$t/disk.img'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-  </devices>
-</domain>
-XML
+libvirt_domain_xml v7vm "$t/disk.img" > "$t/dom.xml"
 
 # v7 SRC DST: the members of tar SRC, in its order, as a v7 tar DST.
 v7 () {

@@ -26,9 +26,9 @@ sysfs_read (const char *dir, const char *name, char *buf, size_t len)
   close (fd);
   buf[n > 0 ? n : 0] = '\0';
   buf[strcspn (buf, "\n")] = '\0';
-  for (n = (ssize_t) strlen (buf);
-       n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'); n--)
-    buf[n - 1] = '\0';
+  n = (ssize_t) strlen (buf);
+  while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+    buf[--n] = '\0';
 }
 
 uint64_t

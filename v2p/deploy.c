@@ -342,13 +342,13 @@ static int
 begin_workdir (struct deploy_job *j)
 {
   const char *tmp = j->o->tmpdir ? j->o->tmpdir : getenv ("TMPDIR");
-  CLEANUP_FREE char *path = xasprintf ("%s/ferry-deploy-%d",
-                                       tmp && *tmp ? tmp : "/var/tmp",
-                                       (int) getpid ());
+  /* a private ".ferry-deploy.ferry-deploy-PID" there, never published */
+  CLEANUP_FREE char *path = xasprintf ("%s/ferry-deploy",
+                                       tmp && *tmp ? tmp : "/var/tmp");
 
   if (path == NULL)
     return -1;
-  return stagedir_begin (&j->sd, path, "deploy", 0700, false);
+  return stagedir_begin (&j->sd, path, "deploy", 0700, true);
 }
 
 int

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lib/common/error.h"
 #include "lib/common/checked.h"
@@ -540,6 +541,38 @@ has (guestfs_h *g, const char *path)
   return guestfs_exists (g, path) > 0;
 }
 
+/* The distribution's loader (shim first) and the ESP's partition number,
+ * for a firmware boot entry where the host can write one. */
+static int
+efi_loader (guestfs_h *g, const struct guest_root *root,
+            struct deploy_fit *f)
+{
+  static const char *const loaders[] = { "shimx64.efi", "grubx64.efi" };
+  char **dirs = guestfs_ls (g, "/boot/efi/EFI"), path[512];
+  size_t i, j, k;
+
+  if (dirs == NULL)
+    return guest_error (g, "/boot/efi/EFI");
+  for (j = 0; j < 2 && f->res->efi_loader == NULL; j++)
+    for (i = 0; dirs[i] && f->res->efi_loader == NULL; i++) {
+      if (strcasecmp (dirs[i], "BOOT") == 0)
+        continue;
+      snprintf (path, sizeof path, "/boot/efi/EFI/%s/%s", dirs[i],
+                loaders[j]);
+      if (guestfs_is_file (g, path) > 0)
+        f->res->efi_loader = xasprintf ("\\EFI\\%s\\%s", dirs[i],
+                                        loaders[j]);
+    }
+  strv_free (dirs);
+  for (k = 0; k < root->mounts.len; k++)
+    if (strcmp (root->mounts.ptr[k].mountpoint, "/boot/efi") == 0)
+      f->res->esp_part = guestfs_part_to_partnum (g,
+                                                  root->mounts.ptr[k].device);
+  if (f->res->esp_part <= 0)
+    f->res->esp_part = 0;
+  return 0;
+}
+
 int
 deploy_fit_boot (guestfs_h *g, const struct guest_root *root,
                  struct deploy_fit *f)
@@ -552,6 +585,8 @@ deploy_fit_boot (guestfs_h *g, const struct guest_root *root,
     return deploy_note (f, &f->res->boot, "%s: its boot manager is left as "
                         "it is", root->type);
   if (has (g, "/boot/efi/EFI")) {
+    if (efi_loader (g, root, f) == -1)
+      return -1;
     if (has (g, "/boot/efi/EFI/BOOT/BOOTX64.EFI"))
       return deploy_note (f, &f->res->boot, "UEFI: the fallback loader "
                           "\\EFI\\BOOT\\BOOTX64.EFI boots the disk");

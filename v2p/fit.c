@@ -75,13 +75,13 @@ human (uint64_t bytes, char *buf, size_t len)
 
 /* ---- where the root lives ------------------------------------------------ */
 
-/* The one PV of the VG holding lv, as an appliance device. */
+/* The one PV of the VG holding lv, as an appliance device (vgpvuuids and
+ * pvuuid both spell UUIDs with dashes). */
 static char *
 lv_pv (guestfs_h *g, const char *lv)
 {
-  struct guestfs_lvm_pv_list *pvs = NULL;
   char *canon = guestfs_lvm_canonical_lv_name (g, lv), *vg, *slash;
-  char **uuids = NULL, *pv = NULL;
+  char **uuids = NULL, **pvs = NULL, *pv = NULL, *u;
   size_t i;
 
   if (canon == NULL || strncmp (canon, "/dev/", 5) != 0 ||
@@ -92,7 +92,7 @@ lv_pv (guestfs_h *g, const char *lv)
   vg = canon + 5;
   *slash = '\0';
   if ((uuids = guestfs_vgpvuuids (g, vg)) == NULL ||
-      (pvs = guestfs_pvs_full (g)) == NULL) {
+      (pvs = guestfs_pvs (g)) == NULL) {
     guest_error (g, vg);
     goto out;
   }
@@ -101,16 +101,17 @@ lv_pv (guestfs_h *g, const char *lv)
                "on one PV is grown", vg);
     goto out;
   }
-  for (i = 0; i < pvs->len && pv == NULL; i++)
-    if (strncmp (pvs->val[i].pv_uuid, uuids[0], 32) == 0)
-      pv = xstrdup (pvs->val[i].pv_name);
+  for (i = 0; pvs[i] && pv == NULL; i++) {
+    if ((u = guestfs_pvuuid (g, pvs[i])) != NULL && strcmp (u, uuids[0]) == 0)
+      pv = xstrdup (pvs[i]);
+    free (u);
+  }
   if (pv == NULL)
     error_set ("volume group %s: its PV was not found", vg);
  out:
   free (canon);
   strv_free (uuids);
-  if (pvs)
-    guestfs_free_lvm_pv_list (pvs);
+  strv_free (pvs);
   return pv;
 }
 

@@ -27,11 +27,12 @@
 #include "ova/ova-read.h"
 #include "ova/ova-write.h"
 #include "ova/target.h"
+#include "ova/virt.h"
 #include "ova/xva-read.h"
 #include "ova/xva-write.h"
 
 struct export_args {
-  const char *output, *from_libvirt, *from_pkg, *name, *to;
+  const char *output, *from_libvirt, *from_pkg, *name, *to, *connect;
   const char *sign_key, *sign_cert;
   enum ovf_flavour flavour;
   enum libvirt_flavour lv;      /* with `libvirt` */
@@ -180,8 +181,13 @@ static const struct cmd_option export_options[] = {
   CMD_OPT_FN (0, "flavour", opt_flavour, "F", flavours,
               "vmware (default), virtualbox or xenserver (OVA)"),
   CMD_OPT_FN (0, "flavor", opt_flavour, "F", flavours, NULL),
-  CMD_OPT_STRING (0, "from-libvirt", struct export_args, from_libvirt, "FILE",
-                  "VM settings and disks from a domain XML"),
+  CMD_OPT_STRING (0, "from-libvirt", struct export_args, from_libvirt,
+                  "FILE|NAME",
+                  "VM settings and disks from a domain XML FILE,\n"
+                  "or with --connect the shut-off domain NAME"),
+  CMD_OPT_STRING (0, "connect", struct export_args, connect, "URI",
+                  "--from-libvirt names a domain defined in this\n"
+                  "libvirt (e.g. qemu:///system), not a file"),
   CMD_OPT_STRING (0, "from", struct export_args, from_pkg, "PACKAGE",
                   "the VM and its disks from an OVA (tar, gzip/xz\n"
                   "tar or directory) or an XVA, verified first;\n"
@@ -223,13 +229,18 @@ static const struct cmd_spec export_spec = {
   "usage: ferry export IMAGE... -o OUT.ova|OUT.xva [options]\n"
   "       ferry export --from-libvirt DOMAIN.xml -o OUT.ova|OUT.xva "
   "[options]\n"
+  "       ferry export --from-libvirt NAME --connect URI -o OUT.ova|OUT.xva "
+  "[options]\n"
   "       ferry export --from PACKAGE -o OUT.ova|OUT.xva [options]\n"
   "       ferry export ... --to libvirt|libvirt-xen -o DIR [options]\n\n"
   "Package disk images and a VM definition as an OVA (OVF + disks + SHA\n"
   "manifest), a XenServer XVA, or a libvirt domain (DIR with qcow2 disks\n"
   "and NAME.xml).  Disks are streamed into the package:\n"
   "ext2/3/4 partitions by their used blocks (free blocks become zeros),\n"
-  "swap by its header, the rest with zero blocks skipped.\n\n",
+  "swap by its header, the rest with zero blocks skipped.\n\n"
+  "With --connect, --from-libvirt names a domain of that libvirt, read\n"
+  "through its API; a domain that is not shut off (running, paused) is\n"
+  "refused.\n\n",
   export_options,
 };
 
@@ -240,7 +251,10 @@ check_sources (const struct export_args *a)
   if ((a->n_images > 0) + (a->from_libvirt != NULL) + (a->from_pkg != NULL)
       != 1)
     return cmd_usage_error ("export", "give one of IMAGE..., "
-                            "--from-libvirt FILE or --from PACKAGE");
+                            "--from-libvirt FILE|NAME or --from PACKAGE");
+  if (a->connect && a->from_libvirt == NULL)
+    return cmd_usage_error ("export", "--connect goes with --from-libvirt "
+                            "NAME (the domain to read)");
   if (a->n_images > VM_MAX_DISKS)
     return cmd_usage_error ("export", "too many images (limit %d)",
                             VM_MAX_DISKS);
@@ -402,18 +416,35 @@ apply_overrides (const struct export_args *a, struct vm *vm)
   if (a->has_os) vm->os = a->opt.os;
 }
 
+/* The domain's definition: a file, or with --connect the domain of that
+ * name, read through libvirt's API while it is shut off. */
 static int
-vm_from_libvirt (const struct export_args *a, struct vm *vm)
+read_domain (const struct export_args *a, struct vm *vm)
 {
   struct strbuf sb = STRBUF_INIT;
-  size_t i;
+  struct virt *v;
   int r;
 
+  if (a->connect) {
+    if ((v = virt_open (a->connect)) == NULL)
+      return -1;
+    r = virt_read_vm (v, a->from_libvirt, vm);
+    virt_close (v);
+    return r;
+  }
   r = read_small_file (a->from_libvirt, LIBVIRT_MAX_XML, &sb);
   if (r == 0)
     r = libvirt_parse (sb.buf ? sb.buf : "", sb.len, a->from_libvirt, vm);
   strbuf_release (&sb);
-  if (r == -1)
+  return r;
+}
+
+static int
+vm_from_libvirt (const struct export_args *a, struct vm *vm)
+{
+  size_t i;
+
+  if (read_domain (a, vm) == -1)
     return -1;
   if (vm->disks.len == 0)
     return error_set ("'%s': the domain has no disks", a->from_libvirt);

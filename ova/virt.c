@@ -292,6 +292,59 @@ virt_domain_active (struct virt *v, const char *name)
   return r == -1 ? fail (v->uri, name, "state") : r;
 }
 
+static const char *
+state_name (int state)
+{
+  switch (state) {
+  case VIR_DOMAIN_RUNNING: return "running";
+  case VIR_DOMAIN_BLOCKED: return "blocked";
+  case VIR_DOMAIN_PAUSED: return "paused";
+  case VIR_DOMAIN_SHUTDOWN: return "being shut down";
+  case VIR_DOMAIN_SHUTOFF: return "shut off";
+  case VIR_DOMAIN_CRASHED: return "crashed";
+  case VIR_DOMAIN_PMSUSPENDED: return "suspended";
+  default: return "in no known state";
+  }
+}
+
+const char *
+virt_domain_state (struct virt *v, const char *name)
+{
+  virDomainPtr dom = get (v, name);
+  int state, reason, r;
+
+  if (dom == NULL)
+    return NULL;
+  r = virDomainGetState (dom, &state, &reason, 0);
+  virDomainFree (dom);
+  if (r == -1) {
+    fail (v->uri, name, "state");
+    return NULL;
+  }
+  return state_name (state);
+}
+
+int
+virt_read_vm (struct virt *v, const char *name, struct vm *vm)
+{
+  const char *state = virt_domain_state (v, name);
+  char *xml;
+  int r;
+
+  if (state == NULL)
+    return -1;
+  /* Only a shut-off domain's disks hold still while they are read. */
+  if (strcmp (state, "shut off") != 0)
+    return error_set ("libvirt '%s': domain '%s' is %s: shut it down first "
+                      "(its disks change while it runs)", v->uri, name,
+                      state);
+  if ((xml = virt_domain_xml (v, name, true)) == NULL)
+    return -1;
+  r = libvirt_parse (xml, strlen (xml), name, vm);
+  free (xml);
+  return r;
+}
+
 int
 virt_start (struct virt *v, const char *name)
 {

@@ -121,7 +121,8 @@ check-e2e: $(B)/ferry
 # issue's acceptance checks: multiple roots, the UEFI fallback loader
 # booted under OVMF, foreign guest tools, the guest matrix (Debian 11;
 # Debian 13 on btrfs, LVM, UEFI, dracut), the agent's ferry.verify=1, clone
-# goldens on xfs and LVM, clones defined in a real libvirtd (--connect).  Not part of `make check`, to
+# goldens on xfs and LVM, clones defined in a real libvirtd (--connect), a VM
+# exported from and imported into it by name and booted (--connect --start).  Not part of `make check`, to
 # keep CI well under its budget.
 check-slow: deps $(B)/ferry
 	@FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath build) \
@@ -136,7 +137,7 @@ check-asan: export UBSAN_OPTIONS = print_stacktrace=1
 check-asan: deps
 	@$(MAKE) --no-print-directory B=build-asan SANITIZE=1 check-unit
 	@FERRY_NO_BOOT=1 $(MAKE) --no-print-directory B=build-asan SANITIZE=1 check-e2e \
-	  E2E="$(filter-out tests/e2e/test-capture-convert.sh,$(wildcard tests/e2e/test-image-*.sh tests/e2e/test-capture-*.sh tests/e2e/test-export-ova.sh tests/e2e/test-export-xva.sh tests/e2e/test-export-sign.sh tests/e2e/test-export-repack.sh tests/e2e/test-info-package.sh tests/e2e/test-import-ova.sh tests/e2e/test-import-xva.sh tests/e2e/test-import-targets.sh tests/e2e/test-import-interrupt.sh tests/e2e/test-import-existing-dir.sh tests/e2e/test-info-v7tar.sh tests/e2e/test-clone-cow.sh tests/e2e/test-agent-*.sh))"
+	  E2E="$(filter-out tests/e2e/test-capture-convert.sh,$(wildcard tests/e2e/test-image-*.sh tests/e2e/test-capture-*.sh tests/e2e/test-export-ova.sh tests/e2e/test-export-xva.sh tests/e2e/test-export-sign.sh tests/e2e/test-export-repack.sh tests/e2e/test-info-package.sh tests/e2e/test-import-ova.sh tests/e2e/test-import-xva.sh tests/e2e/test-import-targets.sh tests/e2e/test-import-interrupt.sh tests/e2e/test-import-existing-dir.sh tests/e2e/test-info-v7tar.sh tests/e2e/test-libvirt-connect.sh tests/e2e/test-clone-cow.sh tests/e2e/test-agent-*.sh))"
 
 lint:
 	@tests/lint.sh

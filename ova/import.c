@@ -58,6 +58,8 @@ open_virt (struct run *r)
   const char *type;
 
   r->flavour = r->o->target->libvirt;
+  if (r->o->target->out != OVA_OUT_LIBVIRT)
+    return 0;
   r->job->domain_type = r->flavour == LIBVIRT_XEN ? "xen" : "kvm";
   if (r->o->connect == NULL)
     return 0;

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # libvirtd.sh: a libvirtd of the test's own, for tests sourcing it after
 # functions.sh (no systemd on the test machines: the daemon is started
 # directly).  Its sockets, state and config live under DIR, bind-mounted

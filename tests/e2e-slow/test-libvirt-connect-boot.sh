@@ -1,13 +1,16 @@
 #!/bin/bash
-# A VM through libvirt's API and back, booted: the reference guest with
-# only virtio drivers (tests/guests.sh debian13-virtio), defined as a
-# domain in a libvirtd of the test's own (tests/libvirtd.sh: QEMU/TCG
-# only), is exported by name (`ferry export --from-libvirt ref --connect`),
+# A VM through libvirt's API and back, booted: the reference guest
+# (tests/guests.sh debian12-ahci) on a SATA disk, defined as a domain in a
+# libvirtd of the test's own (tests/libvirtd.sh: QEMU/TCG only), is
+# exported by name (`ferry export --from-libvirt ref --connect`),
 # undefined, and its package imported with `ferry import --to libvirt
 # --connect URI --start`: the domain is defined (type qemu: no KVM here),
 # started by Ferry, and its serial console (a pty) reaches the login
-# prompt.  The refusals and the no-boot checks are test-libvirt-connect.sh's.
-# The reference guest is used read only (defined, never started).
+# prompt.  SATA, not virtio: the OVA's OVF has no virtio bus, so a virtio
+# disk comes back on SCSI, which an initramfs with virtio drivers only
+# does not boot from.  The refusals and the no-boot checks are
+# test-libvirt-connect.sh's.  The reference guest is used read only
+# (defined, never started).
 source "$(dirname "$0")/../functions.sh"
 source "$TESTS_DIR/libvirtd.sh"
 requires libvirtd virsh unshare mknod ip qemu-img python3 stty qemu-system-x86_64
@@ -15,12 +18,13 @@ requires libvirtd virsh unshare mknod ip qemu-img python3 stty qemu-system-x86_6
 if [ -n "${FERRY_NO_BOOT:-}" ]; then echo "SKIP: FERRY_NO_BOOT (the test is a boot)"; exit 77; fi
 t=$(mktmpdir)
 cd "$t"
-img=$("$TESTS_DIR/guests.sh" "$BUILDDIR" debian13-virtio) || fail "could not build the reference guest"
+img=$("$TESTS_DIR/guests.sh" "$BUILDDIR" debian12-ahci) || fail "could not build the reference guest"
 before=$(stat -c '%s %Y' "$img")
 libvirtd_start "$t/libvirt"
 
 libvirt_domain_xml ref "$img" | sed -e "s/type='kvm'/type='qemu'/" \
     -e "s|<memory unit='MiB'>256</memory>|<memory unit='MiB'>768</memory>|" \
+    -e "s|<target dev='vda' bus='virtio'/>|<target dev='sda' bus='sata'/>|" \
     -e "s|</devices>|<interface type='network'><source network='default'/><model type='virtio'/></interface></devices>|" > ref.xml
 virsh -q -c "$uri" define ref.xml >/dev/null || fail "virsh define ref"
 

@@ -90,6 +90,25 @@ check_free (struct run *r)
   return virt_check_free (r->virt, vm->name, vm->uuid);
 }
 
+/* Before DIR and its staging are made: a name (or UUID) libvirt has is
+ * refused without extracting a disk, when the descriptor can be read
+ * alone.  check_free decides again from what ova_read verified. */
+static int
+check_free_early (struct run *r)
+{
+  struct vm vm;
+  int ret = 0;
+
+  if (r->virt == NULL)
+    return 0;
+  vm_init (&vm);
+  if (ova_import_peek (r->o->package, &vm) && vm.name && vm.name[0])
+    ret = virt_check_free (r->virt, vm.name, vm.has_uuid &&
+                           !r->o->new_identity ? vm.uuid : NULL);
+  vm_free (&vm);
+  return ret;
+}
+
 /* Define the published domain, then start it. */
 static int
 define (struct run *r)
@@ -363,7 +382,8 @@ run (struct run *r)
   struct ova_import *job = r->job;
 
   if (check_opts (o) == -1 || open_virt (r) == -1 ||
-      begin_output (o, job) == -1 || read_package (o, job) == -1)
+      check_free_early (r) == -1 || begin_output (o, job) == -1 ||
+      read_package (o, job) == -1)
     return -1;
   /* A restore keeps UUID and MACs (filling in only what is missing); a
    * new identity replaces them all, with the target's vendor prefix. */

@@ -19,9 +19,11 @@
  * With `connect` the order makes every refusal leave nothing behind: the
  * connection and the host's domain type first (a URI that does not answer
  * fails before anything is made; a KVM domain becomes a QEMU (TCG) one
- * where libvirt offers no KVM), then the package is read and verified
- * into the staging directory, the domain's name and UUID are checked free
- * in libvirt (a domain is never replaced), and only then are the disks and
+ * where libvirt offers no KVM), the name and UUID of the package's
+ * descriptor looked up (ova_import_peek: a domain libvirt has is refused
+ * before DIR or its staging is made), then the package is read and
+ * verified into the staging directory, the domain's name and UUID checked
+ * free again (a domain is never replaced), and only then are the disks and
  * NAME.xml written and published into DIR.  The domain is defined from
  * that same XML once its disks are at their final absolute paths in DIR,
  * then started with `start`.  A define or start that fails after the
@@ -82,6 +84,16 @@ uint64_t ova_import_disk_size (const struct ova_import *job, size_t i);
 /* Remove what is left of the staging, close and free everything; the job
  * is empty afterwards.  Safe on an empty job. */
 void ova_import_free (struct ova_import *job);
+
+/* The VM the package at `path` describes, from its descriptor alone (an
+ * unpacked OVA's .ovf, a tar's first member past "./" and a manifest: its
+ * .ovf or an XVA's ova.xml), parsed as hostile as ova_read parses it but
+ * nothing else read or verified: true with `vm` (vm_init()ed; the caller
+ * vm_free()s it either way) filled.  False for anything else, including a
+ * pipe (read once: only ova_read reads it).  Lets `connect` look the name
+ * up before any disk is extracted; the name is looked up again after
+ * ova_read, which alone is trusted. */
+bool ova_import_peek (const char *path, struct vm *vm);
 
 /* Whether the directory `path` holds no entry but "." and "..": false
  * also when it cannot be read.  Exposed for tests. */

@@ -21,7 +21,7 @@ cd "$t"
 libvirtd_start "$t/libvirt"
 bad="qemu+unix:///system?socket=$t/nothing"
 jget () { python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
-nothing_here () { [ "$(ls -A "$t" | grep -Ev '^(libvirt|src\.img|src\.xml|src\.ova|other\.ova|ref)$' || true)" = "" ] ||
+nothing_here () { [ "$(ls -A "$t" | grep -Ev '^(libvirt|src\.img|src\.xml|src\.ova|src\.xva|other\.ova|ref)$' || true)" = "" ] ||
                       fail "$1: left $(ls -A "$t")"; }
 
 # ---- a shut-off domain, read by name ----
@@ -39,6 +39,7 @@ expect_fail "--connect goes with --from-libvirt" "$FERRY" export src.img --conne
 [ ! -e x.ova ] || fail "a refused export left x.ova"
 "$FERRY" export -q --from-libvirt src --connect "$uri" -o src.ova || fail "export --from-libvirt src --connect"
 "$FERRY" export -q --from-libvirt src --connect "$uri" --name other -o other.ova
+"$FERRY" export -q --from-libvirt src --connect "$uri" -o src.xva
 "$FERRY" import -q src.ova --to raw -o ref || fail "import of the exported package"
 cmp src.img ref/src-disk1.img || fail "the exported disk is not the domain's"
 grep -q "<uuid>$uuid</uuid>" ref/src.xml || fail "the domain's UUID was not kept"
@@ -47,6 +48,9 @@ grep -q "<uuid>$uuid</uuid>" ref/src.xml || fail "the domain's UUID was not kept
 expect_fail "^ferry: libvirt '.*': domain 'src' is already defined: refusing to replace it" \
     "$FERRY" import src.ova --to libvirt -o vm --connect "$uri"
 nothing_here "an existing name"
+expect_fail "^ferry: libvirt '.*': domain 'src' is already defined: refusing to replace it" \
+    "$FERRY" import src.xva --to raw -o vm --connect "$uri"
+nothing_here "an existing name (XVA)"
 mkdir empty
 expect_fail "^ferry: libvirt '.*': domain 'src' is already defined: refusing to replace it" \
     "$FERRY" import src.ova --to libvirt -o empty --connect "$uri"

@@ -48,12 +48,24 @@ check_opts (const struct ova_import_opts *o)
   return 0;
 }
 
-/* The connection, and a KVM domain made a QEMU (TCG) one where libvirt
- * offers no KVM: a kvm domain on a host without KVM cannot start.
- * Without a connection the host is unknown: kvm, what libvirt hosts
- * run. */
+/* The connection: a URI that does not answer fails here. */
 static int
 open_virt (struct run *r)
+{
+  if (r->o->connect == NULL)
+    return 0;
+  if ((r->virt = virt_open (r->o->connect)) == NULL ||
+      (r->job->connect = xstrdup (virt_uri (r->virt))) == NULL)
+    return -1;
+  return 0;
+}
+
+/* The domain type: a KVM domain becomes a QEMU (TCG) one where libvirt
+ * offers no KVM (a kvm domain cannot start on a host without KVM), a Xen
+ * PV domain is defined only where libvirt drives Xen (libxl).  Without a
+ * connection the host is unknown: kvm, what libvirt hosts run. */
+static int
+pick_flavour (struct run *r)
 {
   const char *type;
 
@@ -61,13 +73,10 @@ open_virt (struct run *r)
   if (r->o->target->out != OVA_OUT_LIBVIRT)
     return 0;
   r->job->domain_type = r->flavour == LIBVIRT_XEN ? "xen" : "kvm";
-  if (r->o->connect == NULL)
+  if (r->virt == NULL)
     return 0;
-  if ((r->virt = virt_open (r->o->connect)) == NULL ||
-      (r->job->connect = xstrdup (virt_uri (r->virt))) == NULL)
-    return -1;
-  if (r->flavour != LIBVIRT_KVM)
-    return 0;
+  if (r->flavour == LIBVIRT_XEN)
+    return virt_check_offers (r->virt, "xen", "x86_64", "xen");
   if ((type = virt_hvm_type (r->virt, "x86_64")) == NULL)
     return -1;
   if (strcmp (type, "qemu") == 0)
@@ -382,8 +391,8 @@ run (struct run *r)
   struct ova_import *job = r->job;
 
   if (check_opts (o) == -1 || open_virt (r) == -1 ||
-      check_free_early (r) == -1 || begin_output (o, job) == -1 ||
-      read_package (o, job) == -1)
+      check_free_early (r) == -1 || pick_flavour (r) == -1 ||
+      begin_output (o, job) == -1 || read_package (o, job) == -1)
     return -1;
   /* A restore keeps UUID and MACs (filling in only what is missing); a
    * new identity replaces them all, with the target's vendor prefix. */

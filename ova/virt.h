@@ -40,6 +40,13 @@ const char *virt_uri (const struct virt *v);
  * it offers neither (no QEMU driver, or a Xen-only host). */
 const char *virt_hvm_type (struct virt *v, const char *arch);
 
+/* 0 when libvirt offers `os_type` guests ("hvm", "xen") of `arch` in
+ * domains of `type` ("kvm", "qemu", "xen"); -1 with the error set when it
+ * does not ("libvirt 'URI': offers no x86_64 xen guests in domains of
+ * type xen") or the capabilities cannot be read. */
+int virt_check_offers (struct virt *v, const char *os_type,
+                       const char *arch, const char *type);
+
 /* 0 when no domain is called `name` and none has `uuid` (NULL: not
  * checked); -1 with the error set when one does (naming it) or the
  * lookup fails. */

@@ -9,9 +9,10 @@
 # here; the package's UUID and MACs; disks at their absolute paths in DIR)
 # and starts it (`virsh list --all`, dominfo); refused with one line and
 # nothing left behind (no DIR, an existing empty DIR still empty, nothing
-# defined): a domain of the same name, another domain with the same UUID,
-# a URI that does not answer, --connect for a target libvirt does not
-# define, --start without --connect.
+# defined): a domain of the same name (from an OVA and an XVA, looked up
+# before DIR is made), another domain with the same UUID, a URI that does
+# not answer, a Xen domain on a libvirt without Xen, --connect for a
+# target libvirt does not define, --start without --connect.
 source "$(dirname "$0")/../functions.sh"
 source "$TESTS_DIR/libvirtd.sh"
 requires libvirtd virsh unshare mknod ip qemu-img python3 stty
@@ -51,6 +52,10 @@ nothing_here "an existing name"
 expect_fail "^ferry: libvirt '.*': domain 'src' is already defined: refusing to replace it" \
     "$FERRY" import src.xva --to raw -o vm --connect "$uri"
 nothing_here "an existing name (XVA)"
+# Looked up from the descriptor, before DIR's staging is made (here it
+# could not be: DIR's parent does not exist).
+expect_fail "^ferry: libvirt '.*': domain 'src' is already defined: refusing to replace it" \
+    "$FERRY" import src.ova --to libvirt -o "$t/no/vm" --connect "$uri"
 mkdir empty
 expect_fail "^ferry: libvirt '.*': domain 'src' is already defined: refusing to replace it" \
     "$FERRY" import src.ova --to libvirt -o empty --connect "$uri"
@@ -68,6 +73,9 @@ nothing_here "the refusals"
 
 # ---- import --connect --start: the source undefined, its package restored ----
 virsh -q -c "$uri" undefine src >/dev/null
+expect_fail "^ferry: libvirt '.*': offers no x86_64 xen guests in domains of type xen$" \
+    "$FERRY" import src.ova --to xen -o vm --connect "$uri"
+nothing_here "a Xen domain"
 "$FERRY" import src.ova --to libvirt -o vm --connect "$uri" --start --json > r.json ||
     fail "import --connect --start: $(cat r.json)"
 [ "$(jget r.json '(j["defined"], j["started"], j["domain_type"], j["connect"])')" = "(True, True, 'qemu', '$uri')" ] ||

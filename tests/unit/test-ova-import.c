@@ -2,7 +2,8 @@
  * line, made before anything is written, leaving nothing in the scratch
  * directory: --connect for a target libvirt does not define, --start
  * without --connect, a URI that does not answer, a libvirt offering no
- * KVM or QEMU guests (libvirt's in-process test driver), a package that
+ * KVM or QEMU guests, or no Xen guests for a Xen domain (libvirt's
+ * in-process test driver), a package that
  * cannot be read (its staging removed); what counts as an empty DIR; the
  * VM peeked from a package's descriptor alone (OVA tar, past "./" and a
  * manifest; XVA; unpacked directory), and what is not peeked (a tar not
@@ -89,16 +90,24 @@ test_connect_refused (void **state)
   assert_only (NULL);
 }
 
-/* A Xen domain is not asked the hvm question: the job goes on to DIR,
- * then the package fails, and the staging goes with it. */
+/* A Xen domain only where libvirt offers Xen guests. */
+static void
+test_xen_refused (void **state)
+{
+  (void) state;
+  assert_int_equal (run ("xen", "test:///default", false), -1);
+  assert_string_equal (error_get (), "libvirt 'test:///default': offers no "
+                       "x86_64 xen guests in domains of type xen");
+  assert_only (NULL);
+}
+
+/* A package that cannot be read: its staging goes. */
 static void
 test_package_fails_after_staging (void **state)
 {
   (void) state;
-  assert_int_equal (run ("xen", "test:///default", false), -1);
-  assert_non_null (strstr (error_get (), "/nonexistent/vm.ova"));
-  assert_only (NULL);
   assert_int_equal (run ("libvirt", NULL, false), -1);
+  assert_non_null (strstr (error_get (), "/nonexistent/vm.ova"));
   assert_only (NULL);
 }
 
@@ -268,6 +277,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_connect_targets),
     cmocka_unit_test (test_connect_refused),
+    cmocka_unit_test (test_xen_refused),
     cmocka_unit_test (test_package_fails_after_staging),
     cmocka_unit_test (test_dir_is_empty),
     cmocka_unit_test (test_peek),

@@ -156,6 +156,12 @@ test_hvm_type (void **state)
   assert_non_null (v);
   assert_null (virt_hvm_type (v, "x86_64"));
   assert_non_null (strstr (error_get (), "offers no x86_64 hvm guests"));
+  assert_int_equal (virt_check_offers (v, "hvm", "i686", "test"), 0);
+  assert_int_equal (virt_check_offers (v, "xen", "i686", "test"), 0);
+  assert_int_equal (virt_check_offers (v, "hvm", "x86_64", "kvm"), -1);
+  assert_int_equal (virt_check_offers (v, "xen", "x86_64", "xen"), -1);
+  assert_string_equal (error_get (), "libvirt 'test:///default': offers no "
+                       "x86_64 xen guests in domains of type xen");
   virt_close (v);
 }
 

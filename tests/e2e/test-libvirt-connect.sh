@@ -103,4 +103,12 @@ expect_fail "^ferry: libvirt '.*': domain 'src' is paused: shut it down first" \
 [ -z "$(ls -A | grep ferry-export)" ] || fail "a refused export left its staging"
 virsh -q -c "$uri" destroy src >/dev/null
 "$FERRY" export -q --from-libvirt src --connect "$uri" -o run.ova || fail "export once shut off"
+
+# ---- a definition libvirt refuses (a name with '/'): the files stay ----
+"$FERRY" export -q --from-libvirt src --connect "$uri" --name 'a/b' -o slash.ova
+expect_fail "^ferry: import: made, not defined \(define '$t/slash/a_b.xml' by hand\): libvirt '.*': domain 'a/b': define: " \
+    "$FERRY" import slash.ova --to raw -o slash --connect "$uri" --new-identity
+[ "$(ls -A slash | tr '\n' ' ')" = "a_b-disk1.img a_b.xml " ] || fail "slash holds $(ls -A slash)"
+[ "$(virsh -c "$uri" list --all --name | sed '/^$/d')" = src ] || fail "a refused define defined something"
+
 echo "PASS: test-libvirt-connect"

@@ -61,10 +61,10 @@ FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz-*.c)
 # with, without libguestfs, libparted and ncurses: of lib/disk only the
 # partition table parser (zlib alone); ova/export.c opens disks with their
 # used-block maps (lib/disk: libparted, libext2fs), ova/virt.c talks to
-# a running libvirt (libvirt) and ova/import.c runs the import job over
-# both, which no parser needs; of clone/ only the batch plan (manifests:
-# json-c, libcrypto).
-FUZZ_LIB   := $(filter-out ova/export.c ova/virt.c ova/import.c,\
+# a running libvirt (libvirt), ova/import.c and export-job.c run the
+# import and export jobs over both, which no parser needs; of clone/ only
+# the batch plan (manifests: json-c, libcrypto).
+FUZZ_LIB   := $(filter-out ova/export.c ova/export-job.c ova/virt.c ova/import.c,\
                 $(foreach d,$(FLOOR0) $(FLOOR1) $(FLOOR3),$(wildcard $(d)/*.c))) \
               lib/disk/parttable.c clone/manifest.c clone/plan.c
 

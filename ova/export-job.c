@@ -174,7 +174,8 @@ vm_from_libvirt (const struct ova_export_job_opts *o, struct vm *vm)
  * NICs.  Disks move to the bus of a Xen output, or off the xen bus for
  * any other. */
 static int
-vm_from_package (const struct ova_export_job_opts *o, struct ova_export_job *job)
+vm_from_package (const struct ova_export_job_opts *o,
+                 struct ova_export_job *job)
 {
   struct vm *vm = &job->vm;
   size_t i;

@@ -263,7 +263,8 @@ open_disks (const struct ova_export_job_opts *o, struct ova_export_job *job)
 /* Disk i becomes DIR/STEM-diskN.qcow2, through the copy engine with the
  * used-block mask (or every non-zero block with --all-blocks). */
 static int
-convert_disk (const struct ova_export_job_opts *o, struct ova_export_job *job, size_t i)
+convert_disk (const struct ova_export_job_opts *o, struct ova_export_job *job,
+              size_t i)
 {
   if (ova_stage_disk (&job->sd, &(struct ova_stage_disk) {
           .src = job->disks.in[i].src, .file = job->vm.disks.ptr[i].file,

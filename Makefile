@@ -60,10 +60,11 @@ FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz-*.c)
 # The harnesses are built from source with clang: the floors they parse
 # with, without libguestfs, libparted and ncurses: of lib/disk only the
 # partition table parser (zlib alone); ova/export.c opens disks with their
-# used-block maps (lib/disk: libparted, libext2fs), and ova/virt.c talks to
-# a running libvirt (libvirt), which no parser needs; of clone/ only the
-# batch plan (manifests: json-c, libcrypto).
-FUZZ_LIB   := $(filter-out ova/export.c ova/virt.c,\
+# used-block maps (lib/disk: libparted, libext2fs), ova/virt.c talks to
+# a running libvirt (libvirt), ova/import.c and export-job.c run the
+# import and export jobs over both, which no parser needs; of clone/ only
+# the batch plan (manifests: json-c, libcrypto).
+FUZZ_LIB   := $(filter-out ova/export.c ova/export-job.c ova/virt.c ova/import.c,\
                 $(foreach d,$(FLOOR0) $(FLOOR1) $(FLOOR3),$(wildcard $(d)/*.c))) \
               lib/disk/parttable.c clone/manifest.c clone/plan.c
 
@@ -121,7 +122,8 @@ check-e2e: $(B)/ferry
 # issue's acceptance checks: multiple roots, the UEFI fallback loader
 # booted under OVMF, foreign guest tools, the guest matrix (Debian 11;
 # Debian 13 on btrfs, LVM, UEFI, dracut), the agent's ferry.verify=1, clone
-# goldens on xfs and LVM, clones defined in a real libvirtd (--connect).  Not part of `make check`, to
+# goldens on xfs and LVM, clones defined in a real libvirtd (--connect), a VM
+# exported from and imported into it by name and booted (--connect --start).  Not part of `make check`, to
 # keep CI well under its budget.
 check-slow: deps $(B)/ferry
 	@FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath build) \
@@ -136,7 +138,7 @@ check-asan: export UBSAN_OPTIONS = print_stacktrace=1
 check-asan: deps
 	@$(MAKE) --no-print-directory B=build-asan SANITIZE=1 check-unit
 	@FERRY_NO_BOOT=1 $(MAKE) --no-print-directory B=build-asan SANITIZE=1 check-e2e \
-	  E2E="$(filter-out tests/e2e/test-capture-convert.sh,$(wildcard tests/e2e/test-image-*.sh tests/e2e/test-capture-*.sh tests/e2e/test-export-ova.sh tests/e2e/test-export-xva.sh tests/e2e/test-export-sign.sh tests/e2e/test-export-repack.sh tests/e2e/test-info-package.sh tests/e2e/test-import-ova.sh tests/e2e/test-import-xva.sh tests/e2e/test-import-targets.sh tests/e2e/test-import-interrupt.sh tests/e2e/test-import-existing-dir.sh tests/e2e/test-info-v7tar.sh tests/e2e/test-clone-cow.sh tests/e2e/test-agent-*.sh))"
+	  E2E="$(filter-out tests/e2e/test-capture-convert.sh,$(wildcard tests/e2e/test-image-*.sh tests/e2e/test-capture-*.sh tests/e2e/test-export-ova.sh tests/e2e/test-export-xva.sh tests/e2e/test-export-sign.sh tests/e2e/test-export-repack.sh tests/e2e/test-info-package.sh tests/e2e/test-import-ova.sh tests/e2e/test-import-xva.sh tests/e2e/test-import-targets.sh tests/e2e/test-import-interrupt.sh tests/e2e/test-import-existing-dir.sh tests/e2e/test-info-v7tar.sh tests/e2e/test-libvirt-connect.sh tests/e2e/test-clone-cow.sh tests/e2e/test-agent-*.sh))"
 
 lint:
 	@tests/lint.sh

@@ -14,8 +14,9 @@ PACKAGES=(
     guestfish libguestfs-tools linux-image-amd64 debootstrap python3
     util-linux procps time libvirt-clients virt-v2v xxhash libxml2-utils
     libguestfs-xfs kmod cryptsetup-bin
-    # `clone --connect`: a libvirtd of the test's own (QEMU driver)
-    libvirt-daemon libvirt-daemon-driver-qemu
+    # `clone`, `import`, `export --connect`: a libvirtd of the test's own
+    # (QEMU driver; its bridge made with ip)
+    libvirt-daemon libvirt-daemon-driver-qemu iproute2
     # Windows registry tests (hives built and read back with hivex)
     libhivex-bin libwin-hivex-perl ntfs-3g
     # the capture ISO (make iso) and its boot tests

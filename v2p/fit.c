@@ -407,30 +407,6 @@ recreate_moved (guestfs_h *g, const struct layout *l, struct deploy_fit *f)
   return 0;
 }
 
-/* A root LV filling its PV, shrunk to fit a partition of `bytes`: the
- * filesystem, the LV (whole MiB; the PV keeps 1 MiB of metadata and up to
- * one 4 MiB extent of slack), then the PV.  pvresize refuses when extents
- * of other LVs lie past the new end: then nothing has been written yet,
- * and the error says so. */
-static int
-shrink_lvm (guestfs_h *g, const char *fsdev, const char *lv,
-            const char *pvdev, uint64_t bytes, struct deploy_fit *f)
-{
-  uint64_t lv_bytes = bytes > 16 * MIB ? (bytes - 8 * MIB) / (4 * MIB) *
-    (4 * MIB) : 0;
-
-  if (lv_bytes == 0 || shrink_fs (g, fsdev, lv_bytes, f) == -1)
-    return lv_bytes ? -1 : error_set ("target too small for the data");
-  if (guestfs_lvresize (g, lv, (int) (lv_bytes / MIB)) == -1)
-    return guest_error (g, lv);
-  if (guestfs_pvresize_size (g, pvdev, (int64_t) bytes) == -1)
-    return error_set ("target too small: the PV %s cannot shrink to %" PRIu64
-                      " bytes (other logical volumes lie past it): %s",
-                      pvdev, bytes, guestfs_last_error (g));
-  return deploy_note (f, &f->d->layout, "LVM: LV %s and PV %s shrunk", lv,
-                      pvdev);
-}
-
 /* The holder of the root (partition or PV) gets new_end; then what it
  * holds (the PV, the LV, the filesystem) follows. */
 static int
@@ -442,8 +418,11 @@ resize_root (guestfs_h *g, const char *fsdev, const char *lv,
   char a[32], b[32];
 
   if (want < now) {
-    if (lv ? shrink_lvm (g, fsdev, lv, pvdev, want, f) == -1
-        : shrink_fs (g, fsdev, want, f) == -1)
+    if (lv)
+      return error_set ("target too small: shrinking a root in LVM (%s) is "
+                        "not supported; use a disk of at least the image's "
+                        "size", lv);
+    if (shrink_fs (g, fsdev, want, f) == -1)
       return -1;
     if (guestfs_part_resize (g, DISK, l->root_num,
                              (int64_t) l->new_end_s) == -1)

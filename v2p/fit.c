@@ -407,6 +407,51 @@ recreate_moved (guestfs_h *g, const struct layout *l, struct deploy_fit *f)
   return 0;
 }
 
+/* parted asks before it shrinks a partition, and libguestfs runs it
+ * without a terminal: the entry is deleted and added again at the same
+ * start instead (data untouched), its type, GUID, name, attributes or
+ * boot flag restored. */
+static int
+shrink_part (guestfs_h *g, const struct layout *l)
+{
+  bool gpt = strcmp (l->parttype, "gpt") == 0;
+  int n = l->root_num, boot = 0, id = 0, r = -1;
+  char *type = NULL, *guid = NULL, *name = NULL;
+  int64_t attrs = 0;
+
+  if (gpt) {
+    if ((type = guestfs_part_get_gpt_type (g, DISK, n)) == NULL ||
+        (guid = guestfs_part_get_gpt_guid (g, DISK, n)) == NULL ||
+        (name = guestfs_part_get_name (g, DISK, n)) == NULL ||
+        (attrs = guestfs_part_get_gpt_attributes (g, DISK, n)) == -1)
+      goto err;
+  }
+  else if ((boot = guestfs_part_get_bootable (g, DISK, n)) == -1 ||
+           (id = guestfs_part_get_mbr_id (g, DISK, n)) == -1)
+    goto err;
+  if (guestfs_part_del (g, DISK, n) == -1 ||
+      guestfs_part_add (g, DISK, n > 4 && !gpt ? "l" : "p",
+                        (int64_t) l->root_start_s,
+                        (int64_t) l->new_end_s) == -1)
+    goto err;
+  if (gpt ? guestfs_part_set_gpt_type (g, DISK, n, type) == -1 ||
+      guestfs_part_set_gpt_guid (g, DISK, n, guid) == -1 ||
+      (*name && guestfs_part_set_name (g, DISK, n, name) == -1) ||
+      guestfs_part_set_gpt_attributes (g, DISK, n, attrs) == -1
+      : guestfs_part_set_mbr_id (g, DISK, n, id) == -1 ||
+      guestfs_part_set_bootable (g, DISK, n, boot) == -1)
+    goto err;
+  r = 0;
+  goto out;
+ err:
+  guest_error (g, "shrinking the root's partition");
+ out:
+  free (type);
+  free (guid);
+  free (name);
+  return r;
+}
+
 /* The holder of the root (partition or PV) gets new_end; then what it
  * holds (the PV, the LV, the filesystem) follows. */
 static int
@@ -419,14 +464,13 @@ resize_root (guestfs_h *g, const char *fsdev, const char *lv,
 
   if (want < now) {
     if (lv)
+      /* lvm2's udev rules re-activate the VG while parted re-reads the
+       * table, so the PV's partition cannot be shrunk in the appliance */
       return error_set ("target too small: shrinking a root in LVM (%s) is "
                         "not supported; use a disk of at least the image's "
                         "size", lv);
-    if (shrink_fs (g, fsdev, want, f) == -1)
+    if (shrink_fs (g, fsdev, want, f) == -1 || shrink_part (g, l) == -1)
       return -1;
-    if (guestfs_part_resize (g, DISK, l->root_num,
-                             (int64_t) l->new_end_s) == -1)
-      return guest_error (g, DISK);
   }
   else if (guestfs_part_resize (g, DISK, l->root_num,
                                 (int64_t) l->new_end_s) == -1)

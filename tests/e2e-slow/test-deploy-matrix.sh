@@ -10,8 +10,8 @@
 #           its root about 4 GiB
 #   xfs     debian13-xfs-ahci onto 3 GiB: xfs grown mounted in the
 #           appliance; boots, its root about 3 GiB
-#   shrink  debian12-ahci (1.5 GiB) onto 1.2 GiB: ext4 shrunk, swap moved;
-#           e2fsck clean; boots
+#   shrink  debian12-ahci (1.5 GiB, 0.9 GiB of data) onto 1.4 GiB: ext4
+#           shrunk, swap moved; e2fsck clean; boots
 #   ova     an OVA exported by Ferry from debian12-ahci onto 3 GiB; boots
 #   xva     an XVA exported by Ferry from debian12-ahci onto 3 GiB; boots
 # Every result boots from an NVMe controller, which the AHCI-only sources
@@ -88,7 +88,7 @@ one_case () (
         boot_nvme xfs 2500
         ;;
     shrink)
-        deploy_one shrink "$ref" x 1200M
+        deploy_one shrink "$ref" x 1400M
         layout_has shrink "ext4 on /dev/sda1 shrunk"
         layout_has shrink "swap partition 2"
         start=$(sfdisk -J "$t/shrink.disk" | python3 -c 'import json,sys; p=json.load(sys.stdin)["partitiontable"]["partitions"][0]; print(p["start"], p["size"])')

@@ -59,14 +59,16 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz-*.c)
 # The harnesses are built from source with clang: the floors they parse
 # with, without libguestfs, libparted and ncurses: of lib/disk only the
-# partition table parser (zlib alone); ova/export.c opens disks with their
-# used-block maps (lib/disk: libparted, libext2fs), ova/virt.c talks to
-# a running libvirt (libvirt), ova/import.c and export-job.c run the
-# import and export jobs over both, which no parser needs; of clone/ only
-# the batch plan (manifests: json-c, libcrypto).
+# partition table parser (zlib alone) and the xfs and LVM2 maps (lib/image
+# and zlib; usedmap.c's libblkid dispatch is left out); ova/export.c opens
+# disks with their used-block maps (lib/disk: libparted, libext2fs),
+# ova/virt.c talks to a running libvirt (libvirt), ova/import.c and
+# export-job.c run the import and export jobs over both, which no parser
+# needs; of clone/ only the batch plan (manifests: json-c, libcrypto).
 FUZZ_LIB   := $(filter-out ova/export.c ova/export-job.c ova/virt.c ova/import.c,\
                 $(foreach d,$(FLOOR0) $(FLOOR1) $(FLOOR3),$(wildcard $(d)/*.c))) \
-              lib/disk/parttable.c clone/manifest.c clone/plan.c
+              lib/disk/parttable.c lib/disk/xfsmap.c lib/disk/lvmmap.c \
+              clone/manifest.c clone/plan.c
 
 .PHONY: all check check-slow check-unit check-e2e check-asan demo deps install lint \
         fuzz clean bench iso print-floors

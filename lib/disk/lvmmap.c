@@ -376,6 +376,8 @@ read_lv (const struct parser *p, int lvs, int lv, const char *pvname,
       if ((uint64_t) pe->num > m->pe_count ||
           per > m->pe_count - (uint64_t) pe->num)
         return error_set ("lvm metadata: LV %s past its PV", out.name);
+      if (per == 0)
+        continue;
       if (m->areas.len >= (size_t) LVM_MAX_LVS * 16)
         return error_set ("lvm metadata: too many segments");
       if (lvm_area_vector_append (&m->areas, (struct lvm_area) {
@@ -450,7 +452,8 @@ describe_pv (const struct parser *p, const char *pv_uuid,
     if ((r = read_lv (p, lvs, c, pvname, m)) < 0)
       return r;
   }
-  qsort (m->areas.ptr, m->areas.len, sizeof *m->areas.ptr, compare_areas);
+  if (m->areas.len > 1)
+    qsort (m->areas.ptr, m->areas.len, sizeof *m->areas.ptr, compare_areas);
   for (i = 1; i < m->areas.len; i++)
     if (m->areas.ptr[i].pv_extent <
         m->areas.ptr[i - 1].pv_extent + m->areas.ptr[i - 1].count)

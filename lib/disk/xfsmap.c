@@ -113,7 +113,7 @@ read_super (struct xfs *x)
     return error_set ("superblock version %u unknown", version);
   if (x->blocksize < 512 || x->blocksize > 65536 ||
       (x->blocksize & (x->blocksize - 1)) ||
-      (1u << blocklog) != x->blocksize ||
+      blocklog > 16 || (1u << blocklog) != x->blocksize ||
       x->sectsize < 512 || x->sectsize > x->blocksize ||
       (x->sectsize & (x->sectsize - 1)))
     return error_set ("implausible block or sector size");
@@ -180,7 +180,7 @@ static int
 log_clean (struct xfs *x)
 {
   uint64_t nbb = x->log_len / BB, head, b, rec, hblks, after;
-  uint32_t c0, c, hsize, len;
+  uint32_t c0, c, ch = 0, hsize, len;
   unsigned char *h = x->buf;
   size_t chunk = 65536, i;
 
@@ -207,12 +207,25 @@ log_clean (struct xfs *x)
       }
     }
   }
-  /* Past the head: the previous cycle (or zeros), never ours. */
-  for (b = 1; head != 0 && b < XLOG_HOLE_WINDOW && head + b < nbb; b++) {
-    if (log_cycle (x, head + b, &c) == -1)
+  /* Past the head, through the kernel's torn-write window: the head's
+   * own cycle (the previous one, or zeros in a log not yet wrapped),
+   * nothing else. */
+  if (head != 0 && log_cycle (x, head, &ch) == -1)
+    return -1;
+  for (b = head + 1; head != 0 && b < MIN (nbb, head + XLOG_HOLE_WINDOW);
+       b += chunk / BB) {
+    uint64_t n = MIN ((uint64_t) chunk / BB,
+                      MIN (nbb, head + XLOG_HOLE_WINDOW) - b);
+
+    if (xread (x, h, n * BB, x->log_off + b * BB) == -1)
       return -1;
-    if (c == c0)
-      return 0;
+    for (i = 0; i < n; i++) {
+      const unsigned char *p = h + i * BB;
+
+      c = be32 (p) == XLOG_MAGIC ? be32 (p + 4) : be32 (p);
+      if (c != ch)
+        return 0;
+    }
   }
   /* The last record header before the head: at most one record
    * back. */

@@ -3,6 +3,7 @@
  * PVs, and hostile texts (too deep, unterminated, overlapping, lying). */
 #include "tests/unit/unit.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,12 +173,54 @@ test_hostile (void **state)
   error_clear ();
 }
 
+/* The corpus of tests/data/gen-hostile-lvm.sh: valid-* parse, the rest
+ * are refused. */
+static void
+test_corpus (void **state)
+{
+  static char dir[] = "/tmp/ferry-test-lvmmap.XXXXXX";
+  char cmd[512], path[600];
+  struct dirent *d;
+  DIR *dp;
+  int n = 0;
+
+  (void) state;
+  assert_non_null (mkdtemp (dir));
+  snprintf (cmd, sizeof cmd, "tests/data/gen-hostile-lvm.sh %s", dir);
+  assert_int_equal (system (cmd), 0);
+  dp = opendir (dir);
+  assert_non_null (dp);
+  while ((d = readdir (dp)) != NULL) {
+    struct lvm_pv_map m;
+    size_t len;
+    char *text;
+    int r;
+
+    if (d->d_name[0] == '.')
+      continue;
+    snprintf (path, sizeof path, "%s/%s", dir, d->d_name);
+    text = unit_slurp (path, &len);
+    r = lvm_parse_metadata (text, len, UUID0_PLAIN, &m);
+    if (r != (strncmp (d->d_name, "valid-", 6) == 0 ? 0 : 1))
+      fail_msg ("%s: %d (%s)", d->d_name, r, error_get ());
+    lvm_pv_map_free (&m);
+    free (text);
+    n++;
+  }
+  closedir (dp);
+  assert_true (n > 20);
+  snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+  assert_int_equal (system (cmd), 0);
+  error_clear ();
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_parse),
     cmocka_unit_test (test_hostile),
+    cmocka_unit_test (test_corpus),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

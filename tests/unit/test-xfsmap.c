@@ -6,6 +6,7 @@
  * finds it through libblkid. */
 #include "tests/unit/unit.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,6 +263,59 @@ test_lying_super (void **state)
   error_clear ();
 }
 
+/* The seeds of tests/data/gen-hostile-xfs.sh (records of a sparse 32 MiB
+ * disk): valid-* are mapped, every damaged one is refused. */
+static void
+test_corpus (void **state)
+{
+  char cmd[700], path[400], disk[400];
+  struct dirent *d;
+  DIR *dp;
+  int n = 0;
+
+  (void) state;
+  snprintf (path, sizeof path, "%s/corpus", dir);
+  snprintf (disk, sizeof disk, "%s/corpus.img", dir);
+  snprintf (cmd, sizeof cmd, "tests/data/gen-hostile-xfs.sh %s", path);
+  assert_int_equal (system (cmd), 0);
+  dp = opendir (path);
+  assert_non_null (dp);
+  while ((d = readdir (dp)) != NULL) {
+    char file[900];
+    unsigned char *data;
+    size_t len, pos = 0;
+    uint64_t kept;
+    int fd, r;
+
+    if (d->d_name[0] == '.')
+      continue;
+    snprintf (file, sizeof file, "%s/%s", path, d->d_name);
+    data = unit_slurp (file, &len);
+    fd = open (disk, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    assert_true (fd >= 0);
+    assert_int_equal (ftruncate (fd, 32 << 20), 0);
+    while (pos + 6 <= len) {
+      uint32_t off = (uint32_t) data[pos] | (uint32_t) data[pos + 1] << 8 |
+        (uint32_t) data[pos + 2] << 16 | (uint32_t) data[pos + 3] << 24;
+      size_t n2 = (size_t) data[pos + 4] | (size_t) data[pos + 5] << 8;
+
+      pos += 6;
+      assert_true (n2 <= len - pos);
+      assert_int_equal (pwrite (fd, data + pos, n2, off), (ssize_t) n2);
+      pos += n2;
+    }
+    close (fd);
+    free (data);
+    r = map (disk, &kept);
+    if (r != (strncmp (d->d_name, "valid-", 6) == 0 ? 0 : 1))
+      fail_msg ("%s: %d (%s)", d->d_name, r, error_get ());
+    n++;
+  }
+  closedir (dp);
+  assert_true (n >= 16);
+  error_clear ();
+}
+
 int
 main (void)
 {
@@ -270,6 +324,7 @@ main (void)
     cmocka_unit_test (test_dirty_log),
     cmocka_unit_test (test_lying_agf),
     cmocka_unit_test (test_lying_super),
+    cmocka_unit_test (test_corpus),
   };
 
   return UNIT_RUN_IN_TMPDIR (tests, dir);

@@ -9,6 +9,9 @@ PACKAGES=(
     zlib1g-dev libdeflate-dev libssl-dev libxxhash-dev libnbd-dev libext2fs-dev
     libparted-dev libguestfs-dev libarchive-dev libxml2-dev libncurses-dev
     libcmocka-dev libjson-c-dev libvirt-dev
+    # used-block maps: libblkid identifies filesystems; mkfs.xfs makes the
+    # xfs unit test's and fuzz seeds' filesystems
+    libblkid-dev xfsprogs
     # test peers and tools
     qemu-utils qemu-system-x86 nbdkit libnbd-bin e2fsprogs fdisk
     guestfish libguestfs-tools linux-image-amd64 debootstrap python3

@@ -247,7 +247,7 @@ probe_type (struct image *src, unsigned retries, uint64_t offset,
             uint64_t length, char *type, size_t type_size)
 {
   struct shadow sh = { .fd = -1, .src = src, .retries = retries };
-  unsigned char *buf = NULL;
+  unsigned char *buf = NULL, boot[512] = { 0 };
   blkid_probe pr = NULL;
   const char *value;
   uint64_t chunk;
@@ -268,6 +268,7 @@ probe_type (struct image *src, unsigned retries, uint64_t offset,
   if (image_pread_retry (src, buf, chunk, offset, retries) == 0 &&
       full_pwrite (sh.fd, buf, chunk, 0, sh.path) == -1)
     goto out;
+  memcpy (boot, buf, MIN (chunk, sizeof boot));
   if (length > PROBE_HEAD) {
     uint64_t tail = MIN (length - PROBE_HEAD, (uint64_t) PROBE_TAIL);
 
@@ -275,6 +276,24 @@ probe_type (struct image *src, unsigned retries, uint64_t offset,
                            retries) == 0 &&
         full_pwrite (sh.fd, buf, tail, length - tail, sh.path) == -1)
       goto out;
+  }
+  /* NTFS: libblkid also reads the $MFT's first records, which lie
+   * anywhere: bring in the 64 KiB there (its offset is bounded). */
+  if (memcmp (boot, "\xeb\x52\x90NTFS    ", 11) == 0) {
+    uint64_t ss = (uint64_t) boot[0x0b] | (uint64_t) boot[0x0c] << 8;
+    uint64_t spc = boot[0x0d], lcn = 0, mft;
+    int k;
+
+    for (k = 7; k >= 0; k--)
+      lcn = lcn << 8 | boot[0x30 + k];
+    /* (spc > 0x80 means 2^(256-spc) sectors: huge clusters, left out.) */
+    if (ss && spc && spc <= 0x80 && lcn < length / ss / spc) {
+      mft = lcn * ss * spc;
+      chunk = MIN (length - mft, (uint64_t) 65536);
+      if (image_pread_retry (src, buf, chunk, offset + mft, retries) == 0 &&
+          full_pwrite (sh.fd, buf, chunk, mft, sh.path) == -1)
+        goto out;
+    }
   }
   r = 0;
   pr = blkid_new_probe ();

@@ -371,6 +371,8 @@ read_lv (const struct parser *p, int lvs, int lv, const char *pvname,
       item = pe->next;
       if (strcmp (pv->str, pvname) != 0) {
         out.mappable = false;         /* partly on another PV */
+        if (strcmp (out.kind, "linear") == 0)
+          snprintf (out.kind, sizeof out.kind, "multi-pv");
         continue;
       }
       if ((uint64_t) pe->num > m->pe_count ||

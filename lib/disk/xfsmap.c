@@ -5,6 +5,11 @@
  * The internal log is never in a free extent, so it is kept whole (its
  * never-written part is zeros, which the copy engine skips).
  *
+ * Both free-space btrees are walked, by block (bnobt) and by size
+ * (cntbt, "ABTC"/"AB3C"): their record counts, block sums and an
+ * order-free fingerprint of their records must agree with each other and
+ * with the AGF, so one damaged tree cannot free used blocks.
+ *
  * Mapped only when the log is clean (the last record before the log's
  * head is an unmount record, as the kernel's xlog_find_tail decides): a
  * log awaiting recovery may describe allocations the btrees do not show
@@ -32,6 +37,8 @@
 #define XFS_AGF_MAGIC     0x58414746u   /* "XAGF" */
 #define XFS_ABTB_MAGIC    0x41425442u   /* "ABTB": v4 bnobt */
 #define XFS_ABTB_CRC      0x41423342u   /* "AB3B": v5 bnobt */
+#define XFS_ABTC_MAGIC    0x41425443u   /* "ABTC": v4 cntbt */
+#define XFS_ABTC_CRC      0x41423343u   /* "AB3C": v5 cntbt */
 #define XLOG_MAGIC        0xFEEDBABEu
 #define XLOG_UNMOUNT_TRANS 0x20
 #define NULLAGBLOCK       0xffffffffu
@@ -251,10 +258,12 @@ log_clean (struct xfs *x)
   return (h[9] & XLOG_UNMOUNT_TRANS) != 0;
 }
 
-/* Read block agbno of AG agno into x->buf, a bnobt block at `level`. */
+/* Read block agbno of AG agno into x->buf, a free-space btree block of
+ * `magic` at `level`. */
 static int
 read_btree_block (struct xfs *x, uint64_t agno, uint32_t agbno,
-                  uint32_t aglen, unsigned level, unsigned *nrecs)
+                  uint32_t aglen, uint32_t magic, unsigned level,
+                  unsigned *nrecs)
 {
   unsigned maxrecs;
 
@@ -263,7 +272,7 @@ read_btree_block (struct xfs *x, uint64_t agno, uint32_t agbno,
   if (xread (x, x->buf, x->blocksize,
              (agno * x->agblocks + agbno) * x->blocksize) == -1)
     return -1;
-  if (be32 (x->buf) != x->bt_magic || be16 (x->buf + 4) != level)
+  if (be32 (x->buf) != magic || be16 (x->buf + 4) != level)
     return error_set ("bad free-space btree block");
   maxrecs = (x->blocksize - x->hdr) / (level ? 12 : 8);
   *nrecs = be16 (x->buf + 6);
@@ -272,84 +281,135 @@ read_btree_block (struct xfs *x, uint64_t agno, uint32_t agbno,
   return 0;
 }
 
-/* One AG: keep everything but its bnobt's free extents. */
+/* An order-free fingerprint of a set of free extents (splitmix64 of
+ * each), so the two trees can be compared without storing either. */
+static uint64_t
+mix (uint64_t start, uint64_t count)
+{
+  uint64_t z = start * 0x9e3779b97f4a7c15ull + count + 0x632be59bd9b4e019ull;
+
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+struct walk {
+  uint64_t nrecs, blocks, print;
+};
+
+/* Walk one free-space btree of an AG: down its leftmost path (at most
+ * XFS_MAX_LEVELS blocks), then along the leaves' right siblings.  by_bno:
+ * records rise by start (bnobt; the used ranges between them go to
+ * *ranges) or by (count, start) (cntbt).  Either order is strict, so a
+ * sibling loop repeats a record and stops the walk. */
+static int
+walk_tree (struct xfs *x, uint64_t agno, uint64_t aglen, uint32_t root,
+           unsigned levels, bool by_bno, extent_vector *ranges,
+           struct walk *w)
+{
+  uint32_t magic = by_bno ? x->bt_magic
+    : (x->bt_magic == XFS_ABTB_CRC ? XFS_ABTC_CRC : XFS_ABTC_MAGIC);
+  uint64_t base = agno * x->agblocks * x->blocksize;
+  uint64_t first = (4ull * x->sectsize + x->blocksize - 1) / x->blocksize;
+  uint64_t pos = 0, prev_count = 0, prev_start = 0, visits = 0;
+  uint32_t agbno = root;
+  unsigned level, nrecs, i;
+
+  memset (w, 0, sizeof *w);
+  if (levels == 0 || levels > XFS_MAX_LEVELS)
+    return error_set ("bad AGF");
+  for (level = levels - 1; level > 0; level--) {
+    if (read_btree_block (x, agno, agbno, (uint32_t) aglen, magic, level,
+                          &nrecs) == -1)
+      return -1;
+    agbno = be32 (x->buf + x->hdr + (x->blocksize - x->hdr) / 12 * 8);
+  }
+  for (;;) {
+    if (++visits > aglen ||
+        read_btree_block (x, agno, agbno, (uint32_t) aglen, magic, 0,
+                          &nrecs) == -1)
+      return error_set ("bad free-space btree");
+    if (nrecs == 0 && !(agbno == root && levels == 1))
+      return error_set ("empty free-space btree leaf");
+    for (i = 0; i < nrecs; i++) {
+      const unsigned char *r = x->buf + x->hdr + i * 8;
+      uint64_t start = be32 (r), count = be32 (r + 4);
+
+      /* After the AG's headers, inside the AG, clear of the log. */
+      if (count == 0 || start < first || start > aglen ||
+          count > aglen - start ||
+          (base + (start + count) * x->blocksize > x->log_off &&
+           base + start * x->blocksize < x->log_off + x->log_len))
+        return error_set ("free extent out of place");
+      if (by_bno) {
+        if (start < pos)
+          return error_set ("free extents out of order");
+        if (extent_add (ranges, pos, start - pos, EXTENT_DATA) == -1)
+          return -2;
+        pos = start + count;
+      }
+      else {
+        if (w->nrecs > 0 && (count < prev_count ||
+                             (count == prev_count && start <= prev_start)))
+          return error_set ("free extents out of order");
+        prev_count = count;
+        prev_start = start;
+      }
+      w->nrecs++;
+      w->blocks += count;
+      w->print += mix (start, count);
+    }
+    agbno = be32 (x->buf + 12);
+    if (agbno == NULLAGBLOCK)
+      break;
+  }
+  if (by_bno && extent_add (ranges, pos, aglen - pos, EXTENT_DATA) == -1)
+    return -2;
+  return 0;
+}
+
+/* One AG: keep everything but its free extents, when both free-space
+ * btrees and the AGF agree on them. */
 static int
 map_ag (struct xfs *x, uint64_t agno, extent_vector *keep)
 {
   uint64_t base = agno * x->agblocks * x->blocksize;
   uint64_t aglen = MIN ((uint64_t) x->agblocks,
                         x->dblocks - agno * x->agblocks);
-  uint64_t pos = 0, freeblks = 0, visits = 0;
-  uint32_t agbno, root, freecount;
-  unsigned levels, level, nrecs, i;
-  unsigned char agf[64];
   extent_vector ranges = empty_vector;
+  struct walk bno, cnt;
+  unsigned char agf[64];
+  size_t i;
+  int r;
 
   if (xread (x, agf, sizeof agf, base + x->sectsize) == -1)
     return -1;
   if (be32 (agf) != XFS_AGF_MAGIC || be32 (agf + 4) != 1 ||
-      be32 (agf + 8) != agno || be32 (agf + 12) != aglen)
+      be32 (agf + 8) != agno || be32 (agf + 12) != aglen ||
+      be32 (agf + 52) > aglen)
     return error_set ("bad AGF in AG %llu", (unsigned long long) agno);
-  root = be32 (agf + 16);
-  levels = be32 (agf + 28);
-  freecount = be32 (agf + 52);
-  if (levels == 0 || levels > XFS_MAX_LEVELS || freecount > aglen)
-    return error_set ("bad AGF in AG %llu", (unsigned long long) agno);
-  /* Down the leftmost path to the first leaf. */
-  agbno = root;
-  for (level = levels - 1; level > 0; level--) {
-    if (read_btree_block (x, agno, agbno, aglen, level, &nrecs) == -1)
-      return -1;
-    agbno = be32 (x->buf + x->hdr +
-                  (x->blocksize - x->hdr) / 12 * 8);
-  }
-  /* Along the leaves. */
-  for (;;) {
-    if (++visits > aglen ||
-        read_btree_block (x, agno, agbno, aglen, 0, &nrecs) == -1)
-      goto bad;
-    if (nrecs == 0 && !(agbno == root && levels == 1))
-      goto bad;
-    for (i = 0; i < nrecs; i++) {
-      const unsigned char *r = x->buf + x->hdr + i * 8;
-      uint64_t start = be32 (r), count = be32 (r + 4);
-
-      /* Strictly rising, after the AG's headers, inside the AG, clear
-       * of the log. */
-      if (count == 0 || start < MAX (pos, 1) || start > aglen ||
-          count > aglen - start)
-        goto bad;
-      if (base + (start + count) * x->blocksize > x->log_off &&
-          base + start * x->blocksize < x->log_off + x->log_len)
-        goto bad;
-      if (extent_add (&ranges, pos, start - pos, EXTENT_DATA) == -1)
-        goto nomem;
-      freeblks += count;
-      pos = start + count;
-    }
-    agbno = be32 (x->buf + 12);
-    if (agbno == NULLAGBLOCK)
-      break;
-  }
-  if (freeblks != freecount)
-    goto bad;
-  if (extent_add (&ranges, pos, aglen - pos, EXTENT_DATA) == -1)
-    goto nomem;
-  for (i = 0; i < ranges.len; i++)
+  r = walk_tree (x, agno, aglen, be32 (agf + 16), be32 (agf + 28), true,
+                 &ranges, &bno);
+  if (r == 0)
+    r = walk_tree (x, agno, aglen, be32 (agf + 20), be32 (agf + 32), false,
+                   NULL, &cnt);
+  if (r == 0 && (bno.blocks != be32 (agf + 52) || bno.nrecs != cnt.nrecs ||
+                 bno.blocks != cnt.blocks || bno.print != cnt.print))
+    r = -1;
+  for (i = 0; r == 0 && i < ranges.len; i++)
     if (extent_add (keep, x->offset + base + ranges.ptr[i].offset *
                     x->blocksize, ranges.ptr[i].length * x->blocksize,
                     EXTENT_DATA) == -1)
-      goto nomem;
+      r = -2;
   extent_vector_reset (&ranges);
+  if (r == -2) {
+    error_errno ("malloc");
+    return -2;
+  }
+  if (r == -1)
+    return error_set ("free-space btrees of AG %llu inconsistent",
+                      (unsigned long long) agno);
   return 0;
- bad:
-  extent_vector_reset (&ranges);
-  return error_set ("free-space btree of AG %llu inconsistent",
-                    (unsigned long long) agno);
- nomem:
-  extent_vector_reset (&ranges);
-  error_errno ("malloc");
-  return -2;
 }
 
 int

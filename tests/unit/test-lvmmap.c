@@ -89,6 +89,7 @@ test_parse (void **state)
   assert_string_equal (lv->kind, "striped");
   lv = find_lv (&m, "span");
   assert_false (lv->mappable);        /* half on pv1 */
+  assert_string_equal (lv->kind, "multi-pv");
   lv = find_lv (&m, "pool");
   assert_false (lv->mappable);
   assert_string_equal (lv->kind, "thin-pool");

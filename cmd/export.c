@@ -414,8 +414,20 @@ run (const struct export_args *a, struct ova_export_job *job)
     .quiet = a->quiet || a->json,
   };
 
+  size_t i, k;
+
   if (ova_export_job_run (job, &o) == -1)
     return -1;
+  /* A known filesystem copied in full (a log that needs recovery, ...)
+   * is worth a warning, as capture gives. */
+  for (i = 0; i < job->disks.n; i++)
+    for (k = 0; k < job->disks.maps[i].parts.len; k++) {
+      const struct usedmap_part *p = &job->disks.maps[i].parts.ptr[k];
+
+      if (p->policy == USEDMAP_ALL && p->note[0])
+        fprintf (stderr, "warning: disk %zu, partition %d: %s\n", i + 1,
+                 p->number, p->note);
+    }
   if (a->json)
     print_json (a, job);
   else if (!a->quiet)

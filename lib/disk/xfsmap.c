@@ -190,14 +190,39 @@ log_clean (struct xfs *x)
   uint32_t c0, c, ch = 0, hsize, len;
   unsigned char *h = x->buf;
   size_t chunk = 65536, i;
+  bool bisect;
 
   if (log_cycle (x, 0, &c0) == -1)
     return -1;
   if (c0 == 0 || c0 == XLOG_MAGIC)
     return 0;                 /* zeroed or garbled: not what unmount leaves */
-  /* Linear scan for the head, a 64 KiB chunk at a time. */
+  /* When the last block's cycle differs from the first's, the log is
+   * [c0 ... c0][c0-1 or 0 ...]: bisect for the first block that is not
+   * c0 (the kernel's xlog_find_head does the same); the window check
+   * below catches a hole from a torn write that would fool it.
+   * Otherwise scan linearly, a 64 KiB chunk at a time. */
+  if (log_cycle (x, nbb - 1, &c) == -1)
+    return -1;
   head = 0;
-  for (b = 0; b < nbb && head == 0; b += chunk / BB) {
+  bisect = c != c0;
+  if (bisect) {
+    uint64_t lo = 0, hi = nbb - 1;    /* cycle(lo) == c0, cycle(hi) != c0 */
+
+    if (c != c0 - 1 && c != 0)
+      return 0;
+    while (hi - lo > 1) {
+      uint64_t mid = lo + (hi - lo) / 2;
+
+      if (log_cycle (x, mid, &c) == -1)
+        return -1;
+      if (c == c0)
+        lo = mid;
+      else
+        hi = mid;
+    }
+    head = hi;
+  }
+  for (b = 0; !bisect && b < nbb && head == 0; b += chunk / BB) {
     uint64_t n = MIN ((uint64_t) chunk / BB, nbb - b);
 
     if (xread (x, h, n * BB, x->log_off + b * BB) == -1)
@@ -219,6 +244,8 @@ log_clean (struct xfs *x)
    * nothing else. */
   if (head != 0 && log_cycle (x, head, &ch) == -1)
     return -1;
+  if (head != 0 && ch != c0 - 1 && ch != 0)
+    return 0;
   for (b = head + 1; head != 0 && b < MIN (nbb, head + XLOG_HOLE_WINDOW);
        b += chunk / BB) {
     uint64_t n = MIN ((uint64_t) chunk / BB,

@@ -11,7 +11,9 @@
  * with the AGF, so one damaged tree cannot free used blocks.
  *
  * Mapped only when the log is clean (the last record before the log's
- * head is an unmount record, as the kernel's xlog_find_tail decides): a
+ * head is a lone unmount record ending at the head, and no block of the
+ * head's cycle lies in the torn-write window past it, as the kernel's
+ * xlog_find_head/xlog_find_tail decide): a
  * log awaiting recovery may describe allocations the btrees do not show
  * yet.  Every on-disk value is hostile: geometry is bounded, each tree is
  * walked down its leftmost path (at most XFS_MAX_LEVELS blocks) and then

@@ -338,7 +338,7 @@ read_lv (const struct parser *p, int lvs, int lv, const char *pvname,
       return error_set ("lvm metadata: too many segments");
     if (!num (p, c, "start_extent", &start) ||
         !num (p, c, "extent_count", &count) || start < 0 || count <= 0 ||
-        (uint64_t) start > m->pe_count * 64 ||
+        start > (INT64_C (1) << 40) || count > (INT64_C (1) << 40) ||
         (type = str (p, c, "type")) == NULL)
       return error_set ("lvm metadata: bad segment in LV %s", out.name);
     if ((uint64_t) start + (uint64_t) count > out.extents)

@@ -35,7 +35,7 @@ struct usedmap_part {
   int number;             /* partition number, 0 for a whole-disk fs */
   uint64_t offset, length;
   enum usedmap_policy policy;
-  char fstype[16];        /* libblkid's TYPE: "ext4", "xfs", "swap",
+  char fstype[24];        /* libblkid's TYPE: "ext4", "xfs", "swap",
                              "LVM2_member", ...; "" if unknown */
   uint64_t used_bytes;    /* bytes the map keeps for this partition */
   char method[24];        /* how the map was made: "ext-bitmap",

@@ -20,7 +20,7 @@ FUZZ_TIME  ?= 20
 
 CC         ?= cc
 PKGS       := zlib libdeflate libcrypto libxxhash libnbd ext2fs libparted libxml-2.0 \
-              libarchive libguestfs ncursesw json-c libvirt
+              libarchive libguestfs ncursesw json-c libvirt libntfs-3g
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 

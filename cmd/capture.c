@@ -178,6 +178,22 @@ text_result (const char *src, const char *out, const struct capture_result *res)
   report_stats_text (stderr, what, &res->stats);
 }
 
+/* A filesystem known but not trusted (dirty, hibernated) was copied whole:
+ * say so even with --quiet or --json, naming the partition. */
+static void
+warn_unmapped (const char *src, const struct capture_result *res)
+{
+  size_t i;
+
+  for (i = 0; i < res->map.parts.len; i++) {
+    const struct usedmap_part *p = &res->map.parts.ptr[i];
+
+    if (p->warning[0])
+      fprintf (stderr, "ferry: warning: '%s' partition %d (%s): %s; "
+               "copied in full\n", src, p->number, p->fstype, p->warning);
+  }
+}
+
 /* A result that did not boot was not written: say what its boot showed. */
 static void
 boots_failed (const struct capture_args *a, struct json *j, const char *src,
@@ -212,6 +228,7 @@ capture_all (struct capture_args *a, struct json *j)
       free (out);
       break;
     }
+    warn_unmapped (a->sources[i], &res);
     if (a->json)
       capture_result_json (j, a->sources[i], out, a->opts.format,
                            a->opts.convert, &res);

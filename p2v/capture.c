@@ -121,7 +121,8 @@ capture_result_free (struct capture_result *res)
 static const char *
 policy_name (enum usedmap_policy p)
 {
-  return p == USEDMAP_EXT ? "used-blocks" : p == USEDMAP_SWAP ? "swap-header"
+  return p == USEDMAP_EXT || p == USEDMAP_FS ? "used-blocks"
+    : p == USEDMAP_SWAP ? "swap-header"
     : "non-zero";
 }
 
@@ -142,6 +143,7 @@ json_partitions (struct json *j, const struct usedmap *map)
     json_key_string (j, "filesystem", p->fstype[0] ? p->fstype : NULL);
     json_key_string (j, "policy", policy_name (p->policy));
     json_key_uint (j, "kept_bytes", p->used_bytes);
+    json_key_string (j, "warning", p->warning[0] ? p->warning : NULL);
     json_object_end (j);
   }
   json_array_end (j);

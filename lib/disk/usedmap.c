@@ -218,6 +218,43 @@ keep_bytes (const extent_vector *keep)
   return n;
 }
 
+/* FAT, exFAT, NTFS and btrfs, tried in turn (fatmap.c, exfatmap.c,
+ * ntfsmap.c, btrfsmap.c).  1 when none of them is the partition's; 0 when
+ * one mapped it, or recognised it in a state it cannot trust (then the
+ * partition is kept whole and p->warning says why). */
+static int
+map_other (struct image *src, unsigned retries, struct usedmap *map,
+           struct usedmap_part *p)
+{
+  static const struct {
+    const char *name;
+    int (*used) (struct image *, uint64_t, uint64_t, unsigned,
+                 extent_vector *);
+  } fs[] = {
+    { "vfat", fatmap_used }, { "exfat", exfatmap_used },
+    { "ntfs", ntfsmap_used }, { "btrfs", btrfsmap_used },
+  };
+  size_t i;
+  int r;
+
+  for (i = 0; i < sizeof fs / sizeof fs[0]; i++) {
+    r = fs[i].used (src, p->offset, p->length, retries, &map->keep);
+    if (r == 1)
+      continue;
+    if (r == -1)
+      return -1;
+    snprintf (p->fstype, sizeof p->fstype, "%s", fs[i].name);
+    if (r == USEDMAP_UNSAFE) {
+      snprintf (p->warning, sizeof p->warning, "%s", error_get ());
+      error_clear ();
+      return extent_add (&map->keep, p->offset, p->length, EXTENT_DATA);
+    }
+    p->policy = USEDMAP_FS;
+    return 0;
+  }
+  return 1;
+}
+
 /* Decide the policy of one partition and add its ranges to the map. */
 static int
 map_partition (struct image *src, unsigned retries, struct usedmap *map,
@@ -233,6 +270,10 @@ map_partition (struct image *src, unsigned retries, struct usedmap *map,
   if (r == 0) {
     p->policy = USEDMAP_EXT;
     snprintf (p->fstype, sizeof p->fstype, "ext");
+  }
+  else if ((r = map_other (src, retries, map, p)) != 1) {
+    if (r == -1)
+      return -1;
   }
   else if ((swap = swap_header_size (src, retries, p)) != 0) {
     p->policy = USEDMAP_SWAP;

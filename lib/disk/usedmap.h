@@ -18,6 +18,7 @@ enum usedmap_policy {
   USEDMAP_ALL,            /* unknown contents: copy (zero-skip only) */
   USEDMAP_EXT,            /* ext2/3/4: used blocks only */
   USEDMAP_SWAP,           /* swap: header only */
+  USEDMAP_FS,             /* FAT, exFAT, NTFS, btrfs: used clusters only */
 };
 
 struct usedmap_part {
@@ -26,6 +27,7 @@ struct usedmap_part {
   enum usedmap_policy policy;
   char fstype[16];        /* "ext4", "swap", "" */
   uint64_t used_bytes;    /* bytes the map keeps for this partition */
+  char warning[128];      /* why a known fs is copied in full, or "" */
 };
 DEFINE_VECTOR_TYPE (usedmap_part_vector, struct usedmap_part);
 
@@ -46,5 +48,25 @@ void usedmap_free (struct usedmap *map);
  * 0 on success, -1 on error. (extmap.c) */
 int extmap_used (struct image *src, uint64_t offset, uint64_t length,
                  unsigned retries, extent_vector *keep);
+
+/* FAT12/16/32, exFAT, NTFS and btrfs at [offset, offset+length) of src,
+ * with extmap_used's contract: 0 on success (used byte ranges appended to
+ * *keep as absolute disk offsets, sorted, merged), 1 when the region is
+ * not this filesystem or cannot be mapped, -1 on error (memory).  They
+ * return USEDMAP_UNSAFE when the region is this filesystem but its state
+ * forbids trusting its allocation map (marked dirty, hibernated, a log
+ * awaiting replay): the partition is copied in full and error_get() holds
+ * the reason, for a warning naming the partition.  Nothing is appended to
+ * *keep unless they return 0.  (fatmap.c, exfatmap.c, ntfsmap.c,
+ * btrfsmap.c) */
+#define USEDMAP_UNSAFE 2
+int fatmap_used (struct image *src, uint64_t offset, uint64_t length,
+                 unsigned retries, extent_vector *keep);
+int exfatmap_used (struct image *src, uint64_t offset, uint64_t length,
+                   unsigned retries, extent_vector *keep);
+int ntfsmap_used (struct image *src, uint64_t offset, uint64_t length,
+                  unsigned retries, extent_vector *keep);
+int btrfsmap_used (struct image *src, uint64_t offset, uint64_t length,
+                   unsigned retries, extent_vector *keep);
 
 #endif

@@ -63,10 +63,12 @@ FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz-*.c)
 # used-block maps (lib/disk: libparted, libext2fs), ova/virt.c talks to
 # a running libvirt (libvirt), ova/import.c and export-job.c run the
 # import and export jobs over both, which no parser needs; of clone/ only
-# the batch plan (manifests: json-c, libcrypto).
+# the batch plan (manifests: json-c, libcrypto); the used-block maps of
+# FAT, exFAT, btrfs (no library) and NTFS (libntfs-3g, not instrumented).
 FUZZ_LIB   := $(filter-out ova/export.c ova/export-job.c ova/virt.c ova/import.c,\
                 $(foreach d,$(FLOOR0) $(FLOOR1) $(FLOOR3),$(wildcard $(d)/*.c))) \
-              lib/disk/parttable.c clone/manifest.c clone/plan.c
+              lib/disk/parttable.c clone/manifest.c clone/plan.c \
+              $(addprefix lib/disk/,fsread.c fatmap.c exfatmap.c ntfsmap.c btrfsmap.c)
 
 .PHONY: all check check-slow check-unit check-e2e check-asan demo deps install lint \
         fuzz clean bench iso print-floors

@@ -83,8 +83,9 @@ static const struct cmd_spec capture_spec = {
   "usage: ferry capture SOURCE... -o OUTPUT [-O FORMAT] [options]\n\n"
   "Image disks into virtual disk images.  SOURCE is a block device, a file\n"
   "standing in for one, or an nbd:// / nbd+unix:// URI; it is only read.\n"
-  "ext2/3/4 partitions are captured by their used blocks (free blocks,\n"
-  "deleted data included, become zeros), swap by its header only, the rest\n"
+  "ext2/3/4, FAT, exFAT, NTFS and btrfs partitions are captured by their\n"
+  "used blocks (free blocks, deleted data included, become zeros), swap by\n"
+  "its header only, the rest\n"
   "with all-zero blocks skipped.  With one SOURCE, OUTPUT is the image file;\n"
   "with several, OUTPUT is a directory receiving one image per source.\n\n",
   capture_options,

@@ -322,11 +322,13 @@ extent_item (struct btrfs *b, uint64_t objectid, unsigned type,
   if (i == b->map.len || len == 0)
     return 1;                 /* an extent outside every chunk */
   base = b->map.ptr[i].logical;
-  for (k = 0; k < MAX_STRIPES && i < b->map.len &&
-         b->map.ptr[i].logical == base; k++, i++) {
-    uint64_t phys = b->map.ptr[i].physical + (objectid - base);
+  for (k = 0; k < MAX_STRIPES; k++, i++) {
+    uint64_t phys;
     struct mapping *run = &b->run[k];
 
+    if (i == b->map.len || b->map.ptr[i].logical != base)
+      break;
+    phys = b->map.ptr[i].physical + (objectid - base);
     if (!holds (b, i, objectid, len))
       return 1;
     if (run->length && run->physical + run->length == phys) {

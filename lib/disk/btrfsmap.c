@@ -51,6 +51,8 @@
 #define SUPER_FLAG_METADUMP (3ull << 33)
 #define SUPER_FLAG_CHANGING_FSID (3ull << 35)
 #define INCOMPAT_METADATA_UUID (1ull << 10)
+#define INCOMPAT_EXTENT_TREE_V2 (1ull << 13)  /* another extent tree layout */
+#define INCOMPAT_KNOWN ((1ull << 14) - 1)
 #define BG_DUP (1ull << 5)
 #define BG_RAID1_ALL ((1ull << 4) | (1ull << 9) | (1ull << 10))
 #define BG_PROFILES 0x7f8ull             /* RAID0 .. RAID1C4 */
@@ -392,6 +394,7 @@ read_super (struct btrfs *b, const unsigned char *sb)
   if (!csum_ok (b, sb, SB_SIZE) || fs_le64 (sb + 136) != 1 ||
       !is_pow2 (b->nodesize) || b->nodesize < 4096 || b->nodesize > 65536 ||
       (flags & (SUPER_FLAG_METADUMP | SUPER_FLAG_CHANGING_FSID)) ||
+      (incompat & (INCOMPAT_EXTENT_TREE_V2 | ~INCOMPAT_KNOWN)) ||
       fs_le64 (sb + 201 + 8) > b->f->length)
     return 1;
   if (fs_le64 (sb + 96) != 0) {

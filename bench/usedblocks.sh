@@ -24,12 +24,12 @@ rss () { cut -d' ' -f2 "$t/$1.time"; }
 ratio () { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 size () { stat -c %s "$1" 2>/dev/null || echo 0; }
 
-# The disk: p1 xfs, p2 btrfs, p3 NTFS, p4 extended: p5 vfat, p6 exFAT
-# (made on the host: the appliance has no mkfs.exfat), p7 LVM PV.
+# The disk (GPT): p1 xfs, p2 btrfs, p3 NTFS, p4 vfat, p5 exFAT (made on
+# the host: the appliance has no mkfs.exfat), p6 LVM PV.
 truncate -s 3G "$t/disk.raw"
-printf 'start=2048,size=400M,type=83\nsize=400M,type=83\nsize=400M,type=7\ntype=5\nsize=300M,type=c\nsize=300M,type=7\ntype=8e\n' |
+printf 'label: gpt\nstart=2048,size=400M\nsize=400M\nsize=400M\nsize=300M\nsize=300M\nsize=1000M,type=lvm\n' |
     /sbin/sfdisk -q "$t/disk.raw"
-exfat_start=$(/sbin/sfdisk -d "$t/disk.raw" | awk -v d="$t/disk.raw6" '$1==d {gsub(",","",$4); print $4}')
+exfat_start=$(/sbin/sfdisk -d "$t/disk.raw" | awk -v d="$t/disk.raw5" '$1==d {gsub(",","",$4); print $4}')
 truncate -s 300M "$t/exfat.img"; mkfs.exfat "$t/exfat.img" >/dev/null
 dd if="$t/exfat.img" of="$t/disk.raw" bs=512 seek="$exfat_start" conv=notrunc status=none
 rm -f "$t/exfat.img"
@@ -37,12 +37,12 @@ mkdir "$t/files"
 for i in 1 2 3 4 5 6; do head -c 10000000 /dev/urandom > "$t/files/f$i"; done
 head -c 40000000 /dev/urandom > "$t/deleted"
 tar -C "$t/files" -cf "$t/files.tar" .
-devs="/dev/sda1 /dev/sda2 /dev/sda3 /dev/sda5 /dev/sda6 /dev/vg/ext4 /dev/vg/xfs"
+devs="/dev/sda1 /dev/sda2 /dev/sda3 /dev/sda4 /dev/sda5 /dev/vg/ext4 /dev/vg/xfs"
 {
     echo "add $t/disk.raw format:raw"; echo run
     echo "mkfs xfs /dev/sda1"; echo "mkfs btrfs /dev/sda2"; echo "mkfs ntfs /dev/sda3"
-    echo "mkfs vfat /dev/sda5"
-    echo "pvcreate /dev/sda7"; echo "vgcreate vg /dev/sda7"
+    echo "mkfs vfat /dev/sda4"
+    echo "pvcreate /dev/sda6"; echo "vgcreate vg /dev/sda6"
     echo "lvcreate ext4 vg 400"; echo "lvcreate xfs vg 400"
     echo "mkfs ext4 /dev/vg/ext4"; echo "mkfs xfs /dev/vg/xfs"
     for d in $devs; do
@@ -85,10 +85,10 @@ row () {   # row NAME PARTITION-NUMBER PARTCLONE-TOOL DEVICE [LV-FILE]
 row xfs 1 xfs /dev/sda1
 row btrfs 2 btrfs /dev/sda2
 row ntfs 3 ntfs /dev/sda3
-row vfat 5 vfat /dev/sda5
-row exfat 6 exfat /dev/sda6
-row lvm-ext4 7 extfs /dev/vg/ext4 "$t/lv-ext4"
-row lvm-xfs 7 xfs /dev/vg/xfs "$t/lv-xfs"
+row vfat 4 vfat /dev/sda4
+row exfat 5 exfat /dev/sda5
+row lvm-ext4 6 extfs /dev/vg/ext4 "$t/lv-ext4"
+row lvm-xfs 6 xfs /dev/vg/xfs "$t/lv-xfs"
 echo "(lvm rows: Ferry captures the whole PV holding both LVs; partclone one LV)"
 
 run ferry-disk "$FERRY" capture -q "$t/disk.raw" -o "$t/f.qcow2" -O qcow2

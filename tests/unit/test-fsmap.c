@@ -9,6 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ntfs-3g/types.h>
+#include <ntfs-3g/layout.h>
+#include <ntfs-3g/volume.h>
+
 #include "lib/common/error.h"
 #include "lib/disk/usedmap.h"
 
@@ -166,6 +170,65 @@ test_ntfs (void **state)
   assert_int_equal (run (ntfsmap_used, &kept), 1);
 }
 
+/* Set $Volume's dirty flag the way Windows does, through libntfs-3g. */
+static void
+ntfs_mark_dirty (const char *img)
+{
+  ntfs_volume *vol = ntfs_mount (img, NTFS_MNT_NONE);
+
+  assert_non_null (vol);
+  assert_int_equal (ntfs_volume_write_flags (vol, vol->flags
+                                             | VOLUME_IS_DIRTY), 0);
+  assert_int_equal (ntfs_umount (vol, FALSE), 0);
+}
+
+static void
+test_ntfs_unsafe (void **state)
+{
+  char fs[300];
+  uint64_t kept;
+
+  (void) state;
+  snprintf (fs, sizeof fs, "%s/fs.img", dir);
+  make_disk ("32M", "mkntfs -q -F -f fs.img", "true");
+  assert_int_equal (run (ntfsmap_used, &kept), 0);
+  ntfs_mark_dirty (fs);
+  sh ("rm -f disk.img && truncate -s 1M disk.img && cat fs.img >> disk.img "
+      "&& truncate -s +1M disk.img");
+  assert_int_equal (run (ntfsmap_used, &kept), USEDMAP_UNSAFE);
+  /* Hibernated: hiberfil.sys starting with a live "HIBR" header. */
+  sh ("printf HIBR > hiber && head -c 8188 /dev/zero >> hiber");
+  make_disk ("32M", "mkntfs -q -F -f fs.img",
+             "ntfscp -q fs.img hiber hiberfil.sys");
+  assert_int_equal (run (ntfsmap_used, &kept), USEDMAP_UNSAFE);
+}
+
+/* Make the btrfs superblock's crc32c right again after a poke. */
+static void
+sb_fix_crc (void)
+{
+  unsigned char sb[4096];
+  uint32_t crc = 0xffffffffu;
+  FILE *f = fopen (disk, "r+");
+  size_t i;
+  int k;
+
+  assert_non_null (f);
+  assert_int_equal (fseek (f, (long) (PART + 0x10000), SEEK_SET), 0);
+  assert_int_equal (fread (sb, 1, sizeof sb, f), sizeof sb);
+  for (i = 32; i < sizeof sb; i++) {
+    crc ^= sb[i];
+    for (k = 0; k < 8; k++)
+      crc = crc & 1 ? (crc >> 1) ^ 0x82f63b78u : crc >> 1;
+  }
+  crc = ~crc;
+  for (k = 0; k < 4; k++)
+    sb[k] = (unsigned char) (crc >> (8 * k));
+  assert_int_equal (fseek (f, (long) (PART + 0x10000), SEEK_SET), 0);
+  assert_int_equal (fwrite (sb, 1, 4, f), 4);
+  assert_int_equal (fclose (f), 0);
+}
+
 static void
 test_btrfs (void **state)
 {
@@ -179,8 +242,20 @@ test_btrfs (void **state)
   assert_true (kept > 3000000 && kept < 8000000);
   assert_int_equal (run (fatmap_used, &kept), 1);
   assert_int_equal (run (ntfsmap_used, &kept), 1);
-  /* A changed superblock without its CRC made right: refused. */
+  /* A log tree awaiting replay (CRC made right): copied in full. */
   poke (0x10000 + 96, "\x00\x00\x10", 3);
+  sb_fix_crc ();
+  assert_int_equal (run (btrfsmap_used, &kept), USEDMAP_UNSAFE);
+  /* A changed superblock without its CRC made right: refused. */
+  poke (0x10000 + 96, "\x00\x00\x00", 3);
+  assert_int_equal (run (btrfsmap_used, &kept), 1);
+  /* 128 KiB nodes, and a sys_chunk_array longer than its room. */
+  poke (0x10000 + 148, "\x00\x00\x02\x00", 4);
+  sb_fix_crc ();
+  assert_int_equal (run (btrfsmap_used, &kept), 1);
+  poke (0x10000 + 148, "\x00\x40\x00\x00", 4);
+  poke (0x10000 + 160, "\x00\x10\x00\x00", 4);
+  sb_fix_crc ();
   assert_int_equal (run (btrfsmap_used, &kept), 1);
 }
 
@@ -191,6 +266,7 @@ main (void)
     cmocka_unit_test (test_fat),
     cmocka_unit_test (test_exfat),
     cmocka_unit_test (test_ntfs),
+    cmocka_unit_test (test_ntfs_unsafe),
     cmocka_unit_test (test_btrfs),
   };
 

@@ -398,12 +398,12 @@ read_super (struct btrfs *b, const unsigned char *sb)
       fs_le64 (sb + 201 + 8) > b->f->length)
     return 1;
   if (fs_le64 (sb + 96) != 0) {
-    error_set ("btrfs: a log tree awaits replay (fsync'd data not yet "
+    error_set ("a log tree awaits replay (fsync'd data not yet "
                "committed)");
     return USEDMAP_UNSAFE;
   }
   if (flags & SUPER_FLAG_ERROR) {
-    error_set ("btrfs: the filesystem is marked as having errors");
+    error_set ("the filesystem is marked as having errors");
     return USEDMAP_UNSAFE;
   }
   b->budget = b->f->length / b->nodesize + 1;

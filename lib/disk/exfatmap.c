@@ -196,7 +196,7 @@ exfatmap_used (struct image *src, uint64_t offset, uint64_t length,
       parse_boot (boot, length, &x) != 0)
     return 1;
   if (x.flags & EXFAT_DIRTY) {
-    error_set ("exfat: the volume is marked dirty (not cleanly unmounted)");
+    error_set ("the volume is marked dirty (not cleanly unmounted)");
     return USEDMAP_UNSAFE;
   }
   r = map_exfat (&f, &x, &mine);

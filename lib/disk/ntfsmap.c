@@ -207,7 +207,7 @@ map_volume (ntfs_volume *vol, const struct fsread *f, extent_vector *mine)
   int r;
 
   if (why) {
-    error_set ("ntfs: %s", why);
+    error_set ("%s", why);
     return USEDMAP_UNSAFE;
   }
   if (vol->nr_clusters <= 0 || vol->cluster_size == 0 ||

@@ -56,7 +56,10 @@ int extmap_used (struct image *src, uint64_t offset, uint64_t length,
  * return USEDMAP_UNSAFE when the region is this filesystem but its state
  * forbids trusting its allocation map (marked dirty, hibernated, a log
  * awaiting replay): the partition is copied in full and error_get() holds
- * the reason, for a warning naming the partition.  Nothing is appended to
+ * the reason, without the filesystem's name (the caller adds it and the
+ * partition's), for a warning.  A dispatch that treats every return but 0
+ * and -1 as "copy in full, with error_get()'s reason if one was set"
+ * handles both.  Nothing is appended to
  * *keep unless they return 0.  (fatmap.c, exfatmap.c, ntfsmap.c,
  * btrfsmap.c) */
 #define USEDMAP_UNSAFE 2

@@ -20,7 +20,7 @@ FUZZ_TIME  ?= 20
 
 CC         ?= cc
 PKGS       := zlib libdeflate libcrypto libxxhash libnbd ext2fs libparted blkid libxml-2.0 \
-              libarchive libguestfs ncursesw json-c libvirt
+              libarchive libguestfs ncursesw json-c libvirt libntfs-3g
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 
@@ -64,11 +64,14 @@ FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz-*.c)
 # disks with their used-block maps (lib/disk: libparted, libext2fs),
 # ova/virt.c talks to a running libvirt (libvirt), ova/import.c and
 # export-job.c run the import and export jobs over both, which no parser
-# needs; of clone/ only the batch plan (manifests: json-c, libcrypto).
+# needs; of clone/ only the batch plan (manifests: json-c, libcrypto); the
+# used-block maps of FAT, exFAT, btrfs (no library) and NTFS (libntfs-3g,
+# not instrumented).
 FUZZ_LIB   := $(filter-out ova/export.c ova/export-job.c ova/virt.c ova/import.c,\
                 $(foreach d,$(FLOOR0) $(FLOOR1) $(FLOOR3),$(wildcard $(d)/*.c))) \
               lib/disk/parttable.c lib/disk/xfsmap.c lib/disk/lvmmap.c \
-              clone/manifest.c clone/plan.c
+              clone/manifest.c clone/plan.c \
+              $(addprefix lib/disk/,fsread.c fatmap.c exfatmap.c ntfsmap.c btrfsmap.c)
 
 .PHONY: all check check-slow check-unit check-e2e check-asan demo deps install lint \
         fuzz clean bench iso print-floors

@@ -189,8 +189,22 @@ text_result (const char *src, const char *out, const struct capture_result *res)
              p->method[0] ? p->method : "all",
              (unsigned long long) p->used_bytes, p->note[0] ? ": " : "",
              p->note);
+  }
+}
+
+/* A filesystem known but not trusted (dirty, hibernated) was copied whole:
+ * say so even with --quiet or --json, naming the partition. */
+static void
+warn_unmapped (const char *src, const struct capture_result *res)
+{
+  size_t i;
+
+  for (i = 0; i < res->map.parts.len; i++) {
+    const struct usedmap_part *p = &res->map.parts.ptr[i];
+
     if (p->policy == USEDMAP_ALL && p->note[0])
-      fprintf (stderr, "warning: partition %d: %s\n", p->number, p->note);
+      fprintf (stderr, "ferry: warning: '%s' partition %d: %s\n", src,
+               p->number, p->note);
   }
 }
 
@@ -228,6 +242,7 @@ capture_all (struct capture_args *a, struct json *j)
       free (out);
       break;
     }
+    warn_unmapped (a->sources[i], &res);
     if (a->json)
       capture_result_json (j, a->sources[i], out, a->opts.format,
                            a->opts.convert, &res);

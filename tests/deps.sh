@@ -10,8 +10,8 @@ PACKAGES=(
     libparted-dev libguestfs-dev libarchive-dev libxml2-dev libncurses-dev
     libcmocka-dev libjson-c-dev libvirt-dev
     # used-block maps: libblkid identifies filesystems; mkfs.xfs makes the
-    # xfs unit test's and fuzz seeds' filesystems
-    libblkid-dev xfsprogs
+    # xfs unit test's and fuzz seeds' filesystems; NTFS through libntfs-3g
+    libblkid-dev xfsprogs ntfs-3g-dev
     # test peers and tools
     qemu-utils qemu-system-x86 nbdkit libnbd-bin e2fsprogs fdisk
     guestfish libguestfs-tools linux-image-amd64 debootstrap python3
@@ -25,6 +25,9 @@ PACKAGES=(
     # the capture ISO (make iso) and its boot tests
     xorriso grub-pc-bin grub-efi-amd64-bin grub-common mtools dosfstools
     squashfs-tools isolinux syslinux-common ovmf cpio initramfs-tools-core
+    # used-block maps: filesystems made and checked by their own tools,
+    # partclone as the peer in bench/usedblocks.sh
+    exfatprogs btrfs-progs partclone
     # agent tests: TUI in tmux, SSH target on loopback; the ISO's CIFS and
     # NFSv4 targets (servers the test runs itself, on its own ports)
     tmux openssh-server openssh-client openssl sshfs

@@ -330,11 +330,10 @@ static const struct fsmap fsmaps[] = {
   { "ext4", extmap_used, USEDMAP_EXT, "ext-bitmap" },
   { "xfs", xfsmap_used, USEDMAP_XFS, "xfs-bnobt" },
   { "swap", swapmap_used, USEDMAP_SWAP, "swap-header" },
-  /* The other maps go here, one row each:
-   * { "vfat", fatmap_used, USEDMAP_FAT, "fat" },
-   * { "exfat", exfatmap_used, USEDMAP_EXFAT, "exfat" },
-   * { "ntfs", ntfsmap_used, USEDMAP_NTFS, "ntfs" },
-   * { "btrfs", btrfsmap_used, USEDMAP_BTRFS, "btrfs" }, */
+  { "vfat", fatmap_used, USEDMAP_FAT, "fat" },
+  { "exfat", exfatmap_used, USEDMAP_EXFAT, "exfat" },
+  { "ntfs", ntfsmap_used, USEDMAP_NTFS, "ntfs" },
+  { "btrfs", btrfsmap_used, USEDMAP_BTRFS, "btrfs" },
 };
 
 static const struct fsmap *

@@ -84,4 +84,27 @@ int lvmmap_used (struct image *src, uint64_t offset, uint64_t length,
                  unsigned retries, extent_vector *keep,
                  usedmap_inner_fn *inner, char *note, size_t note_size);
 
+/* FAT12/16/32, exFAT, NTFS and btrfs at [offset, offset+length) of src,
+ * with extmap_used's contract: 0 on success (used byte ranges appended to
+ * *keep as absolute disk offsets, sorted, merged), 1 when the region is
+ * not this filesystem or cannot be mapped, -1 on error (memory).  They
+ * return USEDMAP_UNSAFE when the region is this filesystem but its state
+ * forbids trusting its allocation map (marked dirty, hibernated, a log
+ * awaiting replay): the partition is copied in full and error_get() holds
+ * the reason, without the filesystem's name (the caller adds it and the
+ * partition's), for a warning.  A dispatch that treats every return but 0
+ * and -1 as "copy in full, with error_get()'s reason if one was set"
+ * handles both.  Nothing is appended to
+ * *keep unless they return 0.  (fatmap.c, exfatmap.c, ntfsmap.c,
+ * btrfsmap.c) */
+#define USEDMAP_UNSAFE 2
+int fatmap_used (struct image *src, uint64_t offset, uint64_t length,
+                 unsigned retries, extent_vector *keep);
+int exfatmap_used (struct image *src, uint64_t offset, uint64_t length,
+                   unsigned retries, extent_vector *keep);
+int ntfsmap_used (struct image *src, uint64_t offset, uint64_t length,
+                  unsigned retries, extent_vector *keep);
+int btrfsmap_used (struct image *src, uint64_t offset, uint64_t length,
+                   unsigned retries, extent_vector *keep);
+
 #endif

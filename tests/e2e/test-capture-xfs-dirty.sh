@@ -35,7 +35,7 @@ assert "log needs recovery" in p["note"], p
 assert p["kept_bytes"] == 320 << 20, p
 PY
 "$FERRY" capture dirty.raw -o d2.qcow2 2> text.err
-grep -q "^warning: partition 0: xfs: log needs recovery" text.err ||
+grep -q "^ferry: warning: 'dirty.raw' partition 0: xfs: log needs recovery" text.err ||
     fail "no warning: $(cat text.err)"
 
 echo ok

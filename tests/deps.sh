@@ -9,6 +9,8 @@ PACKAGES=(
     zlib1g-dev libdeflate-dev libssl-dev libxxhash-dev libnbd-dev libext2fs-dev
     libparted-dev libguestfs-dev libarchive-dev libxml2-dev libncurses-dev
     libcmocka-dev libjson-c-dev libvirt-dev
+    # the Debian package (make deb) and its tests: lintian, the completion
+    debhelper dpkg-dev lintian bash-completion
     # test peers and tools
     qemu-utils qemu-system-x86 nbdkit libnbd-bin e2fsprogs fdisk
     guestfish libguestfs-tools linux-image-amd64 debootstrap python3

@@ -69,7 +69,7 @@ FUZZ_LIB   := $(filter-out ova/export.c ova/virt.c,\
               lib/disk/parttable.c clone/manifest.c clone/plan.c
 
 .PHONY: all check check-slow check-unit check-e2e check-asan demo deps install lint \
-        fuzz clean bench iso print-floors deb
+        fuzz clean bench iso print-floors deb print-deb
 
 all: $(B)/ferry
 
@@ -185,12 +185,17 @@ DEB_INPUTS  := Makefile ferry.c $(LIB_SRCS) $(CMD_SRCS) \
 
 deb: $(DEB)
 
+print-deb:
+	@echo $(abspath $(DEB))
+
 $(DEB): $(DEB_INPUTS)
 	@tests/deps.sh
 	@rm -rf $(B)/deb && mkdir -p $(B)/deb/src
 	@echo "  DEB     $@"
 	@tar -c --exclude='./build*' --exclude='./$(B)' --exclude=./.git . | tar -x -C $(B)/deb/src
-	@cd $(B)/deb/src && DEB_BUILD_OPTIONS="parallel=$$(nproc) $(DEB_BUILD_OPTIONS)" \
+	@cd $(B)/deb/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u B -u SANITIZE \
+	  -u CFLAGS -u CPPFLAGS -u LDFLAGS \
+	  DEB_BUILD_OPTIONS="parallel=$$(nproc) $(DEB_BUILD_OPTIONS)" \
 	  dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
 	  { tail -n 40 ../build.log; exit 1; }
 	@rm -rf $(B)/deb/src

@@ -40,9 +40,12 @@ _ferry ()
         prev=${COMP_WORDS[COMP_CWORD - 1]}
         words=("${COMP_WORDS[@]}")
         cword=$COMP_CWORD
-        if [[ $cur == --*=* ]]; then
-            prev=${cur%%=*}
-            cur=${cur#*=}
+        # bash splits "--to=li" into "--to" "=" "li".
+        if [ "$prev" = = ] && [[ ${words[cword - 2]} == --* ]]; then
+            prev=${words[cword - 2]}
+            split=true
+        elif [ "$cur" = = ] && [[ $prev == --* ]]; then
+            cur=
             split=true
         fi
     fi

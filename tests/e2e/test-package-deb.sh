@@ -42,7 +42,15 @@ ferry=$root/usr/bin/ferry
     fail "installed ferry --version: $("$ferry" --version)"
 comp=$root/usr/share/bash-completion/completions/ferry
 [ -f "$comp" ] || fail "no bash completion at /usr/share/bash-completion/completions/ferry"
-bash -n "$comp" || fail "the installed completion is not valid bash"
+cmp -s "$comp" "$top/completion/ferry.bash" || fail "the installed completion is not completion/ferry.bash"
+# bash-completion's own loader finds it there (XDG_DATA_DIRS: the root's
+# /usr/share instead of the host's).
+if [ -f /usr/share/bash-completion/bash_completion ]; then
+    spec=$(XDG_DATA_DIRS=$root/usr/share bash -c \
+        'source /usr/share/bash-completion/bash_completion; __load_completion ferry; complete -p ferry') ||
+        fail "bash-completion does not load the installed completion"
+    [ "$spec" = "complete -F _ferry ferry" ] || fail "completion spec: $spec"
+fi
 [ -f "$root/usr/share/doc/ferry/copyright" ] || fail "no copyright file"
 [ -f "$root/usr/share/man/man1/ferry.1.gz" ] || fail "no ferry(1)"
 n=0

@@ -159,19 +159,6 @@ bench: deps $(B)/ferry
 	@set -e; for b in $(sort $(wildcard bench/*.sh)); do \
 	  FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath build) $$b; done
 
-# The bootable capture ISO (boot-iso/): build/iso/ferry.iso.  Downloads
-# (debootstrap, packages) are cached under build/iso/cache.
-iso: deps $(B)/ferry
-	@FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath build) boot-iso/build.sh
-
-install: $(B)/ferry
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions
-	install -m 755 $(B)/ferry $(DESTDIR)$(PREFIX)/bin/ferry
-	install -m 644 docs/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 644 completion/ferry.bash \
-	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ferry
-
 # The Debian package (debian/), built by dpkg-buildpackage in a copy of the
 # tree under $(B)/deb/ (it writes into the parent directory and cleans with
 # `make clean`): $(B)/deb/ferry_$(DEB_VERSION)_amd64.deb.  Rebuilt only when
@@ -200,6 +187,20 @@ $(DEB): $(DEB_INPUTS)
 	  { tail -n 40 ../build.log; exit 1; }
 	@rm -rf $(B)/deb/src
 	@ls $@ >/dev/null
+
+# The bootable capture ISO (boot-iso/): build/iso/ferry.iso, with the
+# Debian package (make deb) installed.  Downloads (debootstrap, packages)
+# are cached under build/iso/cache.
+iso: deps $(DEB)
+	@FERRY_DEB=$(abspath $(DEB)) BUILDDIR=$(abspath build) boot-iso/build.sh
+
+install: $(B)/ferry
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 755 $(B)/ferry $(DESTDIR)$(PREFIX)/bin/ferry
+	install -m 644 docs/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 completion/ferry.bash \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ferry
 
 clean:
 	rm -rf build build-asan

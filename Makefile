@@ -159,10 +159,11 @@ bench: deps $(B)/ferry
 	@set -e; for b in $(sort $(wildcard bench/*.sh)); do \
 	  FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath build) $$b; done
 
-# The Debian package (debian/), built by dpkg-buildpackage in a copy of the
-# tree under $(B)/deb/ (it writes into the parent directory and cleans with
-# `make clean`): $(B)/deb/ferry_$(DEB_VERSION)_amd64.deb.  Rebuilt only when
-# something it is made of changes.
+# The Debian package (debian/): $(B)/deb/ferry_$(DEB_VERSION)_amd64.deb.
+# dpkg-buildpackage runs in a copy of the tree under $(B)/deb/src (it
+# writes into the parent directory and cleans with `make clean`), with the
+# Build-Depends only (apt-get build-dep when some are missing, not the test
+# tools of `make deps`).  Rebuilt only when something it is made of changes.
 DEB_VERSION := $(shell sed -n '1s/^ferry (\(.*\)).*/\1/p' debian/changelog)
 DEB_ARCH    := $(shell dpkg --print-architecture 2>/dev/null)
 DEB         := $(B)/deb/ferry_$(DEB_VERSION)_$(DEB_ARCH).deb
@@ -176,7 +177,10 @@ print-deb:
 	@echo $(abspath $(DEB))
 
 $(DEB): $(DEB_INPUTS)
-	@tests/deps.sh
+	@dpkg-checkbuilddeps 2>/dev/null || { \
+	  echo "deb: apt-get build-dep (debian/control's Build-Depends)"; \
+	  $$([ "$$(id -u)" -eq 0 ] || echo sudo) apt-get build-dep -y -q \
+	    --no-install-recommends ./ >/dev/null; }
 	@rm -rf $(B)/deb && mkdir -p $(B)/deb/src
 	@echo "  DEB     $@"
 	@tar -c --exclude='./build*' --exclude='./$(B)' --exclude=./.git . | tar -x -C $(B)/deb/src

@@ -7,6 +7,7 @@
 # directories for a DIR argument, nothing for a number, and -- so that it
 # cannot drift -- every option of every command in ferry's own tables.
 source "$(dirname "$0")/../functions.sh"
+export LC_ALL=C     # the sort of the candidates
 top=$(cd "$TESTS_DIR/.." && pwd)
 t=$(mktmpdir)
 

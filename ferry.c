@@ -23,6 +23,8 @@ static const struct command commands[] = {
     "make N machines from a golden image, copy-on-write, each its own" },
   { "convert", cmd_convert, "convert a guest for kvm, xen or native hardware" },
   { "copy", cmd_copy, "copy an image into another format" },
+  { "deploy", cmd_deploy,
+    "lay an image or a backup onto physical disks, fitted and bootable" },
   { "export", cmd_export,
     "package images and a VM as an OVA, XVA or libvirt directory" },
   { "import", cmd_import,

@@ -17,6 +17,7 @@ int cmd_capture (int argc, char **argv);
 int cmd_check (int argc, char **argv);
 int cmd_clone (int argc, char **argv);
 int cmd_convert (int argc, char **argv);
+int cmd_deploy (int argc, char **argv);
 int cmd_copy (int argc, char **argv);
 int cmd_export (int argc, char **argv);
 int cmd_import (int argc, char **argv);

@@ -19,38 +19,10 @@
 #include "lib/common/fullrw.h"
 #include "lib/common/progress.h"
 #include "lib/common/strbuf.h"
+#include "lib/common/sysfs.h"
 #include "lib/image/image.h"
 #include "lib/disk/parttable.h"
 #include "lib/disk/usedmap.h"
-
-/* First line of DIR/NAME, trimmed; "" if absent. */
-static void
-sys_read (const char *dir, const char *name, char *buf, size_t len)
-{
-  char file[4200];
-  ssize_t n;
-  int fd;
-
-  buf[0] = '\0';
-  agent_pathf (file, sizeof file, "%s/%s", dir, name);
-  if ((fd = open (file, O_RDONLY | O_CLOEXEC)) == -1)
-    return;
-  n = read (fd, buf, len - 1);
-  close (fd);
-  buf[n > 0 ? n : 0] = '\0';
-  buf[strcspn (buf, "\n")] = '\0';
-  for (n = (ssize_t) strlen (buf); n > 0 && buf[n - 1] == ' '; n--)
-    buf[n - 1] = '\0';
-}
-
-static uint64_t
-sys_read_u64 (const char *dir, const char *name)
-{
-  char buf[32];
-
-  sys_read (dir, name, buf, sizeof buf);
-  return strtoull (buf, NULL, 10);
-}
 
 static bool
 skipped_disk (const char *name)
@@ -324,13 +296,13 @@ add_sys_disk (const struct agent_env *env, const char *name,
   agent_pathf (dir, sizeof dir, "%s/block/%s", env->sysfs, name);
   agent_textf (d.name, sizeof d.name, "%s", name);
   agent_pathf (d.path, sizeof d.path, "%s/%s", env->dev, name);
-  sys_read (dir, "device/model", d.model, sizeof d.model);
-  sys_read (dir, "device/serial", d.serial, sizeof d.serial);
+  sysfs_read (dir, "device/model", d.model, sizeof d.model);
+  sysfs_read (dir, "device/serial", d.serial, sizeof d.serial);
   if (d.serial[0] == '\0')
-    sys_read (dir, "serial", d.serial, sizeof d.serial);
-  d.size = sys_read_u64 (dir, "size") * 512;
-  d.removable = sys_read_u64 (dir, "removable") != 0;
-  d.rotational = sys_read_u64 (dir, "queue/rotational") != 0;
+    sysfs_read (dir, "serial", d.serial, sizeof d.serial);
+  d.size = sysfs_read_u64 (dir, "size") * 512;
+  d.removable = sysfs_read_u64 (dir, "removable") != 0;
+  d.rotational = sysfs_read_u64 (dir, "queue/rotational") != 0;
   d.live = live[0] && strcmp (live, name) == 0;
   agent_textf (d.table, sizeof d.table, "unknown");
   if (d.size == 0)
@@ -417,9 +389,9 @@ agent_discover_nics (const struct agent_env *env, agent_nic_vector *out)
       continue;
     agent_pathf (ndir, sizeof ndir, "%s/%s", dir, e->d_name);
     agent_textf (n.name, sizeof n.name, "%s", e->d_name);
-    sys_read (ndir, "address", n.mac, sizeof n.mac);
-    sys_read (ndir, "operstate", state, sizeof state);
-    sys_read (ndir, "carrier", carrier, sizeof carrier);
+    sysfs_read (ndir, "address", n.mac, sizeof n.mac);
+    sysfs_read (ndir, "operstate", state, sizeof state);
+    sysfs_read (ndir, "carrier", carrier, sizeof carrier);
     n.up = strcmp (state, "up") == 0;
     n.carrier = strcmp (carrier, "1") == 0;
     nic_driver (ndir, n.driver, sizeof n.driver);

@@ -376,6 +376,116 @@ parttable_read_gpt (const struct parttable_disk *disk, struct parttable *pt)
   return error_set ("gpt: primary: %s (backup: %s)", primary, backup);
 }
 
+/* ---- a GPT fitted to another disk size ---- */
+
+static void
+gpt_header_seal (uint8_t *sector, const struct parttable_gpt_header *h)
+{
+  struct parttable_gpt_header le = *h;
+  uint32_t crc;
+
+  le.revision = htole32 (h->revision);
+  le.header_size = htole32 (h->header_size);
+  le.header_crc32 = 0;
+  le.current_lba = htole64 (h->current_lba);
+  le.backup_lba = htole64 (h->backup_lba);
+  le.first_usable_lba = htole64 (h->first_usable_lba);
+  le.last_usable_lba = htole64 (h->last_usable_lba);
+  le.entries_lba = htole64 (h->entries_lba);
+  le.entry_count = htole32 (h->entry_count);
+  le.entry_size = htole32 (h->entry_size);
+  le.entries_crc32 = htole32 (h->entries_crc32);
+  memcpy (sector, &le, sizeof le);
+  crc = (uint32_t) crc32 (0, sector, h->header_size);
+  le.header_crc32 = htole32 (crc);
+  memcpy (sector, &le, sizeof le);
+}
+
+/* Every used entry must end at or before last_usable. */
+static int
+gpt_entries_fit (const uint8_t *entries, const struct parttable_gpt_header *h,
+                 uint64_t last_usable)
+{
+  struct parttable_gpt_entry e;
+  uint32_t i;
+
+  for (i = 0; i < h->entry_count; i++) {
+    memcpy (&e, entries + (size_t) i * h->entry_size, sizeof e);
+    if (memcmp (e.type_guid, zero_guid, sizeof zero_guid) != 0 &&
+        le64toh (e.last_lba) > last_usable)
+      return error_set ("gpt: partition %" PRIu32 " ends at LBA %" PRIu64
+                        ", past the last usable LBA %" PRIu64 " of the "
+                        "new disk", i + 1, le64toh (e.last_lba),
+                        last_usable);
+  }
+  return 0;
+}
+
+/* The protective MBR's 0xee slot covers the new disk (up to 2^32-1). */
+static void
+pmbr_fit (uint8_t *head, uint64_t sectors)
+{
+  struct parttable_mbr mbr;
+  unsigned i;
+
+  memcpy (&mbr, head, sizeof mbr);
+  for (i = 0; i < 4; i++)
+    if (mbr.entries[i].type == PARTTABLE_MBR_TYPE_GPT &&
+        le32toh (mbr.entries[i].first_lba) == 1)
+      mbr.entries[i].sectors =
+        htole32 ((uint32_t) MIN (sectors - 1, (uint64_t) UINT32_MAX));
+  memcpy (head, &mbr, sizeof mbr);
+}
+
+int
+parttable_gpt_fit (const struct parttable_disk *disk, uint8_t *head,
+                   size_t head_len, uint64_t new_size, uint8_t **tail,
+                   size_t *tail_len, uint64_t *tail_offset)
+{
+  struct parttable pt;
+  struct parttable_gpt_header h, b;
+  uint64_t sectors, array, array_end;
+  size_t ss;
+  int r;
+
+  *tail = NULL;
+  if (table_init (disk, &pt) == -1)
+    return -1;
+  if ((r = gpt_header_read (disk, &pt, 1, &h)) != 0)
+    return r == 1 ? 1 : error_prefix ("gpt: primary: ");
+  ss = pt.sector_size;
+  sectors = new_size / ss;
+  array = DIV_ROUND_UP ((uint64_t) h.entry_count * h.entry_size, ss);
+  array_end = (h.entries_lba + array) * ss;
+  if (array_end > head_len || 2 * ss > head_len)
+    return error_set ("gpt: the entry array ends at byte %" PRIu64 ", past "
+                      "the %zu bytes held", array_end, head_len);
+  if (sectors < h.first_usable_lba + array + 2)
+    return error_set ("gpt: a disk of %" PRIu64 " sectors has no room for "
+                      "the table", sectors);
+  if (gpt_entries_fit (head + h.entries_lba * ss, &h,
+                       sectors - array - 2) == -1)
+    return -1;
+  if (memcmp (head + ss, PARTTABLE_GPT_SIGNATURE, 8) != 0)
+    return error_set ("gpt: the bytes held are not the disk's table");
+  if ((*tail = calloc (1, (array + 1) * ss)) == NULL)
+    return error_errno ("gpt: the backup table");
+  h.backup_lba = sectors - 1;
+  h.last_usable_lba = sectors - array - 2;
+  b = h;
+  b.current_lba = sectors - 1;
+  b.backup_lba = 1;
+  b.entries_lba = sectors - 1 - array;
+  gpt_header_seal (head + ss, &h);
+  memcpy (*tail, head + h.entries_lba * ss,
+          (size_t) h.entry_count * h.entry_size);
+  gpt_header_seal (*tail + array * ss, &b);
+  pmbr_fit (head, sectors);
+  *tail_len = (array + 1) * ss;
+  *tail_offset = b.entries_lba * ss;
+  return 0;
+}
+
 void
 parttable_free (struct parttable *pt)
 {

@@ -166,6 +166,19 @@ int parttable_firmware (const struct parttable_disk *disk,
 int parttable_image_firmware (const char *path, unsigned flags,
                               enum parttable_firmware *fw);
 
+/* A GPT fitted to a disk of another size (a deploy onto a larger or
+ * smaller disk): `head` holds the disk's first head_len bytes, covering
+ * LBA 0, the primary header and its entry array, which must be valid on
+ * `disk` (the image it was read from).  In head, the protective MBR's 0xee
+ * slot is resized and the primary header gets the new backup LBA and last
+ * usable LBA (CRC recomputed); *tail (head's entry array and the backup
+ * header, *tail_len bytes, the caller frees) goes at *tail_offset, the end
+ * of the new disk.  Refuses a partition past the new last usable LBA.
+ * Returns 0, 1 if the disk has no GPT, or -1 with the error set. */
+int parttable_gpt_fit (const struct parttable_disk *disk, uint8_t *head,
+                       size_t head_len, uint64_t new_size, uint8_t **tail,
+                       size_t *tail_len, uint64_t *tail_offset);
+
 /* Free pt->parts; pt may be zeroed or already freed. */
 void parttable_free (struct parttable *pt);
 

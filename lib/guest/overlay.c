@@ -248,3 +248,36 @@ guest_overlay_abort (struct guest_overlay *o)
   free (o->format);
   o->image = o->format = NULL;
 }
+
+/* The overlay's backing: qemu opens it read-only. */
+static char *
+backing_name (const char *image)
+{
+  char *real;
+
+  if (strstr (image, "://"))
+    return xstrdup (image);
+  if ((real = realpath (image, NULL)) == NULL)
+    error_errno ("'%s'", image);
+  return real;
+}
+
+int
+guest_overlay_create (const char *path, const char *image, const char *fmt,
+                uint64_t size)
+{
+  char *base = backing_name (image);
+  struct image *img = NULL;
+  int r = -1;
+
+  if (base == NULL)
+    return -1;
+  img = image_create ("qcow2", path, size, &(struct image_create_opts) {
+      .backing = base, .backing_format = fmt });
+  if (img != NULL && image_close (img) == 0)
+    r = 0;
+  else
+    error_prefix ("overlay: ");
+  free (base);
+  return r;
+}

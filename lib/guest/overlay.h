@@ -29,6 +29,12 @@ struct guest_overlay {
 int guest_overlay_begin (struct guest_overlay *o, const char *image,
                          const char *format, uint64_t size);
 
+/* A new qcow2 overlay at `path` (the caller's name) backed by `image`
+ * (its qemu format `fmt`, named by its absolute path) and `size` bytes
+ * big, which may be more than the image's (reads past its end are
+ * zeros). */
+int guest_overlay_create (const char *path, const char *image,
+                          const char *fmt, uint64_t size);
 /* Write what the overlay holds into IMAGE and fsync it, with SIGINT,
  * SIGTERM and SIGHUP held off so a signal never leaves IMAGE half-written.
  * raw through the image layer; qcow2 (which the image layer cannot write

@@ -43,10 +43,12 @@ guest_pipeline_check (const struct guest_pipeline_opts *o)
 {
   if (o->target == NULL)
     return error_set ("convert: no target (kvm, xen or native)");
-  if (convert_target_check (o->target) == -1)
+  if ((!o->overlay || strcmp (o->target, "none") != 0) &&
+      convert_target_check (o->target) == -1)
     return -1;
-  if (o->in_place == (o->output != NULL))
-    return error_set ("convert: either in place or into an output");
+  if (o->in_place + (o->output != NULL) + (o->overlay != NULL) != 1)
+    return error_set ("convert: either in place, into an output or in an "
+                      "overlay");
   if (o->output && o->output_format == NULL)
     return error_set ("convert: no output format");
   if (o->drivers && windows_drivers_check (o->drivers, o->target) == -1)
@@ -153,6 +155,45 @@ convert_root (guestfs_h *g, const char *image, const struct guest_root *r,
   return 0;
 }
 
+/* Under target "none", an image without an OS is no error. */
+static int
+find_root (guestfs_h *g, const char *image,
+           const struct guest_pipeline_opts *o, const guest_root_vector *roots,
+           const struct guest_root **r, struct guest_pipeline_result *res)
+{
+  int i;
+
+  *r = NULL;
+  if (roots->len == 0 && strcmp (o->target, "none") == 0)
+    return 0;
+  if ((i = pick_root (g, image, o, roots)) == -1)
+    return -1;
+  *r = &roots->ptr[i];
+  if ((res->root = xasprintf ("%s (%s %d.%d)", (*r)->device, (*r)->distro,
+                              (*r)->major, (*r)->minor)) == NULL)
+    return -1;
+  step (o, "root %s", res->root);
+  return 0;
+}
+
+/* The caller's hooks around the conversion (the root may be NULL only
+ * under "none"). */
+static int
+convert_with_hooks (guestfs_h *g, const char *image,
+                    const struct guest_root *r,
+                    const struct guest_pipeline_opts *o,
+                    struct guest_pipeline_result *res)
+{
+  if (o->before_convert && o->before_convert (o->opaque, g, r) == -1)
+    return -1;
+  if (r && strcmp (o->target, "none") != 0 &&
+      convert_root (g, image, r, o, &res->report) == -1)
+    return -1;
+  if (o->after_convert && o->after_convert (o->opaque, g, r) == -1)
+    return -1;
+  return 0;
+}
+
 /* One appliance over the overlay: inspect, choose, convert, shut down. */
 static int
 convert_overlay (const char *image, const char *overlay,
@@ -163,20 +204,15 @@ convert_overlay (const char *image, const char *overlay,
   guest_root_vector roots = empty_vector;
   const struct guest_root *r;
   guestfs_h *g;
-  int i, ret = -1;
+  int ret = -1;
 
   if (s == NULL)
     return -1;
   g = guest_session_handle (s);
   if (guest_inspect (g, &roots) == -1 ||
-      (i = pick_root (g, image, o, &roots)) == -1)
+      find_root (g, image, o, &roots, &r, res) == -1)
     goto out;
-  r = &roots.ptr[i];
-  if ((res->root = xasprintf ("%s (%s %d.%d)", r->device, r->distro,
-                              r->major, r->minor)) == NULL)
-    goto out;
-  step (o, "root %s", res->root);
-  if (convert_root (g, image, r, o, &res->report) == 0)
+  if (convert_with_hooks (g, image, r, o, res) == 0)
     ret = guest_session_shutdown (s);
 out:
   guest_roots_free (&roots);
@@ -202,39 +238,6 @@ run_in_place (const char *image, const char *fmt, uint64_t size,
     r = guest_overlay_commit (&ov);
   }
   guest_overlay_abort (&ov);
-  return r;
-}
-
-/* The overlay's backing: qemu opens it read-only. */
-static char *
-backing_name (const char *image)
-{
-  char *real;
-
-  if (strstr (image, "://"))
-    return xstrdup (image);
-  if ((real = realpath (image, NULL)) == NULL)
-    error_errno ("'%s'", image);
-  return real;
-}
-
-static int
-create_overlay (const char *path, const char *image, const char *fmt,
-                uint64_t size)
-{
-  char *base = backing_name (image);
-  struct image *img = NULL;
-  int r = -1;
-
-  if (base == NULL)
-    return -1;
-  img = image_create ("qcow2", path, size, &(struct image_create_opts) {
-      .backing = base, .backing_format = fmt });
-  if (img != NULL && image_close (img) == 0)
-    r = 0;
-  else
-    error_prefix ("overlay: ");
-  free (base);
   return r;
 }
 
@@ -332,7 +335,7 @@ run_to_output (const char *image, const char *fmt, uint64_t size,
   int r = -1;
 
   if (outfile_begin (&ov, o->output, o->overwrite) == -1 ||
-      create_overlay (ov.tmp, image, fmt, size) == -1)
+      guest_overlay_create (ov.tmp, image, fmt, size) == -1)
     goto out;
   step (o, "writes go to the overlay %s", ov.tmp);
   if (convert_overlay (image, ov.tmp, o, res) == 0)
@@ -349,8 +352,13 @@ guest_pipeline_run (const char *image, const struct guest_pipeline_opts *o,
   const char *fmt;
   uint64_t size;
 
-  if (guest_pipeline_check (o) == -1 ||
-      (fmt = probe_format (image, o, &size)) == NULL)
+  if (guest_pipeline_check (o) == -1)
+    return -1;
+  if (o->overlay) {
+    step (o, "writes go to the overlay %s", o->overlay);
+    return convert_overlay (image, o->overlay, o, res);
+  }
+  if ((fmt = probe_format (image, o, &size)) == NULL)
     return -1;
   return o->in_place ? run_in_place (image, fmt, size, o, res)
     : run_to_output (image, fmt, size, o, res);

@@ -30,7 +30,9 @@
 #include "lib/image/image.h"
 
 struct guest_pipeline_opts {
-  const char *target;                 /* "kvm", "xen", "native" */
+  /* "kvm", "xen", "native"; "none" (only with overlay): inspect and
+   * call the hooks, convert nothing. */
+  const char *target;
   /* The image is a disk (block device, a file standing in for one, an
    * nbd:// URI): read as raw, never probed.  Otherwise its format is
    * probed (raw, qcow2, vhd, vmdk; NBD refused). */
@@ -58,6 +60,20 @@ struct guest_pipeline_opts {
   const char *output_format;
   const struct image_create_opts *create;
   bool overwrite;
+  /* Work in this qcow2 overlay, which the caller made over the image
+   * (of any size: a deploy onto a larger disk) and copies out itself:
+   * neither in_place nor output. */
+  const char *overlay;
+  /* With the appliance running over the image and the root chosen
+   * (NULL under target "none" when the image holds no OS): before the
+   * conversion, and after it with the root still mounted read-write
+   * (Linux).  Deploy fits partitions and filesystems to the disk in the
+   * first and reinstalls the bootloader in the second.  -1 fails the run.
+   * May be NULL. */
+  int (*before_convert) (void *opaque, guestfs_h *g,
+                         const struct guest_root *root);
+  int (*after_convert) (void *opaque, guestfs_h *g,
+                        const struct guest_root *root);
   /* How the image + overlay are copied into output (label, progress hook,
    * retries, strict; copy.h).  With a mask (capture's used blocks) only
    * mask ∪ the overlay's clusters is read: the conversion writes into

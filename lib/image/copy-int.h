@@ -43,6 +43,10 @@ struct ring {
 struct copier {
   struct image *src, *dst;
   const struct copy_opts *opts;
+  uint64_t size;                      /* bytes copied: opts->length or
+                                         the source's size */
+  uint64_t zeroed_to;                 /* writer, dirty_target: the target
+                                         holds no old data before this */
   struct copy_stats *stats;           /* reader: bytes_read, bytes_bad, bad;
                                          writer: the rest */
   struct progress progress;

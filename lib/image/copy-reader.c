@@ -184,10 +184,10 @@ copy_reader_run (void *arg)
   struct item *it;
   int r = 0;
 
-  for (off = 0; r == 0 && off < c->src->size; off += WINDOW)
-    r = read_window (c, off, MIN (WINDOW, c->src->size - off));
+  for (off = 0; r == 0 && off < c->size; off += WINDOW)
+    r = read_window (c, off, MIN (WINDOW, c->size - off));
   if (r == 0)
-    emit (c, ITEM_END, c->src->size, 0);
+    emit (c, ITEM_END, c->size, 0);
   else if ((it = slot_acquire (c)) != NULL) {
     /* Errors are thread-local: carry the message over to the writer. */
     it->kind = ITEM_ERROR;

@@ -89,10 +89,39 @@ target_has (struct copier *c, const unsigned char *want, size_t len,
   return 0;
 }
 
+/* dirty_target: zero what lies in [c->zeroed_to, end) outside keep_old. */
+static int
+zero_until (struct copier *c, uint64_t end)
+{
+  extent_vector runs = empty_vector;
+  uint64_t start = c->zeroed_to;
+  size_t i;
+  int r = 0;
+
+  if (!c->opts->dirty_target || end <= start)
+    return 0;
+  c->zeroed_to = end;
+  if (c->opts->keep_old == NULL)
+    r = extent_add (&runs, start, end - start, EXTENT_HOLE);
+  else
+    r = mask_split (c->opts->keep_old, start, end - start, &runs);
+  for (i = 0; r == 0 && i < runs.len; i++) {
+    if (runs.ptr[i].type == EXTENT_DATA)
+      continue;
+    r = image_zero (c->dst, runs.ptr[i].offset, runs.ptr[i].length);
+    c->stats->bytes_zeroed += runs.ptr[i].length;
+  }
+  extent_vector_reset (&runs);
+  return r;
+}
+
 static int
 write_run (struct copier *c, const unsigned char *data, size_t len,
            uint64_t off)
 {
+  if (zero_until (c, off) == -1)
+    return -1;
+  c->zeroed_to = off + len;
   if (image_pwrite (c->dst, data, len, off) == -1)
     return -1;
   c->stats->bytes_written += len;
@@ -134,7 +163,7 @@ report_progress (struct copier *c, uint64_t done)
 {
   progress_update (&c->progress, done);
   if (c->opts->on_progress)
-    c->opts->on_progress (c->opts->opaque, done, c->bad_seen, c->src->size);
+    c->opts->on_progress (c->opts->opaque, done, c->bad_seen, c->size);
 }
 
 /* A run that reads as zeros in the source. */
@@ -204,6 +233,8 @@ consume (struct copier *c)
       it->err = NULL;
       r = -1;
     }
+    else if (kind == ITEM_END)
+      r = zero_until (c, c->size);
     ring_release (&c->ring, r == -1);
     if (r == -1)
       return -1;
@@ -267,19 +298,26 @@ int
 image_copy (struct image *src, struct image *dst,
             const struct copy_opts *opts, struct copy_stats *stats)
 {
-  struct copier c = { .src = src, .dst = dst, .opts = opts, .stats = stats };
+  struct copier c = { .src = src, .dst = dst, .opts = opts, .stats = stats,
+                      .size = opts->length ? opts->length : src->size };
   double start = monotonic_seconds ();
   int r = -1;
 
   memset (stats, 0, sizeof *stats);
-  if (dst->size < src->size)
+  if (c.size > src->size)
+    return error_set ("copy: %llu bytes asked of source '%s' (%llu bytes)",
+                      (unsigned long long) c.size, src->path,
+                      (unsigned long long) src->size);
+  if (dst->size < c.size)
     return error_set ("copy: target '%s' (%llu bytes) is smaller than "
                       "source '%s' (%llu bytes)", dst->path,
                       (unsigned long long) dst->size, src->path,
-                      (unsigned long long) src->size);
+                      (unsigned long long) c.size);
+  if (opts->dirty_target && opts->base)
+    return error_set ("copy: a dirty target cannot have a base");
   if (copier_init (&c) == 0) {
     progress_start (&c.progress, opts->label ? opts->label : src->path,
-                    src->size, opts->quiet);
+                    c.size, opts->quiet);
     r = run_pipeline (&c);
     if (r == 0)
       progress_finish (&c.progress);
@@ -300,6 +338,8 @@ copy_stats_json (struct json *j, const struct copy_stats *s)
   json_key_uint (j, "bytes_written", s->bytes_written);
   json_key_uint (j, "bytes_skipped", s->bytes_skipped);
   json_key_uint (j, "bytes_unreadable", s->bytes_bad);
+  if (s->bytes_zeroed)
+    json_key_uint (j, "bytes_zeroed", s->bytes_zeroed);
   json_key (j, "unreadable_ranges");
   json_array_begin (j);
   for (i = 0; i < s->bad.len; i++) {

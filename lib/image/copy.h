@@ -22,6 +22,19 @@ struct copy_opts {
    * write only the chunks whose content differs from it.  NULL = the target
    * is fresh and reads as zeros. */
   struct image *base;
+  /* The target holds old data (a disk deployed onto): every byte of it
+   * the copy does not write is zeroed (image_zero: BLKZEROOUT on a
+   * device), except in the ranges of keep_old (sorted, non-overlapping),
+   * whose old contents no reader of the result ever sees (filesystems'
+   * free space) or which the caller writes itself afterwards.  So the
+   * result reads exactly as the source wherever it matters, however
+   * dirty the disk was.  Not with base. */
+  bool dirty_target;
+  const extent_vector *keep_old;
+  /* Copy only the first `length` bytes of the source (0: all of it): a
+   * deploy onto a disk smaller than the image, whose data the caller has
+   * moved in front of it. */
+  uint64_t length;
   bool strict;                /* first unreadable range is fatal */
   unsigned retries;           /* extra attempts per failed read (default 2) */
   /* Called after each chunk with the bytes done and the bytes found
@@ -44,6 +57,7 @@ struct copy_stats {
   uint64_t bytes_written;     /* written to the target */
   uint64_t bytes_skipped;     /* holes, masked-out and all-zero ranges */
   uint64_t bytes_bad;         /* unreadable, written as zeros */
+  uint64_t bytes_zeroed;      /* dirty_target: old data zeroed */
   extent_vector bad;          /* the unreadable ranges; caller frees .ptr */
   double seconds;
 };

@@ -112,6 +112,13 @@ struct image_ops {
   int (*extents) (struct image *img, uint64_t offset, uint64_t length,
                   extent_vector *out);
 
+  /* Make [offset, offset+length) read as zeros on the medium, cheaply
+   * where it can (raw: BLKZEROOUT on a block device, which uses the
+   * device's write-zeroes or writes zeros itself; a hole punched in a
+   * file).  0, -1, or 1 when the medium cannot here: image_zero then
+   * writes zero buffers, as it does when this is NULL. */
+  int (*zero) (struct image *img, uint64_t offset, uint64_t length);
+
   /* Make all written data durable: write metadata (BAT, GT/GD, refcounts,
    * footers), then fsync. */
   int (*flush) (struct image *img);
@@ -154,6 +161,8 @@ int image_pwrite (struct image *img, const void *buf, size_t count,
                   uint64_t offset);
 int image_extents (struct image *img, uint64_t offset, uint64_t length,
                    extent_vector *out);
+/* Zeros over [offset, offset+length), through ->zero or written. */
+int image_zero (struct image *img, uint64_t offset, uint64_t length);
 int image_flush (struct image *img);
 void image_prefetch (struct image *img, uint64_t offset, uint64_t length);
 int image_close (struct image *img);   /* NULL ok */

@@ -68,9 +68,16 @@ static struct image *
 raw_open (const char *path, unsigned flags, unsigned depth)
 {
   bool rw = flags & IMAGE_OPEN_RDWR;
-  int fd = open (path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+  /* O_EXCL without O_CREAT claims a block device for us alone (EBUSY
+   * while it is mounted or held by LVM/md); files ignore it. */
+  int fd = open (path, (rw ? O_RDWR | O_EXCL : O_RDONLY) | O_CLOEXEC);
 
   (void) depth;
+  if (fd == -1 && errno == EBUSY) {
+    error_set ("raw: '%s': in use (mounted, or held by another program)",
+               path);
+    return NULL;
+  }
   if (fd == -1) {
     error_errno ("raw: '%s'", path);
     return NULL;
@@ -117,6 +124,35 @@ raw_pwrite (struct image *img, const void *buf, size_t count,
   struct raw *r = (struct raw *) img;
 
   return full_pwrite (r->fd, buf, count, offset, img->path);
+}
+
+/* A block device zeroes with BLKZEROOUT (the kernel uses the device's
+ * write-zeroes command where there is one and writes zeros otherwise: the
+ * range reads as zeros either way, unlike a discard); a file gets a hole
+ * of the same size, or zeros written where it cannot have holes. */
+static int
+raw_zero (struct image *img, uint64_t offset, uint64_t length)
+{
+  struct raw *r = (struct raw *) img;
+  uint64_t range[2] = { offset, length };
+
+  if (r->is_device) {
+    if ((offset | length) % 512)
+      return 1;                 /* BLKZEROOUT takes whole sectors */
+    if (ioctl (r->fd, BLKZEROOUT, range) == -1)
+      return error_errno ("raw: '%s': zeroing %llu bytes at %llu", img->path,
+                          (unsigned long long) length,
+                          (unsigned long long) offset);
+    return 0;
+  }
+  if (fallocate (r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                 (off_t) offset, (off_t) length) == 0)
+    return 0;
+  if (errno == EOPNOTSUPP)
+    return 1;
+  return error_errno ("raw: '%s': punching %llu bytes at %llu", img->path,
+                      (unsigned long long) length,
+                      (unsigned long long) offset);
 }
 
 static int
@@ -208,6 +244,7 @@ const struct image_ops raw_ops = {
   .pread = raw_pread,
   .pwrite = raw_pwrite,
   .extents = raw_extents,
+  .zero = raw_zero,
   .flush = raw_flush,
   .close = raw_close,
   .check = NULL,

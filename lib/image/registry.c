@@ -197,6 +197,34 @@ image_extents (struct image *img, uint64_t offset, uint64_t length,
 }
 
 int
+image_zero (struct image *img, uint64_t offset, uint64_t length)
+{
+  static const unsigned char zeros[65536];
+  int r;
+
+  if (!img->writable)
+    return error_set ("%s: '%s': image is read-only", img->ops->name,
+                      img->path);
+  if (offset > img->size || length > img->size - offset)
+    return error_set ("%s: '%s': zeroing %llu bytes at %llu: past the end",
+                      img->ops->name, img->path,
+                      (unsigned long long) length,
+                      (unsigned long long) offset);
+  if (length == 0)
+    return 0;
+  if (img->ops->zero && (r = img->ops->zero (img, offset, length)) <= 0)
+    return r;
+  while (length) {
+    size_t n = length < sizeof zeros ? (size_t) length : sizeof zeros;
+    if (img->ops->pwrite (img, zeros, n, offset) == -1)
+      return -1;
+    offset += n;
+    length -= n;
+  }
+  return 0;
+}
+
+int
 image_flush (struct image *img)
 {
   if (!img->writable || img->ops->flush == NULL)

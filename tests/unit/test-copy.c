@@ -109,6 +109,63 @@ test_copy_skips_zero_and_masked (void **state)
   image_close (dst);
 }
 
+/* A target full of old data (0xee): everything the copy does not write is
+ * zeroed, except keep_old (left as it was); with length, only the first
+ * bytes of a larger source are copied. */
+static void
+test_copy_dirty_target (void **state)
+{
+  const uint64_t size = 16 << 20;
+  struct image *src = make_raw ("dsrc", size), *dst;
+  extent_vector mask = empty_vector, old = empty_vector;
+  struct copy_opts opts = { .quiet = true, .dirty_target = true };
+  struct copy_stats st;
+
+  (void) state;
+  fill (src, 0, 65536, 0xaa);
+  fill (src, 1 << 20, 65536, 0);             /* allocated zeros */
+  fill (src, 5 << 20, 65536, 0xbb);          /* masked out */
+  fill (src, 9 << 20, 65536, 0xcc);
+  extent_add (&mask, 0, 4 << 20, EXTENT_DATA);
+  extent_add (&mask, 8 << 20, 4 << 20, EXTENT_DATA);
+  extent_add (&old, 6 << 20, 1 << 20, EXTENT_DATA);   /* free space */
+  opts.mask = &mask;
+  opts.keep_old = &old;
+  dst = make_raw ("ddst", size);
+  fill (dst, 0, size, 0xee);
+  assert_int_equal (image_copy (src, dst, &opts, &st), 0);
+  assert_int_equal (byte_at (dst, 0), 0xaa);
+  assert_int_equal (byte_at (dst, 65536), 0);           /* old data zeroed */
+  assert_int_equal (byte_at (dst, 1 << 20), 0);         /* source's zeros */
+  assert_int_equal (byte_at (dst, 5 << 20), 0);         /* masked: zeroed */
+  assert_int_equal (byte_at (dst, 6 << 20), 0xee);      /* kept as it was */
+  assert_int_equal (byte_at (dst, (7 << 20) - 1), 0xee);
+  assert_int_equal (byte_at (dst, 7 << 20), 0);
+  assert_int_equal (byte_at (dst, 9 << 20), 0xcc);
+  assert_int_equal (byte_at (dst, size - 1), 0);        /* to the end */
+  assert_int_equal (st.bytes_zeroed, size - (1 << 20) - 2 * 65536);
+  free (st.bad.ptr);
+  image_close (dst);
+
+  /* length: the first 10 MiB only, onto a 10 MiB target. */
+  dst = make_raw ("dsmall", 10 << 20);
+  fill (dst, 0, 10 << 20, 0xee);
+  opts.length = 10 << 20;
+  opts.keep_old = NULL;
+  assert_int_equal (image_copy (src, dst, &opts, &st), 0);
+  assert_int_equal (byte_at (dst, 9 << 20), 0xcc);
+  assert_int_equal (byte_at (dst, (10 << 20) - 1), 0);
+  free (st.bad.ptr);
+  /* ... and never more than the source has. */
+  opts.length = size + 1;
+  assert_int_equal (image_copy (src, dst, &opts, &st), -1);
+  free (st.bad.ptr);
+  extent_vector_reset (&mask);
+  extent_vector_reset (&old);
+  image_close (src);
+  image_close (dst);
+}
+
 static void
 test_copy_with_base (void **state)
 {
@@ -254,6 +311,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_mask_split),
     cmocka_unit_test (test_copy_skips_zero_and_masked),
+    cmocka_unit_test (test_copy_dirty_target),
     cmocka_unit_test (test_copy_with_base),
     cmocka_unit_test (test_convert_refuses_existing_and_smaller),
     cmocka_unit_test (test_progress_reports_bad_live),

@@ -490,6 +490,62 @@ test_firmware (void **state)
   assert_int_equal (system (cmd), 0);
 }
 
+/* A GPT fitted to a 4 MiB disk: the new disk, made of the fitted head and
+ * the tail at its end, reads back from its primary and from its backup
+ * alone; the protective MBR covers it.  A partition past the last usable
+ * LBA of a smaller disk is refused. */
+static uint8_t big[4 * SECTORS * 512];
+
+static void
+test_gpt_fit (void **state)
+{
+  const struct parttable_disk bigmem = { .mem = big, .size = sizeof big };
+  uint8_t head[34 * 512], *tail;
+  size_t tail_len;
+  uint64_t tail_off;
+  struct parttable pt;
+
+  (void) state;
+  gpt_make ();
+  memcpy (head, disk, sizeof head);
+  assert_int_equal (parttable_gpt_fit (&mem, head, sizeof head, sizeof big,
+                                       &tail, &tail_len, &tail_off), 0);
+  assert_int_equal (tail_len, (ARRAY_SECTORS + 1) * 512);
+  assert_int_equal (tail_off + tail_len, sizeof big);
+  memset (big, 0, sizeof big);
+  memcpy (big, head, sizeof head);
+  memcpy (big + tail_off, tail, tail_len);
+  free (tail);
+  assert_int_equal (parttable_read_gpt (&bigmem, &pt), 0);
+  assert_false (pt.gpt_backup);
+  assert_int_equal (pt.parts.len, 3);
+  assert_int_equal (pt.last_usable, sizeof big - (ARRAY_SECTORS + 1) * 512 - 1);
+  parttable_free (&pt);
+  assert_int_equal (le32toh (((struct parttable_mbr *) big)->entries[0].sectors),
+                    4 * SECTORS - 1);
+  big[512 + 40] ^= 0xff;                /* the primary header damaged */
+  assert_int_equal (parttable_read_gpt (&bigmem, &pt), 0);
+  assert_true (pt.gpt_backup);
+  assert_int_equal (pt.parts.len, 3);
+  parttable_free (&pt);
+
+  /* Partition 4 ends at LBA SECTORS-34: a disk 1 MiB smaller has no room. */
+  gpt_make ();
+  memcpy (head, disk, sizeof head);
+  assert_int_equal (parttable_gpt_fit (&mem, head, sizeof head,
+                                       sizeof disk - 512 * 8, &tail,
+                                       &tail_len, &tail_off), -1);
+  assert_non_null (strstr (error_get (), "partition 4 ends at LBA 2014"));
+  /* A head too short for the entry array is refused, not over-read. */
+  assert_int_equal (parttable_gpt_fit (&mem, head, 2 * 512, sizeof big,
+                                       &tail, &tail_len, &tail_off), -1);
+  /* No GPT: 1. */
+  mbr_make ();
+  memcpy (head, disk, sizeof head);
+  assert_int_equal (parttable_gpt_fit (&mem, head, sizeof head, sizeof big,
+                                       &tail, &tail_len, &tail_off), 1);
+}
+
 int
 main (void)
 {
@@ -504,6 +560,7 @@ main (void)
     cmocka_unit_test (test_disk_args),
     cmocka_unit_test (test_sfdisk),
     cmocka_unit_test (test_firmware),
+    cmocka_unit_test (test_gpt_fit),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -1,0 +1,609 @@
+/* fit.c: a deployed disk fitted to the physical disk, inside the
+ * appliance over the overlay: the partition holding the root (or its LVM
+ * PV, then the root LV) grown to fill the disk at 1 MiB alignment, or
+ * shrunk with its ext filesystem onto a smaller disk; swap partitions
+ * after it moved to the disk's end (recreated with the same UUID, label,
+ * type and partition GUID, since fstab names them); the filesystem grown
+ * (ext offline, xfs and btrfs mounted, NTFS with ntfsresize).  Then the
+ * bootloader for the hardware. */
+#include "lib/common/compat.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lib/common/error.h"
+#include "lib/common/checked.h"
+#include "lib/common/strbuf.h"
+#include "lib/common/strv.h"
+#include "lib/guest/guest-edit.h"
+#include "lib/guest/session.h"
+#include "v2p/deploy-int.h"
+
+#define SECTOR 512ull                 /* the appliance's disk */
+#define MIB_S (MIB / SECTOR)
+#define MBR_LIMIT_S (1ull << 32)      /* MBR addresses 2^32 sectors */
+#define MAX_MOVED 8
+#define DISK "/dev/sda"
+
+/* A swap partition (or the extended one holding swap) after the root. */
+struct moved {
+  int num;
+  bool extended, logical;
+  uint64_t size_s;                    /* sectors, whole MiB */
+  uint64_t start_s, end_s;            /* the new place */
+  int mbr_id;
+  char *gpt_type, *gpt_guid, *name, *uuid, *label;
+};
+
+struct layout {
+  char *parttype;                     /* "msdos", "gpt" */
+  int root_num;
+  uint64_t root_start_s, root_end_s;  /* now */
+  uint64_t new_end_s;
+  struct moved mv[MAX_MOVED];
+  size_t n_mv;
+};
+
+static void
+layout_free (struct layout *l)
+{
+  size_t i;
+
+  for (i = 0; i < l->n_mv; i++) {
+    free (l->mv[i].gpt_type);
+    free (l->mv[i].gpt_guid);
+    free (l->mv[i].name);
+    free (l->mv[i].uuid);
+    free (l->mv[i].label);
+  }
+  free (l->parttype);
+}
+
+static char *
+human (uint64_t bytes, char *buf, size_t len)
+{
+  if (bytes >= (1ull << 30))
+    snprintf (buf, len, "%.1f GiB", (double) bytes / (1ull << 30));
+  else
+    snprintf (buf, len, "%" PRIu64 " MiB", (uint64_t) (bytes / MIB));
+  return buf;
+}
+
+/* ---- where the root lives ------------------------------------------------ */
+
+/* The one PV of the VG holding lv, as an appliance device (vgpvuuids and
+ * pvuuid both spell UUIDs with dashes). */
+static char *
+lv_pv (guestfs_h *g, const char *lv)
+{
+  char *canon = guestfs_lvm_canonical_lv_name (g, lv), *vg, *slash;
+  char **uuids = NULL, **pvs = NULL, *pv = NULL, *u;
+  size_t i;
+
+  if (canon == NULL || strncmp (canon, "/dev/", 5) != 0 ||
+      (slash = strchr (canon + 5, '/')) == NULL) {
+    error_set ("'%s': not an LVM logical volume name", lv);
+    goto out;
+  }
+  vg = canon + 5;
+  *slash = '\0';
+  if ((uuids = guestfs_vgpvuuids (g, vg)) == NULL ||
+      (pvs = guestfs_pvs (g)) == NULL) {
+    guest_error (g, vg);
+    goto out;
+  }
+  if (uuids[0] == NULL || uuids[1] != NULL) {
+    error_set ("volume group %s spans several physical volumes: only a VG "
+               "on one PV is grown", vg);
+    goto out;
+  }
+  for (i = 0; pvs[i] && pv == NULL; i++) {
+    if ((u = guestfs_pvuuid (g, pvs[i])) != NULL && strcmp (u, uuids[0]) == 0)
+      pv = xstrdup (pvs[i]);
+    free (u);
+  }
+  if (pv == NULL)
+    error_set ("volume group %s: its PV was not found", vg);
+ out:
+  free (canon);
+  strv_free (uuids);
+  strv_free (pvs);
+  return pv;
+}
+
+/* ---- the partitions after the root ---------------------------------------- */
+
+static bool
+is_extended (int mbr_id)
+{
+  return mbr_id == 0x05 || mbr_id == 0x0f || mbr_id == 0x85;
+}
+
+static int
+record_moved (guestfs_h *g, const struct guestfs_partition *p, bool gpt,
+              struct layout *l)
+{
+  struct moved *m;
+  char dev[64];
+  char *type;
+  int r = 0;
+
+  if (l->n_mv == MAX_MOVED)
+    return error_set ("more than %d partitions follow the root", MAX_MOVED);
+  m = &l->mv[l->n_mv];
+  memset (m, 0, sizeof *m);
+  m->num = p->part_num;
+  m->size_s = p->part_size / MIB * MIB_S;
+  if (!gpt) {
+    m->mbr_id = guestfs_part_get_mbr_id (g, DISK, p->part_num);
+    m->extended = p->part_num <= 4 && is_extended (m->mbr_id);
+    m->logical = p->part_num > 4;
+  }
+  l->n_mv++;
+  if (m->extended)
+    return 0;
+  snprintf (dev, sizeof dev, DISK "%d", p->part_num);
+  if ((type = guestfs_vfs_type (g, dev)) == NULL || strcmp (type, "swap"))
+    r = error_set ("partition %d (%s) follows the root and holds data: "
+                   "it cannot be moved", p->part_num,
+                   type && *type ? type : "unknown contents");
+  free (type);
+  if (r == -1)
+    return -1;
+  m->uuid = guestfs_vfs_uuid (g, dev);
+  m->label = guestfs_vfs_label (g, dev);
+  if (m->size_s < MIB_S)
+    m->size_s = MIB_S;
+  if (gpt) {
+    m->gpt_type = guestfs_part_get_gpt_type (g, DISK, p->part_num);
+    m->gpt_guid = guestfs_part_get_gpt_guid (g, DISK, p->part_num);
+    m->name = guestfs_part_get_name (g, DISK, p->part_num);
+  }
+  return 0;
+}
+
+static int
+read_layout (guestfs_h *g, int root_num, struct layout *l)
+{
+  struct guestfs_partition_list *pl;
+  const struct guestfs_partition *root = NULL;
+  size_t i;
+  int r = 0;
+
+  if ((l->parttype = guestfs_part_get_parttype (g, DISK)) == NULL ||
+      (pl = guestfs_part_list (g, DISK)) == NULL)
+    return guest_error (g, DISK);
+  for (i = 0; i < pl->len; i++)
+    if (pl->val[i].part_num == root_num)
+      root = &pl->val[i];
+  if (root == NULL)
+    r = error_set ("partition %d is not in the table", root_num);
+  else {
+    l->root_num = root_num;
+    l->root_start_s = root->part_start / SECTOR;
+    l->root_end_s = root->part_end / SECTOR;
+  }
+  for (i = 0; r == 0 && i < pl->len; i++)
+    if (pl->val[i].part_start > root->part_start)
+      r = record_moved (g, &pl->val[i], strcmp (l->parttype, "gpt") == 0, l);
+  guestfs_free_partition_list (pl);
+  return r;
+}
+
+/* ---- the new layout -------------------------------------------------------- */
+
+static uint64_t
+align_down (uint64_t s)
+{
+  return s / MIB_S * MIB_S;
+}
+
+/* Moved partitions go to the end, in their order; logical ones each
+ * after a 1 MiB gap for their EBR, inside an extended one. */
+static int
+plan_layout (struct deploy_fit *f, struct layout *l)
+{
+  bool gpt = strcmp (l->parttype, "gpt") == 0;
+  uint64_t sectors = f->disk_size / SECTOR, end, cursor;
+  size_t i;
+  struct moved *ext = NULL;
+
+  end = gpt ? sectors - 33 : sectors;         /* exclusive */
+  if (!gpt && end > MBR_LIMIT_S) {
+    end = MBR_LIMIT_S;
+    deploy_note (f, &f->d->layout, "an MBR disk addresses 2 TiB: the "
+                 "space past it stays unused (convert the table to GPT to "
+                 "use it)");
+  }
+  cursor = align_down (end);
+  for (i = l->n_mv; i-- > 0; ) {
+    struct moved *m = &l->mv[i];
+    if (m->extended) {
+      ext = m;
+      continue;
+    }
+    if (cursor < m->size_s + MIB_S)
+      return error_set ("no room for the moved partitions");
+    m->end_s = cursor - 1;
+    m->start_s = cursor - m->size_s;
+    cursor = m->start_s;
+    if (m->logical)
+      cursor -= MIB_S;                        /* room for its EBR */
+  }
+  if (ext) {
+    ext->start_s = cursor;
+    ext->end_s = end - 1;
+  }
+  if (cursor <= l->root_start_s + MIB_S)
+    return error_set ("no room for the root partition");
+  l->new_end_s = cursor - 1;
+  return 0;
+}
+
+/* ---- filesystems ----------------------------------------------------------- */
+
+static int
+mounted_op (guestfs_h *g, const char *dev, const char *type)
+{
+  int r;
+
+  if (guestfs_mount (g, dev, "/") == -1)
+    return guest_error (g, dev);
+  r = strcmp (type, "xfs") == 0 ? guestfs_xfs_growfs (g, "/", -1)
+    : guestfs_btrfs_filesystem_resize (g, "/", -1);
+  if (guestfs_umount (g, "/") == -1 || r == -1)
+    return guest_error (g, dev);
+  return 0;
+}
+
+static int
+grow_fs (guestfs_h *g, const char *dev, struct deploy_fit *f)
+{
+  char *type = guestfs_vfs_type (g, dev);
+  int r = 0;
+
+  if (type == NULL)
+    return guest_error (g, dev);
+  if (strncmp (type, "ext", 3) == 0)
+    r = guestfs_e2fsck (g, dev, GUESTFS_E2FSCK_CORRECT, 1, GUESTFS_E2FSCK_FORCEALL, 0, -1) == -1 || guestfs_resize2fs (g, dev) == -1
+      ? guest_error (g, dev) : 0;
+  else if (strcmp (type, "xfs") == 0 || strcmp (type, "btrfs") == 0)
+    r = mounted_op (g, dev, type);
+  else if (strcmp (type, "ntfs") == 0)
+    r = guestfs_ntfsresize (g, dev) == -1 ? guest_error (g, dev) : 0;
+  else {
+    r = deploy_note (f, &f->d->layout, "%s on %s: not grown (Ferry grows "
+                     "ext2/3/4, xfs, btrfs and NTFS)", type, dev);
+    free (type);
+    return r;
+  }
+  if (r == 0)
+    r = deploy_note (f, &f->d->layout, "%s on %s grown to fill it%s", type,
+                     dev, strcmp (type, "ntfs") == 0
+                     ? " (Windows runs chkdsk at its next boot)" : "");
+  free (type);
+  return r;
+}
+
+/* Shrink dev's filesystem to `bytes`: ext only, never below its
+ * minimum plus a margin for what the system writes at first boot. */
+static int
+shrink_fs (guestfs_h *g, const char *dev, uint64_t bytes,
+           struct deploy_fit *f)
+{
+  char *type = guestfs_vfs_type (g, dev);
+  char a[32], b[32];
+  int64_t min;
+  int r = -1;
+
+  if (type == NULL)
+    return guest_error (g, dev);
+  if (strncmp (type, "ext", 3) != 0) {
+    error_set ("the target is smaller than the image and %s on %s cannot "
+               "shrink%s: use a disk of at least the image's size", type,
+               dev, strcmp (type, "xfs") == 0 ? " (xfs never shrinks)" : "");
+    goto out;
+  }
+  if (guestfs_e2fsck (g, dev, GUESTFS_E2FSCK_CORRECT, 1, GUESTFS_E2FSCK_FORCEALL, 0, -1) == -1 ||
+      (min = guestfs_vfs_minimum_size (g, dev)) == -1) {
+    guest_error (g, dev);
+    goto out;
+  }
+  if ((uint64_t) min + (uint64_t) min / 20 + 64 * MIB > bytes) {
+    error_set ("target too small for the data: %s on %s needs at least %s "
+               "(its data) plus room to boot, %s is available", type, dev,
+               human ((uint64_t) min + (uint64_t) min / 20 + 64 * MIB, a,
+                      sizeof a), human (bytes, b, sizeof b));
+    goto out;
+  }
+  if (guestfs_resize2fs_size (g, dev, (int64_t) bytes) == -1) {
+    guest_error (g, dev);
+    goto out;
+  }
+  r = deploy_note (f, &f->d->layout, "%s on %s shrunk to %s", type, dev,
+                   human (bytes, a, sizeof a));
+ out:
+  free (type);
+  return r;
+}
+
+/* ---- doing it -------------------------------------------------------------- */
+
+static int
+delete_moved (guestfs_h *g, const struct layout *l)
+{
+  bool gone[MAX_MOVED] = { false };
+  size_t i, j, best;
+
+  /* Highest number first: parted renumbers the logical partitions after
+   * a deleted one, and an extended partition goes after its logicals. */
+  for (i = 0; i < l->n_mv; i++) {
+    best = SIZE_MAX;
+    for (j = 0; j < l->n_mv; j++)
+      if (!gone[j] && (best == SIZE_MAX || l->mv[j].num > l->mv[best].num))
+        best = j;
+    gone[best] = true;
+    if (guestfs_part_del (g, DISK, l->mv[best].num) == -1)
+      return guest_error (g, "deleting a partition");
+  }
+  return 0;
+}
+
+static int
+recreate_one (guestfs_h *g, const struct moved *m, bool gpt)
+{
+  char dev[64];
+
+  if (guestfs_part_add (g, DISK, m->extended ? "e" : m->logical ? "l" : "p",
+                        (int64_t) m->start_s, (int64_t) m->end_s) == -1)
+    return guest_error (g, "adding a partition");
+  if (m->extended)
+    return 0;
+  if (gpt) {
+    if ((m->gpt_type &&
+         guestfs_part_set_gpt_type (g, DISK, m->num, m->gpt_type) == -1) ||
+        (m->gpt_guid && *m->gpt_guid &&
+         guestfs_part_set_gpt_guid (g, DISK, m->num, m->gpt_guid) == -1) ||
+        (m->name && *m->name &&
+         guestfs_part_set_name (g, DISK, m->num, m->name) == -1))
+      return guest_error (g, "setting a partition's type");
+  }
+  else if (guestfs_part_set_mbr_id (g, DISK, m->num, m->mbr_id) == -1)
+    return guest_error (g, "setting a partition's type");
+  snprintf (dev, sizeof dev, DISK "%d", m->num);
+  if (guestfs_mkswap_opts (g, dev,
+                           GUESTFS_MKSWAP_OPTS_LABEL, m->label ? m->label : "",
+                           GUESTFS_MKSWAP_OPTS_UUID, m->uuid ? m->uuid : "",
+                           -1) == -1)
+    return guest_error (g, dev);
+  return 0;
+}
+
+static int
+recreate_moved (guestfs_h *g, const struct layout *l, struct deploy_fit *f)
+{
+  bool gpt = strcmp (l->parttype, "gpt") == 0;
+  char a[32];
+  size_t i;
+
+  /* the extended partition before the logical ones inside it */
+  for (i = 0; i < l->n_mv; i++)
+    if (l->mv[i].extended && recreate_one (g, &l->mv[i], gpt) == -1)
+      return -1;
+  for (i = 0; i < l->n_mv; i++) {
+    if (l->mv[i].extended)
+      continue;
+    if (recreate_one (g, &l->mv[i], gpt) == -1 ||
+        deploy_note (f, &f->d->layout, "swap partition %d (%s) moved to "
+                     "the end of the disk, same UUID and label",
+                     l->mv[i].num,
+                     human (l->mv[i].size_s * SECTOR, a, sizeof a)) == -1)
+      return -1;
+  }
+  return 0;
+}
+
+/* The holder of the root (partition or PV) gets new_end; then what it
+ * holds (the PV, the LV, the filesystem) follows. */
+static int
+resize_root (guestfs_h *g, const char *fsdev, const char *lv,
+             const char *pvdev, struct layout *l, struct deploy_fit *f)
+{
+  uint64_t now = (l->root_end_s - l->root_start_s + 1) * SECTOR;
+  uint64_t want = (l->new_end_s - l->root_start_s + 1) * SECTOR;
+  char a[32], b[32];
+
+  if (want < now) {
+    if (lv)
+      return error_set ("target too small: shrinking a root in LVM (%s) is "
+                        "not supported; use a disk of at least the image's "
+                        "size", lv);
+    if (shrink_fs (g, fsdev, want, f) == -1)
+      return -1;
+    if (guestfs_part_resize (g, DISK, l->root_num,
+                             (int64_t) l->new_end_s) == -1)
+      return guest_error (g, DISK);
+  }
+  else if (guestfs_part_resize (g, DISK, l->root_num,
+                                (int64_t) l->new_end_s) == -1)
+    return guest_error (g, DISK);
+  if (deploy_note (f, &f->d->layout, "partition %d %s from %s to %s",
+                   l->root_num, want < now ? "shrunk" : "grown",
+                   human (now, a, sizeof a), human (want, b, sizeof b)) == -1)
+    return -1;
+  if (want < now)
+    return 0;
+  if (lv) {
+    if (guestfs_pvresize (g, pvdev) == -1 ||
+        guestfs_lvresize_free (g, lv, 100) == -1)
+      return guest_error (g, lv);
+    if (deploy_note (f, &f->d->layout, "LVM: PV %s and LV %s grown", pvdev,
+                     lv) == -1)
+      return -1;
+  }
+  return grow_fs (g, fsdev, f);
+}
+
+/* The root's device, its LV (or NULL) and the partition holding it. */
+static int
+root_holder (guestfs_h *g, const char *fsdev, char **lv, char **part)
+{
+  int r = guestfs_is_lv (g, fsdev);
+
+  *lv = *part = NULL;
+  if (r == -1)
+    return guest_error (g, fsdev);
+  if (r == 1) {
+    if ((*lv = xstrdup (fsdev)) == NULL || (*part = lv_pv (g, fsdev)) == NULL)
+      return -1;
+    return 0;
+  }
+  return (*part = xstrdup (fsdev)) ? 0 : -1;
+}
+
+static int
+fit_partition (guestfs_h *g, const char *fsdev, struct deploy_fit *f)
+{
+  struct layout l = { .parttype = NULL };
+  char *lv = NULL, *part = NULL, *disk = NULL;
+  int num, r = -1;
+
+  if (root_holder (g, fsdev, &lv, &part) == -1)
+    goto out;
+  if ((disk = guestfs_part_to_dev (g, part)) == NULL ||
+      strcmp (disk, DISK) != 0 ||
+      (num = guestfs_part_to_partnum (g, part)) == -1) {
+    /* a filesystem (or PV) on the whole disk, no partition table */
+    error_set ("%s is not a partition of the disk: growing a whole-disk "
+               "filesystem is not supported yet", part);
+    goto out;
+  }
+  if (read_layout (g, num, &l) == -1 || plan_layout (f, &l) == -1)
+    goto out;
+  if (strcmp (l.parttype, "gpt") == 0 && f->disk_size > f->image_size &&
+      guestfs_part_expand_gpt (g, DISK) == -1) {
+    guest_error (g, DISK);
+    goto out;
+  }
+  if (delete_moved (g, &l) == 0 &&
+      resize_root (g, fsdev, lv, part, &l, f) == 0 &&
+      recreate_moved (g, &l, f) == 0)
+    r = 0;
+ out:
+  layout_free (&l);
+  free (lv);
+  free (part);
+  free (disk);
+  return r;
+}
+
+int
+deploy_fit_disk (guestfs_h *g, const struct guest_root *root,
+                 struct deploy_fit *f)
+{
+  const char *fsdev = f->o->root ? f->o->root : root ? root->device : NULL;
+  bool smaller = f->disk_size < f->image_size;
+
+  if (f->o->no_grow) {
+    if (smaller)
+      return error_set ("target too small: %" PRIu64 " bytes for an image of "
+                        "%" PRIu64 " with --no-grow", f->disk_size,
+                        f->image_size);
+    return deploy_note (f, &f->d->layout, "layout kept (--no-grow)");
+  }
+  if (fsdev == NULL) {
+    if (smaller)
+      return error_set ("target too small, and no root filesystem was found "
+                        "to shrink");
+    return deploy_note (f, &f->d->layout, "no root filesystem found: "
+                        "layout kept");
+  }
+  if (f->disk_size - f->image_size < MIB && !smaller)
+    return deploy_note (f, &f->d->layout, "the disk is the image's size: "
+                        "layout kept");
+  if (fit_partition (g, fsdev, f) == -1) {
+    if (smaller)
+      return -1;
+    /* growing is a bonus: a layout that cannot grow still deploys */
+    return deploy_note (f, &f->d->layout, "layout kept: %s", error_get ());
+  }
+  return 0;
+}
+
+/* ---- the bootloader ------------------------------------------------------- */
+
+static bool
+has (guestfs_h *g, const char *path)
+{
+  return guestfs_exists (g, path) > 0;
+}
+
+/* The distribution's loader (shim first) and the ESP's partition number,
+ * for a firmware boot entry where the host can write one. */
+static int
+efi_loader (guestfs_h *g, const struct guest_root *root,
+            struct deploy_fit *f)
+{
+  static const char *const loaders[] = { "shimx64.efi", "grubx64.efi" };
+  char **dirs = guestfs_ls (g, "/boot/efi/EFI"), path[512];
+  size_t i, j, k;
+
+  if (dirs == NULL)
+    return guest_error (g, "/boot/efi/EFI");
+  for (j = 0; j < 2 && f->res->efi_loader == NULL; j++)
+    for (i = 0; dirs[i] && f->res->efi_loader == NULL; i++) {
+      if (strcasecmp (dirs[i], "BOOT") == 0)
+        continue;
+      snprintf (path, sizeof path, "/boot/efi/EFI/%s/%s", dirs[i],
+                loaders[j]);
+      if (guestfs_is_file (g, path) > 0)
+        f->res->efi_loader = xasprintf ("\\EFI\\%s\\%s", dirs[i],
+                                        loaders[j]);
+    }
+  strv_free (dirs);
+  for (k = 0; k < root->mounts.len; k++)
+    if (strcmp (root->mounts.ptr[k].mountpoint, "/boot/efi") == 0)
+      f->res->esp_part = guestfs_part_to_partnum (g,
+                                                  root->mounts.ptr[k].device);
+  if (f->res->esp_part <= 0)
+    f->res->esp_part = 0;
+  return 0;
+}
+
+int
+deploy_fit_boot (guestfs_h *g, const struct guest_root *root,
+                 struct deploy_fit *f)
+{
+  const char *install = NULL;
+
+  if (root == NULL || strcmp (f->o->convert, "none") == 0)
+    return 0;
+  if (strcmp (root->type, "linux") != 0)
+    return deploy_note (f, &f->res->boot, "%s: its boot manager is left as "
+                        "it is", root->type);
+  if (has (g, "/boot/efi/EFI")) {
+    if (efi_loader (g, root, f) == -1)
+      return -1;
+    if (has (g, "/boot/efi/EFI/BOOT/BOOTX64.EFI"))
+      return deploy_note (f, &f->res->boot, "UEFI: the fallback loader "
+                          "\\EFI\\BOOT\\BOOTX64.EFI boots the disk");
+    return deploy_note (f, &f->res->boot, "UEFI: no fallback loader: the "
+                        "firmware needs a boot entry");
+  }
+  if (has (g, "/usr/sbin/grub-install") && has (g, "/usr/lib/grub/i386-pc"))
+    install = "grub-install --target=i386-pc " DISK " 2>&1";
+  else if (has (g, "/usr/sbin/grub2-install") &&
+           has (g, "/usr/lib/grub/i386-pc"))
+    install = "grub2-install --target=i386-pc " DISK " 2>&1";
+  if (install == NULL)
+    return deploy_note (f, &f->res->boot, "BIOS: no GRUB for i386-pc in the "
+                        "guest: its boot sector is the image's");
+  if (guest_sh (g, "grub-install", install) == -1)
+    return -1;
+  return deploy_note (f, &f->res->boot, "BIOS: GRUB reinstalled to the "
+                      "disk's boot sector");
+}

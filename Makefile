@@ -10,6 +10,7 @@
 #   make bench        every bench/*.sh (ratios against the peer tools)
 #   make deps         apt-get every build and test dependency
 #   make install      PREFIX=/usr/local DESTDIR=
+#   make deb          the Debian package into build/deb/ (debian/)
 
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local
@@ -33,7 +34,7 @@ CFLAGS     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 LDFLAGS    += -fsanitize=address,undefined
 endif
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
-              -DFERRY_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) $(PKG_CFLAGS) \
+              -DFERRY_VERSION='"$(VERSION)"' $(CPPFLAGS) $(WARN) $(CFLAGS) $(PKG_CFLAGS) \
               -I. -MMD -MP
 
 # The source folders, floor by floor from the ground up: this list is the
@@ -74,7 +75,7 @@ FUZZ_LIB   := $(filter-out ova/export.c ova/export-job.c ova/virt.c ova/import.c
               $(addprefix lib/disk/,fsread.c fatmap.c exfatmap.c ntfsmap.c btrfsmap.c)
 
 .PHONY: all check check-slow check-unit check-e2e check-asan demo deps install lint \
-        fuzz clean bench iso print-floors
+        fuzz clean bench iso print-floors deb print-deb
 
 all: $(B)/ferry
 
@@ -165,15 +166,52 @@ bench: deps $(B)/ferry
 	@set -e; for b in $(sort $(wildcard bench/*.sh)); do \
 	  FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath build) $$b; done
 
-# The bootable capture ISO (boot-iso/): build/iso/ferry.iso.  Downloads
-# (debootstrap, packages) are cached under build/iso/cache.
-iso: deps $(B)/ferry
-	@FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath build) boot-iso/build.sh
+# The Debian package (debian/): $(B)/deb/ferry_$(DEB_VERSION)_amd64.deb.
+# dpkg-buildpackage runs in a copy of the tree under $(B)/deb/src (it
+# writes into the parent directory and cleans with `make clean`), with the
+# Build-Depends only (apt-get build-dep when some are missing, not the test
+# tools of `make deps`).  Rebuilt only when something it is made of changes.
+DEB_VERSION := $(shell sed -n '1s/^ferry (\(.*\)).*/\1/p' debian/changelog)
+DEB_ARCH    := $(shell dpkg --print-architecture 2>/dev/null)
+DEB         := $(B)/deb/ferry_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_INPUTS  := Makefile ferry.c $(LIB_SRCS) $(CMD_SRCS) \
+               $(foreach d,$(LIB_DIRS) $(FLOOR5),$(wildcard $(d)/*.h)) \
+               $(wildcard docs/*.1) completion/ferry.bash $(wildcard debian/* debian/source/*)
+
+deb: $(DEB)
+
+print-deb:
+	@echo $(abspath $(DEB))
+
+$(DEB): $(DEB_INPUTS)
+	@dpkg-checkbuilddeps 2>/dev/null || { \
+	  echo "deb: apt-get build-dep (debian/control's Build-Depends)"; \
+	  $$([ "$$(id -u)" -eq 0 ] || echo sudo) apt-get build-dep -y -q \
+	    --no-install-recommends ./ >/dev/null; }
+	@rm -rf $(B)/deb && mkdir -p $(B)/deb/src
+	@echo "  DEB     $@"
+	@tar -c --exclude='./build*' --exclude='./$(B)' --exclude=./.git . | tar -x -C $(B)/deb/src
+	@cd $(B)/deb/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u B -u SANITIZE \
+	  -u CFLAGS -u CPPFLAGS -u LDFLAGS \
+	  DEB_BUILD_OPTIONS="parallel=$$(nproc) $(DEB_BUILD_OPTIONS)" \
+	  dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+	  { tail -n 40 ../build.log; exit 1; }
+	@rm -rf $(B)/deb/src
+	@ls $@ >/dev/null
+
+# The bootable capture ISO (boot-iso/): build/iso/ferry.iso, with the
+# Debian package (make deb) installed.  Downloads (debootstrap, packages)
+# are cached under build/iso/cache.
+iso: deps $(DEB)
+	@FERRY_DEB=$(abspath $(DEB)) BUILDDIR=$(abspath build) boot-iso/build.sh
 
 install: $(B)/ferry
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(B)/ferry $(DESTDIR)$(PREFIX)/bin/ferry
 	install -m 644 docs/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 completion/ferry.bash \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ferry
 
 clean:
 	rm -rf build build-asan

@@ -12,6 +12,8 @@ PACKAGES=(
     # used-block maps: libblkid identifies filesystems; mkfs.xfs makes the
     # xfs unit test's and fuzz seeds' filesystems; NTFS through libntfs-3g
     libblkid-dev xfsprogs ntfs-3g-dev
+    # the Debian package (make deb) and its tests: lintian, the completion
+    debhelper dpkg-dev lintian bash-completion
     # test peers and tools
     qemu-utils qemu-system-x86 nbdkit libnbd-bin e2fsprogs fdisk
     guestfish libguestfs-tools linux-image-amd64 debootstrap python3

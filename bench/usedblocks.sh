@@ -87,9 +87,28 @@ row btrfs 2 btrfs /dev/sda2
 row ntfs 3 ntfs /dev/sda3
 row vfat 4 vfat /dev/sda4
 row exfat 5 exfat /dev/sda5
-row lvm-ext4 6 extfs /dev/vg/ext4 "$t/lv-ext4"
-row lvm-xfs 6 xfs /dev/vg/xfs "$t/lv-xfs"
-echo "(lvm rows: Ferry captures the whole PV holding both LVs; partclone one LV)"
+# The PV: Ferry captures it whole (both LVs through their filesystems'
+# maps, the VG's free extents dropped); partclone has no LVM, so it is run
+# on each LV and its times and sizes are added up, as are the LVs' used
+# bytes.
+lvm_row () {
+    local src="$t/p.raw" used fs ps
+    part 6 "$src"
+    run f-lvm "$FERRY" capture -q "$src" -o "$t/f-lvm.qcow2" -O qcow2
+    run p-lvm-ext4 partclone.extfs -c -q -s "$t/lv-ext4" -o "$t/p-lvm-ext4.img"
+    run p-lvm-xfs partclone.xfs -c -q -s "$t/lv-xfs" -o "$t/p-lvm-xfs.img"
+    used=$(( $(used_of /dev/vg/ext4) + $(used_of /dev/vg/xfs) ))
+    ps=$(awk -v a="$(wall p-lvm-ext4)" -v b="$(wall p-lvm-xfs)" 'BEGIN { printf "%.2f", a + b }')
+    fs=$(( $(size "$t/p-lvm-ext4.img") + $(size "$t/p-lvm-xfs.img") ))
+    printf '%-10s %9s %9s %8s %10s %10s %10s %9s %9s\n' "lvm" "$(wall f-lvm)" \
+        "$ps" "$(ratio "$(wall f-lvm)" "$ps")" \
+        "$(( $(size "$t/f-lvm.qcow2") / 1000000 ))" "$(( fs / 1000000 ))" \
+        "$(ratio "$(size "$t/f-lvm.qcow2")" "$fs")" \
+        "$(ratio "$(size "$t/f-lvm.qcow2")" "$used")" "$(( $(rss f-lvm) / 1024 ))"
+    rm -f "$t/f-lvm.qcow2" "$t"/p-lvm-*.img "$src"
+}
+command -v partclone.extfs >/dev/null && lvm_row
+echo "(lvm: Ferry captures the PV, an ext4 and an xfs LV; partclone each LV, summed)"
 
 run ferry-disk "$FERRY" capture -q "$t/disk.raw" -o "$t/f.qcow2" -O qcow2
 run qemu-disk qemu-img convert -t writeback -f raw -O qcow2 "$t/disk.raw" "$t/q.qcow2"

@@ -106,7 +106,9 @@ const struct agent_setting agent_settings_table[AK_COUNT] = {
     AM_BOTH },
   { AK_POST, "post", AT_CHOICE, "poweroff|reboot|shell", "poweroff", "ACTION",
     "When done", AS_CONFIRM,
-    "What an unattended run does at the end, after success or failure.",
+    "What an unattended run does at the end, after success or failure.  "
+    "After a deploy, reboot starts the deployed system (the firmware boots "
+    "the written disk once the medium is removed, or first in its order).",
     AM_BOTH },
   { AK_CONSOLE, "console", AT_STRING, NULL, "", "TTY",
     "Console", AS_CONFIRM,
@@ -707,6 +709,8 @@ agent_settings_man (FILE *fp)
       fprintf (fp, ".B ferry.%s\n", st->name);
     man_text (fp, st->help);
     man_default (fp, st);
+    if (st->modes != AM_BOTH)
+      fputs (st->modes == AM_DEPLOY ? " Deploy only." : " Capture only.", fp);
     fputs (" (TUI: ", fp);
     man_text (fp, st->label);
     fputs (".)\n", fp);

@@ -629,8 +629,7 @@ draw_confirm_deploy (struct tui *t)
     if (!t->sel[i])
       continue;
     format_bytes (size, sizeof size, d->size);
-    mvprintw (y++, 4, "%-12.12s %10s  %-24.24s serial %-16.16s",
-              d->path[0] == '/' && strlen (d->path) > 12 ? d->name : d->path,
+    mvprintw (y++, 4, "%-12.12s %10s  %-24.24s serial %-16.16s", d->name,
               size, d->model[0] ? d->model : "(no model)",
               d->serial[0] ? d->serial : "-");
   }

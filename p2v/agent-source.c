@@ -271,7 +271,14 @@ agent_source_open (struct agent_source *src, const char *mountdir,
       return error_prefix ("source '%s': ", src->url);
     r = check_readable (src);
     if (r == -1) {
-      error_prefix ("source '%s': ", src->url);
+      /* The curl plugin opens the URL when the client connects, and a
+       * failed request shows here only as a refused NBD handshake. */
+      if (strncmp (error_get (), "nbd: ", 5) == 0)
+        error_set ("source '%s' cannot be read: the web server is "
+                   "unreachable or does not serve that path (HTTP GET/HEAD "
+                   "through nbdkit's curl plugin failed)", src->url);
+      else
+        error_prefix ("source '%s': ", src->url);
       stop_nbdkit (src);
     }
     return r;

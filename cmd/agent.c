@@ -187,7 +187,8 @@ deploy_step (void *opaque, const char *line)
 
 /* The agent has confirmed (ferry.yes, or the TUI's confirmation naming
  * the disks), so no confirm hook; deploy_run still checks every target
- * before it writes.  The result's facts become lines and the report. */
+ * before it writes.  Its steps (layout, bootloader) come as lines through
+ * on_step; the bytes written per disk are added, and the report. */
 static int
 agent_deploy_job (void *opaque, const struct agent_deploy_req *req)
 {
@@ -195,7 +196,7 @@ agent_deploy_job (void *opaque, const struct agent_deploy_req *req)
   struct copy_opts copy = { .quiet = true, .on_progress = req->progress,
                             .opaque = req->opaque };
   char line[4400];
-  size_t i, k;
+  size_t i;
   int r;
 
   (void) opaque;
@@ -212,8 +213,6 @@ agent_deploy_job (void *opaque, const struct agent_deploy_req *req)
                  (unsigned long long) d->stats.bytes_zeroed);
     req->line (req->opaque, line);
   }
-  for (k = 0; r == 0 && k < res.boot.len; k++)
-    req->line (req->opaque, res.boot.ptr[k]);
   if (req->report)
     deploy_result_json (req->report, &res);
   deploy_result_free (&res);

@@ -7,10 +7,12 @@
 # live system (file:DIR/): its images are listed with format and size and
 # picked with Right.  The fake machine (sysfs, /dev) has one disk, sdb,
 # with a model and serial that the disk screen and the confirmation show.
-# The image has no operating system: the deploy (in its appliance) refuses
-# it, the TUI shows why on the confirmation screen, and sdb is untouched.
+# The image chosen has a GPT made for 4096-byte sectors: the deploy's own
+# target checks refuse it for sdb's 512-byte sectors after the agent's
+# confirmation, the TUI shows why on the confirmation screen, and sdb is
+# untouched (no appliance needed).
 source "$(dirname "$0")/../functions.sh"
-requires tmux sfdisk mkfs.ext4 guestfish
+requires tmux sfdisk mkfs.ext4 losetup
 t=$(mktmpdir)
 mkdir -p "$t/images" "$t/mnt"
 # Two images in the directory, and a file that is none.
@@ -18,6 +20,11 @@ truncate -s 16M "$t/images/blank.img"
 echo 'start=2048, type=83' | sfdisk -q "$t/images/blank.img"
 mkfs.ext4 -q -F -E offset=1048576 "$t/images/blank.img" 15M
 qemu-img create -q -f qcow2 "$t/images/other.qcow2" 1G
+truncate -s 16M "$t/images/k4.img"
+loop=$(losetup -f --show -b 4096 "$t/images/k4.img")
+printf 'label: gpt\n,,L\n' | sfdisk -q "$loop" 2>/dev/null || true
+losetup -d "$loop"
+head -c 4104 "$t/images/k4.img" | tail -c 8 | grep -q 'EFI PART' || fail "no 4Kn GPT made"
 echo notes > "$t/images/README"
 # The fake machine: sysfs and /dev with one disk, sdb (64 MiB of old data).
 mkdir -p "$t/sys/block/sdb/device" "$t/sys/block/sdb/queue" "$t/sys/class/net" \
@@ -82,6 +89,7 @@ on_screen "Source \(3/7\)"
 set_field "file:$t/images/"
 wait_for 'Images and packages here'
 wait_for '  blank.img +raw +disk 16.0 MiB'
+wait_for '  k4.img +raw +disk 16.0 MiB'
 wait_for '  other.qcow2 +qcow2 +disk 1.0 GiB'
 screen_text | grep -q README && fail "a file that is no image was listed"
 keys n
@@ -89,10 +97,10 @@ wait_for 'Choose an image or package: Left/Right'
 on_screen "Source \(3/7\)"
 keys Right
 wait_for "> blank.img"
-keys Right
+keys Right Right
 wait_for "> other.qcow2"
 keys Left
-wait_for "> blank.img"
+wait_for "> k4.img"
 wait_for "Source +: file:${t:0:30}"
 keys n
 
@@ -105,19 +113,19 @@ keys Space
 wait_for '\[x\] sdb'
 keys n
 
-# 5. Confirmation names what will be erased; the deploy then fails (no
-#    OS in the image) and comes back here with the reason.
+# 5. Confirmation names what will be erased; the deploy then refuses (a
+#    4096-byte-sector image for a 512-byte disk) and comes back here with
+#    the reason.
 on_screen "Confirmation \(5/7\)"
-wait_for "Deploy file:$t/images/blank.img"
+wait_for "Deploy file:$t/images/k4.img"
 wait_for 'EVERYTHING on these disks will be ERASED'
 wait_for '  sdb +64.0 MiB +Fast SSD 64 +serial SN-4242'
 keys y
-on_screen "Deploying \(6/7\)"
-wait_for "no operating system" 600
 wait_for "^Failed: "
+wait_for "made for 4096-byte sectors"
 on_screen "Confirmation \(5/7\)"
 [ "$(sha256sum < "$t/dev/sdb")" = "$sum" ] || fail "sdb was written"
-grep -q "^1 .*no operating system found" "$t/status" || fail "status: $(cat "$t/status")"
+grep -q "^1 .*made for 4096-byte sectors" "$t/status" || fail "status: $(cat "$t/status")"
 grep -q "target 1: $t/dev/sdb (Fast SSD 64, serial SN-4242, 64.0 MiB)" \
     "$t/ferry-deploy.log" || fail "log: $(cat "$t/ferry-deploy.log")"
 grep -q '"ok":false' "$t/ferry-deploy.json" || fail "report"

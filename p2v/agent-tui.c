@@ -777,7 +777,8 @@ draw_summary_deploy (struct tui *t)
   size_t i;
   int y = 2;
 
-  mvprintw (y++, 2, "Done.  Deployed %.60s", agent_get (t->s, AK_SOURCE));
+  mvprintw (y++, 2, "Done.  Deployed");
+  mvprintw (y++, 4, "%.74s", agent_get (t->s, AK_SOURCE));
   mvprintw (y++, 2, "onto:");
   for (i = 0; i < t->res.n_images && i < 8; i++)
     mvprintw (y++, 4, "%.74s", t->res.images[i]);
@@ -786,9 +787,9 @@ draw_summary_deploy (struct tui *t)
   mvprintw (y++, 2, "Log:    ferry-deploy.log in the same directory");
   y++;
   mvprintw (y++, 2, "Remove the boot medium and restart: the machine boots "
-            "the deployed system");
-  mvprintw (y++, 2, "(the partitions fill the disk; drivers for this "
-            "hardware are in its initramfs).");
+            "the deployed");
+  mvprintw (y++, 2, "system, its partitions fitted to the disk, its "
+            "initramfs made for this hardware.");
 }
 
 static void

@@ -70,7 +70,8 @@ echo "TUI deploy took $(( $(date +%s) - s ))s"
 wait_for 'disk 1/1 sdb +\[#{40}\] 100%'
 keys Enter
 on_screen "Summary \(7/7\)"
-wait_for "Done.  Deployed file:$t/images/debian12.qcow2"
+wait_for "Done.  Deployed"
+wait_for "    file:$t/images/debian12.qcow2"
 wait_for "    $t/dev/sdb"
 wait_for "Report: $t/ferry-deploy.json"
 wait_for 'Remove the boot medium and restart'

@@ -10,6 +10,7 @@
 #   make bench        every bench/*.sh (ratios against the peer tools)
 #   make deps         apt-get every build and test dependency
 #   make install      PREFIX=/usr/local DESTDIR=
+#   make deb          the Debian package into build/deb/ (debian/)
 
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local
@@ -19,8 +20,8 @@ SANITIZE   ?=
 FUZZ_TIME  ?= 20
 
 CC         ?= cc
-PKGS       := zlib libdeflate libcrypto libxxhash libnbd ext2fs libparted libxml-2.0 \
-              libarchive libguestfs ncursesw json-c libvirt
+PKGS       := zlib libdeflate libcrypto libxxhash libnbd ext2fs libparted blkid libxml-2.0 \
+              libarchive libguestfs ncursesw json-c libvirt libntfs-3g
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 
@@ -33,7 +34,7 @@ CFLAGS     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 LDFLAGS    += -fsanitize=address,undefined
 endif
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
-              -DFERRY_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) $(PKG_CFLAGS) \
+              -DFERRY_VERSION='"$(VERSION)"' $(CPPFLAGS) $(WARN) $(CFLAGS) $(PKG_CFLAGS) \
               -I. -MMD -MP
 
 # The source folders, floor by floor from the ground up: this list is the
@@ -59,16 +60,22 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz-*.c)
 # The harnesses are built from source with clang: the floors they parse
 # with, without libguestfs, libparted and ncurses: of lib/disk only the
-# partition table parser (zlib alone); ova/export.c opens disks with their
-# used-block maps (lib/disk: libparted, libext2fs), and ova/virt.c talks to
-# a running libvirt (libvirt), which no parser needs; of clone/ only the
-# batch plan (manifests: json-c, libcrypto).
-FUZZ_LIB   := $(filter-out ova/export.c ova/virt.c,\
+# partition table parser (zlib alone) and the xfs and LVM2 maps (lib/image
+# and zlib; usedmap.c's libblkid dispatch is left out); ova/export.c opens
+# disks with their used-block maps (lib/disk: libparted, libext2fs),
+# ova/virt.c talks to a running libvirt (libvirt), ova/import.c and
+# export-job.c run the import and export jobs over both, which no parser
+# needs; of clone/ only the batch plan (manifests: json-c, libcrypto); the
+# used-block maps of FAT, exFAT, btrfs (no library) and NTFS (libntfs-3g,
+# not instrumented).
+FUZZ_LIB   := $(filter-out ova/export.c ova/export-job.c ova/virt.c ova/import.c,\
                 $(foreach d,$(FLOOR0) $(FLOOR1) $(FLOOR3),$(wildcard $(d)/*.c))) \
-              lib/disk/parttable.c clone/manifest.c clone/plan.c
+              lib/disk/parttable.c lib/disk/xfsmap.c lib/disk/lvmmap.c \
+              clone/manifest.c clone/plan.c \
+              $(addprefix lib/disk/,fsread.c fatmap.c exfatmap.c ntfsmap.c btrfsmap.c)
 
 .PHONY: all check check-slow check-unit check-e2e check-asan demo deps install lint \
-        fuzz clean bench iso print-floors
+        fuzz clean bench iso print-floors deb print-deb
 
 all: $(B)/ferry
 
@@ -121,7 +128,8 @@ check-e2e: $(B)/ferry
 # issue's acceptance checks: multiple roots, the UEFI fallback loader
 # booted under OVMF, foreign guest tools, the guest matrix (Debian 11;
 # Debian 13 on btrfs, LVM, UEFI, dracut), the agent's ferry.verify=1, clone
-# goldens on xfs and LVM, clones defined in a real libvirtd (--connect),
+# goldens on xfs and LVM, clones defined in a real libvirtd (--connect), a VM
+# exported from and imported into it by name and booted (--connect --start),
 # the agent TUI's deploy carried to its summary, and (an acceptance proof,
 # but 11 min) the ISO's unattended deploy onto NVMe (V2P proof 6).
 # Not part of `make check`, to
@@ -139,7 +147,7 @@ check-asan: export UBSAN_OPTIONS = print_stacktrace=1
 check-asan: deps
 	@$(MAKE) --no-print-directory B=build-asan SANITIZE=1 check-unit
 	@FERRY_NO_BOOT=1 $(MAKE) --no-print-directory B=build-asan SANITIZE=1 check-e2e \
-	  E2E="$(filter-out tests/e2e/test-capture-convert.sh,$(wildcard tests/e2e/test-image-*.sh tests/e2e/test-capture-*.sh tests/e2e/test-export-ova.sh tests/e2e/test-export-xva.sh tests/e2e/test-export-sign.sh tests/e2e/test-export-repack.sh tests/e2e/test-info-package.sh tests/e2e/test-import-ova.sh tests/e2e/test-import-xva.sh tests/e2e/test-import-targets.sh tests/e2e/test-import-interrupt.sh tests/e2e/test-import-existing-dir.sh tests/e2e/test-info-v7tar.sh tests/e2e/test-clone-cow.sh tests/e2e/test-agent-*.sh))"
+	  E2E="$(filter-out tests/e2e/test-capture-convert.sh,$(wildcard tests/e2e/test-image-*.sh tests/e2e/test-capture-*.sh tests/e2e/test-export-ova.sh tests/e2e/test-export-xva.sh tests/e2e/test-export-sign.sh tests/e2e/test-export-repack.sh tests/e2e/test-info-package.sh tests/e2e/test-import-ova.sh tests/e2e/test-import-xva.sh tests/e2e/test-import-targets.sh tests/e2e/test-import-interrupt.sh tests/e2e/test-import-existing-dir.sh tests/e2e/test-info-v7tar.sh tests/e2e/test-libvirt-connect.sh tests/e2e/test-clone-cow.sh tests/e2e/test-agent-*.sh))"
 
 lint:
 	@tests/lint.sh
@@ -161,15 +169,52 @@ bench: deps $(B)/ferry
 	@set -e; for b in $(sort $(wildcard bench/*.sh)); do \
 	  FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath build) $$b; done
 
-# The bootable capture ISO (boot-iso/): build/iso/ferry.iso.  Downloads
-# (debootstrap, packages) are cached under build/iso/cache.
-iso: deps $(B)/ferry
-	@FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath build) boot-iso/build.sh
+# The Debian package (debian/): $(B)/deb/ferry_$(DEB_VERSION)_amd64.deb.
+# dpkg-buildpackage runs in a copy of the tree under $(B)/deb/src (it
+# writes into the parent directory and cleans with `make clean`), with the
+# Build-Depends only (apt-get build-dep when some are missing, not the test
+# tools of `make deps`).  Rebuilt only when something it is made of changes.
+DEB_VERSION := $(shell sed -n '1s/^ferry (\(.*\)).*/\1/p' debian/changelog)
+DEB_ARCH    := $(shell dpkg --print-architecture 2>/dev/null)
+DEB         := $(B)/deb/ferry_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_INPUTS  := Makefile ferry.c $(LIB_SRCS) $(CMD_SRCS) \
+               $(foreach d,$(LIB_DIRS) $(FLOOR5),$(wildcard $(d)/*.h)) \
+               $(wildcard docs/*.1) completion/ferry.bash $(wildcard debian/* debian/source/*)
+
+deb: $(DEB)
+
+print-deb:
+	@echo $(abspath $(DEB))
+
+$(DEB): $(DEB_INPUTS)
+	@dpkg-checkbuilddeps 2>/dev/null || { \
+	  echo "deb: apt-get build-dep (debian/control's Build-Depends)"; \
+	  $$([ "$$(id -u)" -eq 0 ] || echo sudo) apt-get build-dep -y -q \
+	    --no-install-recommends ./ >/dev/null; }
+	@rm -rf $(B)/deb && mkdir -p $(B)/deb/src
+	@echo "  DEB     $@"
+	@tar -c --exclude='./build*' --exclude='./$(B)' --exclude=./.git . | tar -x -C $(B)/deb/src
+	@cd $(B)/deb/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u B -u SANITIZE \
+	  -u CFLAGS -u CPPFLAGS -u LDFLAGS \
+	  DEB_BUILD_OPTIONS="parallel=$$(nproc) $(DEB_BUILD_OPTIONS)" \
+	  dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+	  { tail -n 40 ../build.log; exit 1; }
+	@rm -rf $(B)/deb/src
+	@ls $@ >/dev/null
+
+# The bootable capture ISO (boot-iso/): build/iso/ferry.iso, with the
+# Debian package (make deb) installed.  Downloads (debootstrap, packages)
+# are cached under build/iso/cache.
+iso: deps $(DEB)
+	@FERRY_DEB=$(abspath $(DEB)) BUILDDIR=$(abspath build) boot-iso/build.sh
 
 install: $(B)/ferry
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(B)/ferry $(DESTDIR)$(PREFIX)/bin/ferry
 	install -m 644 docs/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 completion/ferry.bash \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ferry
 
 clean:
 	rm -rf build build-asan

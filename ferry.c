@@ -69,6 +69,11 @@ main (int argc, char **argv)
     printf ("ferry %s\n", FERRY_VERSION);
     return EXIT_OK;
   }
+  if (strcmp (argv[1], "--list-commands") == 0) {   /* for completion */
+    for (i = 0; i < NR_COMMANDS; i++)
+      printf ("%s\t%s\n", commands[i].name, commands[i].summary);
+    return EXIT_OK;
+  }
   for (i = 0; i < NR_COMMANDS; i++)
     if (strcmp (argv[1], commands[i].name) == 0)
       return commands[i].run (argc - 1, argv + 1);

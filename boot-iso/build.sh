@@ -1,7 +1,8 @@
 #!/bin/bash
 # build.sh: build Ferry's hybrid BIOS+UEFI capture ISO from Debian packages.
 #
-#   FERRY=build/ferry BUILDDIR=build boot-iso/build.sh     (make iso)
+#   FERRY_DEB=build/deb/ferry_0.1.0-1_amd64.deb BUILDDIR=build \
+#       boot-iso/build.sh                                  (make iso)
 #
 # Prints the ISO's path on stdout; progress goes to stderr and the full log
 # to BUILDDIR/iso/build.log.  Needs root (debootstrap, chroot, mounts) and
@@ -11,18 +12,19 @@
 # Two stages, each rebuilt only when its inputs change:
 #
 #   1. root/      debootstrap --variant=minbase (bookworm) + apt-get install
-#                 of boot-iso/packages and of ferry's runtime library
-#                 packages.  Key: boot-iso/packages + ROOT_RECIPE, and every
-#                 one of these packages must be installed in it.  Every
+#                 of boot-iso/packages and of the ferry package's Depends
+#                 (its libraries and the tools it runs).  Key:
+#                 boot-iso/packages + ROOT_RECIPE, and every one of these
+#                 packages must be installed in it.  Every
 #                 .deb is kept in cache/ (debootstrap --cache-dir and apt's
 #                 archives directory bind-mounted into the chroot), so a
 #                 rebuild of the root downloads nothing that did not change.
-#   2. ferry.iso  the ferry binary and boot-iso/overlay/ are installed into
-#                 root/ (the files of the previous install are removed
-#                 first, see root/.ferry-files), root/ is packed with
-#                 mksquashfs, and grub-mkrescue makes the hybrid ISO.  Key:
-#                 hashes of ferry, the overlay and grub.cfg, ISO_RECIPE and
-#                 stage 1's key.
+#   2. ferry.iso  the ferry package (make deb) is installed into root/ with
+#                 dpkg, and boot-iso/overlay/ copied there (the overlay's
+#                 previous files are removed first, see root/.ferry-files),
+#                 root/ is packed with mksquashfs, and grub-mkrescue makes
+#                 the hybrid ISO.  Key: hashes of the .deb, the overlay and
+#                 grub.cfg, ISO_RECIPE and stage 1's key.
 #
 # Layout of BUILDDIR/iso/:
 #   cache/debootstrap/  cache/apt/    downloaded .debs
@@ -39,18 +41,18 @@
 
 set -euo pipefail
 
-: "${FERRY:?FERRY must name the ferry binary to put on the ISO}"
+: "${FERRY_DEB:?FERRY_DEB must name the ferry package to install on the ISO (make deb)}"
 : "${BUILDDIR:?BUILDDIR must name the build tree (the ISO goes to BUILDDIR/iso)}"
 export LC_ALL=C DEBIAN_FRONTEND=noninteractive
 
 # Bump when the code of stage 1 (ROOT_) or stage 2 (ISO_) below changes in
 # a way that changes its output.
 ROOT_RECIPE=2
-ISO_RECIPE=1
+ISO_RECIPE=2
 suite=bookworm
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-FERRY=$(realpath "$FERRY")
+FERRY_DEB=$(realpath "$FERRY_DEB")
 dir=$BUILDDIR/iso
 mkdir -p "$dir/cache/debootstrap" "$dir/cache/apt/partial"
 dir=$(cd "$dir" && pwd)
@@ -61,7 +63,8 @@ log=$dir/build.log
 say () { echo "iso: $*" >&2; }
 die () { say "$*"; exit 1; }
 
-[ -x "$FERRY" ] || die "not an executable: $FERRY"
+[ "$(dpkg-deb -f "$FERRY_DEB" Package 2>/dev/null)" = ferry ] ||
+    die "not the ferry package: $FERRY_DEB"
 
 mirror () {
     if [ -n "${FERRY_DEBIAN_MIRROR:-}" ]; then echo "$FERRY_DEBIAN_MIRROR"; return; fi
@@ -70,27 +73,17 @@ mirror () {
     echo "${m:-http://deb.debian.org/debian}"
 }
 
-# The Debian packages of the libraries ferry links against, from the
-# build machine's dpkg database (ldd gives /lib or /usr/lib paths; with
-# merged /usr dpkg knows one of the two).
-ferry_lib_packages () {
-    local libs
-    libs=$(ldd "$FERRY" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
-           sed 's|^/usr/|/|' | sort -u)
-    # dpkg's file lists, read directly (dpkg -S is slow): each library's
-    # path with and without /usr.
-    grep -xF -f <(echo "$libs"; echo "$libs" | sed 's|^|/usr|') /var/lib/dpkg/info/*.list |
-        awk -v libs="$libs" '
-            BEGIN { n = split(libs, l, "\n"); for (i = 1; i <= n; i++) want[l[i]] = 1 }
-            { i = index($0, ".list:"); pkg = substr($0, 1, i - 1); sub(/.*\//, "", pkg); sub(/:.*/, "", pkg)
-              p = substr($0, i + 6); sub(/^\/usr\//, "/", p); print pkg; found[p] = 1 }
-            END { for (p in want) if (!(p in found)) { print "no Debian package holds " p > "/dev/stderr"; bad = 1 }
-                  exit bad }' | sort -u
+# What the ferry package depends on, one name a line: the first of each
+# alternative, without versions or architecture qualifiers (apt-get
+# installs names; dpkg -i checks the versions when it installs ferry).
+ferry_depends () {
+    dpkg-deb -f "$FERRY_DEB" Depends | tr ',' '\n' |
+        sed -e 's/|.*//' -e 's/(.*)//' -e 's/:.*//' -e 's/[[:space:]]//g' | grep -v '^$'
 }
 
 package_list () {
     { sed -e 's/#.*//' -e 's/[[:space:]]//g' "$here/packages" | grep -v '^$'
-      ferry_lib_packages; } | sort -u
+      ferry_depends; } | sort -u
 }
 
 sha () { sha256sum | cut -d' ' -f1; }
@@ -109,8 +102,8 @@ remove_tree () {
 fresh () { [ -e "$1" ] && [ -f "$2" ] && [ "$(cat "$2")" = "$3" ]; }
 
 pkgs=$(package_list)
-# The root's key is boot-iso/packages, not the library packages: a root that
-# already has every package ferry's libraries come from is kept.
+# The root's key is boot-iso/packages, not the package's Depends: a root that
+# already has every package ferry depends on is kept.
 # The module exclusion list and the initramfs settings are stage 1's too.
 root_key=$({ echo "recipe $ROOT_RECIPE $suite"; cat "$here/packages" "$here/modules-exclude"
              (cd "$here/initramfs" && find . -type f -print0 | sort -z | xargs -0 sha256sum); } | sha)
@@ -125,7 +118,7 @@ root_fresh () {
 
 iso_key () {
     { echo "root $root_key iso $ISO_RECIPE"
-      sha256sum "$FERRY" "$here/grub.cfg" | cut -d' ' -f1
+      sha256sum "$FERRY_DEB" "$here/grub.cfg" | cut -d' ' -f1
       (cd "$here/overlay" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
     } | sha
 }
@@ -256,12 +249,19 @@ install_ferry () {
     if [ -f "$root/.ferry-files" ]; then
         while read -r f; do rm -f "$root/$f"; done <"$root/.ferry-files"
     fi
-    install -D -m 755 "$FERRY" "$root/usr/bin/ferry"
+    # The package, by the root's own dpkg (and its path-excludes: no
+    # manual pages); its Depends were installed by stage 1.
+    cp "$FERRY_DEB" "$root/tmp/ferry.deb"
+    if ! chroot "$root" dpkg -i /tmp/ferry.deb >>"$log" 2>&1; then
+        rm -f "$root/tmp/ferry.deb"
+        die "dpkg -i of the ferry package failed in the ISO root (see $log)"
+    fi
+    rm -f "$root/tmp/ferry.deb"
     (cd "$here/overlay" && find . -type f | sed 's|^\./||' | sort) >"$work/files"
     while read -r f; do
         install -D -m "$(stat -c %a "$here/overlay/$f")" "$here/overlay/$f" "$root/$f"
     done <"$work/files"
-    { echo usr/bin/ferry; cat "$work/files"; } >"$root/.ferry-files"
+    cp "$work/files" "$root/.ferry-files"
     # Every library ferry needs must resolve inside the root.
     if chroot "$root" ldd /usr/bin/ferry | grep 'not found'; then
         die "ferry's libraries are missing in the ISO root (see above)"

@@ -83,9 +83,10 @@ static const struct cmd_spec capture_spec = {
   "usage: ferry capture SOURCE... -o OUTPUT [-O FORMAT] [options]\n\n"
   "Image disks into virtual disk images.  SOURCE is a block device, a file\n"
   "standing in for one, or an nbd:// / nbd+unix:// URI; it is only read.\n"
-  "ext2/3/4 partitions are captured by their used blocks (free blocks,\n"
-  "deleted data included, become zeros), swap by its header only, the rest\n"
-  "with all-zero blocks skipped.  With one SOURCE, OUTPUT is the image file;\n"
+  "ext2/3/4 and xfs partitions are captured by their used blocks (free\n"
+  "blocks, deleted data included, become zeros), swap by its header only,\n"
+  "LVM2 physical volumes by their logical volumes' extents (each through\n"
+  "its filesystem's map), the rest with all-zero blocks skipped.  With one SOURCE, OUTPUT is the image file;\n"
   "with several, OUTPUT is a directory receiving one image per source.\n\n",
   capture_options,
 };
@@ -174,8 +175,37 @@ text_result (const char *src, const char *out, const struct capture_result *res)
 {
   char what[4200];
 
+  size_t i;
+
   snprintf (what, sizeof what, "capture '%s' -> '%s'", src, out);
   report_stats_text (stderr, what, &res->stats);
+  /* Which map each partition went through, and why one was copied in
+   * full when its filesystem was known (a dirty xfs log, ...). */
+  for (i = 0; i < res->map.parts.len; i++) {
+    const struct usedmap_part *p = &res->map.parts.ptr[i];
+
+    fprintf (stderr, "  partition %d: %s, %s, %llu bytes kept%s%s\n",
+             p->number, p->fstype[0] ? p->fstype : "unknown",
+             p->method[0] ? p->method : "all",
+             (unsigned long long) p->used_bytes, p->note[0] ? ": " : "",
+             p->note);
+  }
+}
+
+/* A filesystem known but not trusted (dirty, hibernated) was copied whole:
+ * say so even with --quiet or --json, naming the partition. */
+static void
+warn_unmapped (const char *src, const struct capture_result *res)
+{
+  size_t i;
+
+  for (i = 0; i < res->map.parts.len; i++) {
+    const struct usedmap_part *p = &res->map.parts.ptr[i];
+
+    if (p->policy == USEDMAP_ALL && p->note[0])
+      fprintf (stderr, "ferry: warning: '%s' partition %d: %s\n", src,
+               p->number, p->note);
+  }
 }
 
 /* A result that did not boot was not written: say what its boot showed. */
@@ -212,6 +242,7 @@ capture_all (struct capture_args *a, struct json *j)
       free (out);
       break;
     }
+    warn_unmapped (a->sources[i], &res);
     if (a->json)
       capture_result_json (j, a->sources[i], out, a->opts.format,
                            a->opts.convert, &res);

@@ -1,37 +1,24 @@
 /* export.c: `ferry export` — package disk images and VM settings (from
  * options, a libvirt domain or another package) as an OVA, a XenServer
- * XVA or a libvirt domain directory. */
+ * XVA or a libvirt domain directory: the options, the job
+ * (ova/export-job.h), the summary. */
 #include "lib/common/compat.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "cmd/options.h"
-#include "lib/common/cleanup.h"
 #include "lib/common/error.h"
 #include "lib/common/json.h"
 #include "lib/common/outfile.h"
 #include "lib/common/progress.h"
-#include "lib/common/stagedir.h"
 #include "lib/common/strbuf.h"
-#include "lib/image/copy.h"
-#include "ova/export.h"
-#include "ova/libvirt.h"
-#include "ova/ova-read.h"
-#include "ova/ova-write.h"
-#include "ova/target.h"
-#include "ova/xva-read.h"
-#include "ova/xva-write.h"
+#include "ova/export-job.h"
 
 struct export_args {
-  const char *output, *from_libvirt, *from_pkg, *name, *to;
+  const char *output, *from_libvirt, *from_pkg, *name, *to, *connect;
   const char *sign_key, *sign_cert;
   enum ovf_flavour flavour;
   enum libvirt_flavour lv;      /* with `libvirt` */
@@ -43,18 +30,6 @@ struct export_args {
   size_t n_nics;
   char **images;
   int n_images;
-};
-
-struct export_job {
-  struct vm vm;
-  char stem[64];
-  struct ova_export_disks disks;    /* the sources, their maps */
-  struct ova_signer *signer;
-  struct ova_pkg pkg;           /* --from: the package read */
-  struct stagedir sd;           /* beside OUT or DIR; .path NULL: none */
-  char *paths[VM_MAX_DISKS];    /* libvirt: final absolute disk paths */
-  uint64_t written[VM_MAX_DISKS];   /* libvirt: bytes written per disk */
-  char *descriptor;             /* libvirt: final path of NAME.xml */
 };
 
 /* ---- options ----------------------------------------------------------- */
@@ -180,8 +155,13 @@ static const struct cmd_option export_options[] = {
   CMD_OPT_FN (0, "flavour", opt_flavour, "F", flavours,
               "vmware (default), virtualbox or xenserver (OVA)"),
   CMD_OPT_FN (0, "flavor", opt_flavour, "F", flavours, NULL),
-  CMD_OPT_STRING (0, "from-libvirt", struct export_args, from_libvirt, "FILE",
-                  "VM settings and disks from a domain XML"),
+  CMD_OPT_STRING (0, "from-libvirt", struct export_args, from_libvirt,
+                  "FILE|NAME",
+                  "VM settings and disks from a domain XML FILE,\n"
+                  "or with --connect the shut-off domain NAME"),
+  CMD_OPT_STRING (0, "connect", struct export_args, connect, "URI",
+                  "--from-libvirt names a domain defined in this\n"
+                  "libvirt (e.g. qemu:///system), not a file"),
   CMD_OPT_STRING (0, "from", struct export_args, from_pkg, "PACKAGE",
                   "the VM and its disks from an OVA (tar, gzip/xz\n"
                   "tar or directory) or an XVA, verified first;\n"
@@ -223,13 +203,18 @@ static const struct cmd_spec export_spec = {
   "usage: ferry export IMAGE... -o OUT.ova|OUT.xva [options]\n"
   "       ferry export --from-libvirt DOMAIN.xml -o OUT.ova|OUT.xva "
   "[options]\n"
+  "       ferry export --from-libvirt NAME --connect URI -o OUT.ova|OUT.xva "
+  "[options]\n"
   "       ferry export --from PACKAGE -o OUT.ova|OUT.xva [options]\n"
   "       ferry export ... --to libvirt|libvirt-xen -o DIR [options]\n\n"
   "Package disk images and a VM definition as an OVA (OVF + disks + SHA\n"
   "manifest), a XenServer XVA, or a libvirt domain (DIR with qcow2 disks\n"
   "and NAME.xml).  Disks are streamed into the package:\n"
   "ext2/3/4 partitions by their used blocks (free blocks become zeros),\n"
-  "swap by its header, the rest with zero blocks skipped.\n\n",
+  "swap by its header, the rest with zero blocks skipped.\n\n"
+  "With --connect, --from-libvirt names a domain of that libvirt, read\n"
+  "through its API; a domain that is not shut off (running, paused) is\n"
+  "refused.\n\n",
   export_options,
 };
 
@@ -240,7 +225,10 @@ check_sources (const struct export_args *a)
   if ((a->n_images > 0) + (a->from_libvirt != NULL) + (a->from_pkg != NULL)
       != 1)
     return cmd_usage_error ("export", "give one of IMAGE..., "
-                            "--from-libvirt FILE or --from PACKAGE");
+                            "--from-libvirt FILE|NAME or --from PACKAGE");
+  if (a->connect && a->from_libvirt == NULL)
+    return cmd_usage_error ("export", "--connect goes with --from-libvirt "
+                            "NAME (the domain to read)");
   if (a->n_images > VM_MAX_DISKS)
     return cmd_usage_error ("export", "too many images (limit %d)",
                             VM_MAX_DISKS);
@@ -294,274 +282,6 @@ parse_args (int argc, char **argv, struct export_args *a)
   return check_sources (a);
 }
 
-/* ---- the staging directory --------------------------------------------- */
-
-/* A package's disks are extracted, and a libvirt DIR is built, in a
- * private directory ".BASE.ferry-export-PID" beside the output; the
- * output appears only when complete, and everything else goes with the
- * directory on success, failure or signal (common/stagedir.h).
- *
- * OUT made absolute (a domain XML names disks by absolute path) and the
- * staging directory beside it.  An existing OUT is refused unless it is
- * a package replaced with --force.  A package's staging stays private; a
- * libvirt DIR is the output. */
-static int
-make_stage (const struct export_args *a, struct export_job *job)
-{
-  return stagedir_begin (&job->sd, a->output, "export",
-                         a->libvirt ? 0755 : 0700, a->force);
-}
-
-/* Where the package is written: inside the staging directory when there
- * is one, so that its temporary goes with it. */
-static char *
-package_path (const struct export_args *a, const struct export_job *job)
-{
-  CLEANUP_FREE char *c = xstrdup (a->output);
-
-  if (job->sd.path == NULL)
-    return xstrdup (a->output);
-  return c ? xasprintf ("%s/%s", job->sd.path, basename (c)) : NULL;
-}
-
-/* Move the staged output into place: the package file (replacing OUT only
- * with --force), or the whole directory (never replacing anything). */
-static int
-commit_stage (const struct export_args *a, struct export_job *job)
-{
-  CLEANUP_FREE char *c = xstrdup (a->output);
-
-  if (c == NULL)
-    return -1;
-  if ((a->libvirt ? stagedir_commit (&job->sd)
-       : stagedir_commit_file (&job->sd, basename (c), a->force)) == -1)
-    return error_prefix ("export: ");
-  return 0;
-}
-
-/* ---- the VM ------------------------------------------------------------ */
-
-/* The output as a hypervisor target (ova/target.h), which chooses the
- * bus of new disks and the prefix of new MACs. */
-static struct ova_target
-output_target (const struct export_args *a)
-{
-  struct ova_target t = { .libvirt = a->lv, .ovf = a->flavour };
-
-  t.out = a->libvirt ? OVA_OUT_LIBVIRT : a->xva ? OVA_OUT_XVA : OVA_OUT_OVA;
-  return t;
-}
-
-static enum vm_bus
-default_bus (const struct export_args *a)
-{
-  struct ova_target t = output_target (a);
-
-  return ova_target_bus (&t);
-}
-
-static int
-vm_from_args (const struct export_args *a, struct vm *vm)
-{
-  struct vm_options o = a->opt;
-
-  o.bus = default_bus (a);
-  o.images = (const char *const *) a->images;
-  o.n_images = (size_t) a->n_images;
-  o.nics = (const char *const *) a->nics;
-  o.n_nics = a->n_nics;
-  return vm_from_options (vm, &o);
-}
-
-static int
-read_small_file (const char *path, size_t max, struct strbuf *sb)
-{
-  CLEANUP_FCLOSE FILE *fp = fopen (path, "re");
-  char buf[65536];
-  size_t n;
-
-  if (fp == NULL)
-    return error_errno ("'%s'", path);
-  while ((n = fread (buf, 1, sizeof buf, fp)) > 0) {
-    if (sb->len + n > max)
-      return error_set ("'%s': larger than %zu bytes", path, max);
-    if (strbuf_add (sb, buf, n) == -1)
-      return -1;
-  }
-  if (ferror (fp))
-    return error_errno ("'%s': read", path);
-  return 0;
-}
-
-static void
-apply_overrides (const struct export_args *a, struct vm *vm)
-{
-  if (a->has_cpus) vm->cpus = a->opt.cpus;
-  if (a->has_memory) vm->memory_mib = a->opt.memory_mib;
-  if (a->has_firmware) vm->firmware = a->opt.firmware;
-  if (a->has_os) vm->os = a->opt.os;
-}
-
-static int
-vm_from_libvirt (const struct export_args *a, struct vm *vm)
-{
-  struct strbuf sb = STRBUF_INIT;
-  size_t i;
-  int r;
-
-  r = read_small_file (a->from_libvirt, LIBVIRT_MAX_XML, &sb);
-  if (r == 0)
-    r = libvirt_parse (sb.buf ? sb.buf : "", sb.len, a->from_libvirt, vm);
-  strbuf_release (&sb);
-  if (r == -1)
-    return -1;
-  if (vm->disks.len == 0)
-    return error_set ("'%s': the domain has no disks", a->from_libvirt);
-  for (i = 0; i < a->n_nics; i++)
-    if (vm_add_nic_spec (vm, a->nics[i]) == -1)
-      return -1;
-  apply_overrides (a, vm);
-  return 0;
-}
-
-/* The package's VM and disks move into the job: the disks are already
- * extracted into the staging directory and unlinked (ova-read.h).  Its
- * UUID and MACs are kept; options override the rest, --nic replaces the
- * NICs.  Disks move to the bus of a Xen output, or off the xen bus for
- * any other. */
-static int
-vm_from_package (const struct export_args *a, struct export_job *job)
-{
-  struct vm *vm = &job->vm;
-  size_t i;
-
-  if ((xva_probe (a->from_pkg)
-       ? xva_read (a->from_pkg, job->sd.path, &job->pkg)
-       : ova_read (a->from_pkg, job->sd.path, &job->pkg)) == -1)
-    return -1;
-  vm_free (vm);
-  *vm = job->pkg.vm;
-  vm_init (&job->pkg.vm);
-  for (i = 0; i < vm->disks.len; i++)
-    if (default_bus (a) == VM_BUS_XEN || vm->disks.ptr[i].bus == VM_BUS_XEN)
-      vm->disks.ptr[i].bus = default_bus (a);
-  if (a->n_nics > 0) {
-    for (i = 0; i < vm->nics.len; i++) {
-      free (vm->nics.ptr[i].network);
-      free (vm->nics.ptr[i].model);
-    }
-    vm->nics.len = 0;
-  }
-  for (i = 0; i < a->n_nics; i++)
-    if (vm_add_nic_spec (vm, a->nics[i]) == -1)
-      return -1;
-  apply_overrides (a, vm);
-  return 0;
-}
-
-static int
-build_vm (const struct export_args *a, struct export_job *job)
-{
-  CLEANUP_FREE char *c = xstrdup (a->output);
-  struct ova_target t;
-  const char *base;
-  size_t n;
-  int r;
-
-  if (c == NULL)
-    return -1;
-  /* Member names are built from the output's name (a package's without
-   * its ".ova"/".xva", or the libvirt directory's). */
-  base = basename (c);
-  n = strlen (base);
-  vm_make_stem (base, n - (!a->libvirt && n >= 4 ? 4 : 0), job->stem,
-                 sizeof job->stem);
-  if (a->from_pkg)
-    r = vm_from_package (a, job);
-  else if (a->from_libvirt)
-    r = vm_from_libvirt (a, &job->vm);
-  else
-    r = vm_from_args (a, &job->vm);
-  if (r == -1)
-    return -1;
-  if (a->name || job->vm.name == NULL) {
-    free (job->vm.name);
-    if ((job->vm.name = xstrdup (a->name ? a->name : job->stem)) == NULL)
-      return -1;
-  }
-  /* NICs without a MAC get one with the flavour's prefix. */
-  t = output_target (a);
-  return vm_fill_macs (&job->vm, ova_target_mac_prefix (&t), false);
-}
-
-/* ---- the disks --------------------------------------------------------- */
-
-/* Each disk's source (its host path, or the package's extracted disk,
- * moved) opened with its used-block map; the disk becomes a package
- * member: file = member name, format = the package's, capacity from the
- * image (whole sectors). */
-static int
-open_disks (const struct export_args *a, struct export_job *job)
-{
-  struct ova_export_opts o = {
-    .stem = job->stem, .all_blocks = a->all_blocks,
-    .format = a->libvirt ? "qcow2" : a->xva ? "raw"
-      : a->flavour == OVF_XENSERVER ? "vhd" : "vmdk",
-    .srcs = a->from_pkg ? job->pkg.disks : NULL,
-  };
-
-  return ova_export_disks_open (&job->disks, &job->vm, &o);
-}
-
-static void
-job_free (struct export_job *job)
-{
-  size_t i;
-
-  ova_export_disks_close (&job->disks);
-  vm_free (&job->vm);
-  ova_signer_free (job->signer);
-  ova_pkg_free (&job->pkg);
-  stagedir_abort (&job->sd);
-  for (i = 0; i < VM_MAX_DISKS; i++)
-    free (job->paths[i]);
-  free (job->descriptor);
-}
-
-/* ---- libvirt ----------------------------------------------------------- */
-
-/* Disk i becomes DIR/STEM-diskN.qcow2, through the copy engine with the
- * used-block mask (or every non-zero block with --all-blocks). */
-static int
-convert_disk (const struct export_args *a, struct export_job *job, size_t i)
-{
-  if (ova_stage_disk (&job->sd, &(struct ova_stage_disk) {
-          .src = job->disks.in[i].src, .file = job->vm.disks.ptr[i].file,
-          .format = "qcow2", .label = job->disks.in[i].src->path,
-          .mask = job->disks.in[i].mask, .quiet = a->quiet || a->json,
-        }, &job->written[i], &job->paths[i]) == -1)
-    return error_prefix ("export: ");
-  return 0;
-}
-
-/* DIR/NAME.xml naming the disks by their final absolute paths. */
-static int
-write_libvirt (const struct export_args *a, struct export_job *job)
-{
-  char stem[64];
-  size_t i;
-
-  for (i = 0; i < job->vm.disks.len; i++)
-    if (convert_disk (a, job, i) == -1)
-      return -1;
-  vm_make_stem (job->vm.name, SIZE_MAX, stem, sizeof stem);
-  if (libvirt_write_domain (&job->sd, stem, &job->vm, a->lv,
-                            (const char *const *) job->paths,
-                            &job->descriptor) == -1)
-    return error_prefix ("export: ");
-  return 0;
-}
-
 /* ---- reporting --------------------------------------------------------- */
 
 static void
@@ -602,7 +322,7 @@ json_xva (struct json *j, const struct xva_result *r)
 }
 
 static void
-json_libvirt (struct json *j, const struct export_job *job)
+json_libvirt (struct json *j, const struct ova_export_job *job)
 {
   size_t i;
 
@@ -619,8 +339,7 @@ json_libvirt (struct json *j, const struct export_job *job)
 }
 
 static void
-print_json (const struct export_args *a, const struct export_job *job,
-            const struct ova_result *ova, const struct xva_result *xva)
+print_json (const struct export_args *a, const struct ova_export_job *job)
 {
   struct json j;
 
@@ -631,13 +350,13 @@ print_json (const struct export_args *a, const struct export_job *job,
   if (a->libvirt)
     json_libvirt (&j, job);
   else if (a->xva)
-    json_xva (&j, xva);
+    json_xva (&j, &job->xva);
   else {
     json_key_string (&j, "flavour", ovf_flavour_name (a->flavour));
     json_key_string (&j, "manifest",
                      a->manifest == HASH_SHA1 ? "sha1" : "sha256");
     json_key_bool (&j, "signed", a->sign_key != NULL);
-    json_ova (&j, ova);
+    json_ova (&j, &job->ova);
   }
   json_key_bool (&j, "ok", true);
   json_object_end (&j);
@@ -645,8 +364,7 @@ print_json (const struct export_args *a, const struct export_job *job,
 }
 
 static void
-print_text (const struct export_args *a, const struct export_job *job,
-            const struct ova_result *ova, const struct xva_result *xva)
+print_text (const struct export_args *a, const struct ova_export_job *job)
 {
   char sz[32];
   size_t i;
@@ -660,59 +378,60 @@ print_text (const struct export_args *a, const struct export_job *job,
     return;
   }
   if (a->xva) {
-    for (i = 0; i < xva->n_disks; i++)
+    for (i = 0; i < job->xva.n_disks; i++)
       fprintf (stderr, "export: %s: %llu chunks stored, %llu zero chunks "
-               "left out\n", xva->disks[i].ref,
-               (unsigned long long) xva->disks[i].chunks_written,
-               (unsigned long long) xva->disks[i].chunks_skipped);
+               "left out\n", job->xva.disks[i].ref,
+               (unsigned long long) job->xva.disks[i].chunks_written,
+               (unsigned long long) job->xva.disks[i].chunks_skipped);
     return;
   }
-  for (i = 0; i < ova->n_members; i++) {
-    format_bytes (sz, sizeof sz, ova->members[i].size);
-    fprintf (stderr, "export: %-40s %10s\n", ova->members[i].name, sz);
+  for (i = 0; i < job->ova.n_members; i++) {
+    format_bytes (sz, sizeof sz, job->ova.members[i].size);
+    fprintf (stderr, "export: %-40s %10s\n", job->ova.members[i].name, sz);
   }
 }
 
 /* ---- the command ------------------------------------------------------- */
 
-static int
-run (const struct export_args *a, struct export_job *job)
-{
-  struct ova_write_opts oo = {
-    .flavour = a->flavour, .manifest = a->manifest, .stem = job->stem,
-    .overwrite = a->force, .quiet = a->quiet || a->json,
-  };
-  struct xva_write_opts xo = { .overwrite = a->force,
-                               .quiet = a->quiet || a->json };
-  static struct ova_result ova;
-  static struct xva_result xva;
-  CLEANUP_FREE char *path = NULL;
+/* ---- the command ------------------------------------------------------- */
 
-  if (a->sign_key &&
-      (job->signer = ova_signer_load (a->sign_key, a->sign_cert)) == NULL)
+static int
+run (const struct export_args *a, struct ova_export_job *job)
+{
+  struct ova_export_job_opts o = {
+    .output = a->output,
+    .out = a->libvirt ? OVA_OUT_LIBVIRT : a->xva ? OVA_OUT_XVA : OVA_OUT_OVA,
+    .flavour = a->flavour, .lv = a->lv, .manifest = a->manifest,
+    .sign_key = a->sign_key, .sign_cert = a->sign_cert,
+    .images = (const char *const *) a->images,
+    .n_images = (size_t) a->n_images,
+    .from_libvirt = a->from_libvirt, .connect = a->connect,
+    .from_pkg = a->from_pkg, .name = a->name, .opt = a->opt,
+    .has_cpus = a->has_cpus, .has_memory = a->has_memory,
+    .has_firmware = a->has_firmware, .has_os = a->has_os,
+    .nics = (const char *const *) a->nics, .n_nics = a->n_nics,
+    .all_blocks = a->all_blocks, .force = a->force,
+    .quiet = a->quiet || a->json,
+  };
+
+  size_t i, k;
+
+  if (ova_export_job_run (job, &o) == -1)
     return -1;
-  oo.signer = job->signer;
-  if ((a->from_pkg || a->libvirt) && make_stage (a, job) == -1)
-    return -1;
-  if (build_vm (a, job) == -1 || open_disks (a, job) == -1)
-    return -1;
-  if (a->libvirt) {
-    if (write_libvirt (a, job) == -1)
-      return -1;
-  } else {
-    /* Inside the staging directory the package's own name is new. */
-    oo.overwrite = xo.overwrite = a->force && job->sd.path == NULL;
-    if ((path = package_path (a, job)) == NULL ||
-        (a->xva ? xva_write (path, &job->vm, job->disks.in, &xo, &xva)
-         : ova_write (path, &job->vm, job->disks.in, &oo, &ova)) == -1)
-      return -1;
-  }
-  if (job->sd.path && commit_stage (a, job) == -1)
-    return -1;
+  /* A known filesystem copied in full (a log that needs recovery, ...)
+   * is worth a warning, as capture gives. */
+  for (i = 0; i < job->disks.n; i++)
+    for (k = 0; k < job->disks.maps[i].parts.len; k++) {
+      const struct usedmap_part *p = &job->disks.maps[i].parts.ptr[k];
+
+      if (p->policy == USEDMAP_ALL && p->note[0])
+        fprintf (stderr, "warning: disk %zu, partition %d: %s\n", i + 1,
+                 p->number, p->note);
+    }
   if (a->json)
-    print_json (a, job, &ova, &xva);
+    print_json (a, job);
   else if (!a->quiet)
-    print_text (a, job, &ova, &xva);
+    print_text (a, job);
   return 0;
 }
 
@@ -720,14 +439,13 @@ int
 cmd_export (int argc, char **argv)
 {
   static struct export_args a;
-  static struct export_job job;
+  static struct ova_export_job job;
   int r;
 
   if ((r = parse_args (argc, argv, &a)) != 0)
     return r == -1 ? EXIT_OK : r;
   outfile_install_signal_handlers ();
-  vm_init (&job.vm);
   r = run (&a, &job);
-  job_free (&job);
+  ova_export_job_free (&job);
   return r == -1 ? cmd_fail () : EXIT_OK;
 }

@@ -115,50 +115,50 @@ static const struct xml_rules caps_rules = {
   .malformed = "malformed capabilities XML (%s)",
 };
 
-/* The <arch> of a <guest> for hvm guests of `arch`, or NULL. */
+/* The <arch> of a <guest> for `os_type` guests of `arch`, or NULL. */
 static const xmlNode *
-hvm_arch (const xmlNode *guest, const char *arch)
+guest_arch (const xmlNode *guest, const char *os_type, const char *arch)
 {
   xmlNode *os = xml_child (guest, "os_type");
   xmlNode *a = xml_child (guest, "arch");
   CLEANUP_XFREE xmlChar *t = os ? xmlNodeGetContent (os) : NULL;
   const char *name = xml_attr (a, "name", NULL);
 
-  if (t == NULL || strcmp ((const char *) t, "hvm") != 0 || name == NULL ||
-      strcmp (name, arch) != 0)
+  if (t == NULL || strcmp ((const char *) t, os_type) != 0 ||
+      name == NULL || strcmp (name, arch) != 0)
     return NULL;
   return a;
 }
 
-/* Which of kvm (bit 0) and qemu (bit 1) the capabilities offer. */
-static unsigned
-offered (const xmlNode *caps, const char *arch)
+/* Whether the capabilities offer `os_type` guests of `arch` in domains
+ * of `type`. */
+static bool
+offers (const xmlNode *caps, const char *os_type, const char *arch,
+        const char *type)
 {
   const xmlNode *g, *a, *d;
-  const char *type;
-  unsigned found = 0;
+  const char *t;
 
   for (g = xml_first_elem (caps); g; g = xml_next_elem (g)) {
-    if (!xml_is_elem (g, "guest") || (a = hvm_arch (g, arch)) == NULL)
+    if (!xml_is_elem (g, "guest") ||
+        (a = guest_arch (g, os_type, arch)) == NULL)
       continue;
     for (d = xml_first_elem (a); d; d = xml_next_elem (d)) {
-      type = xml_is_elem (d, "domain") ? xml_attr (d, "type", NULL) : NULL;
-      if (type && strcmp (type, "kvm") == 0)
-        found |= 1;
-      else if (type && strcmp (type, "qemu") == 0)
-        found |= 2;
+      t = xml_is_elem (d, "domain") ? xml_attr (d, "type", NULL) : NULL;
+      if (t && strcmp (t, type) == 0)
+        return true;
     }
   }
-  return found;
+  return false;
 }
 
-const char *
-virt_hvm_type (struct virt *v, const char *arch)
+/* libvirt's capabilities, parsed as hostile; NULL with the error set. */
+static xmlDocPtr
+capabilities (struct virt *v)
 {
   char *caps = virConnectGetCapabilities (v->conn);
   char pfx[600];
   xmlDocPtr doc;
-  unsigned found;
 
   if (caps == NULL) {
     fail (v->uri, NULL, "capabilities");
@@ -167,17 +167,43 @@ virt_hvm_type (struct virt *v, const char *arch)
   snprintf (pfx, sizeof pfx, "libvirt '%s': capabilities", v->uri);
   doc = xml_read_hostile (caps, strlen (caps), &caps_rules, pfx);
   free (caps);
+  return doc;
+}
+
+const char *
+virt_hvm_type (struct virt *v, const char *arch)
+{
+  xmlDocPtr doc = capabilities (v);
+  const char *type = NULL;
+
   if (doc == NULL)
     return NULL;
-  found = offered (xmlDocGetRootElement (doc), arch);
+  if (offers (xmlDocGetRootElement (doc), "hvm", arch, "kvm"))
+    type = "kvm";
+  else if (offers (xmlDocGetRootElement (doc), "hvm", arch, "qemu"))
+    type = "qemu";
   xmlFreeDoc (doc);
-  if (found & 1)
-    return "kvm";
-  if (found & 2)
-    return "qemu";
-  error_set ("libvirt '%s': offers no %s hvm guests (kvm or qemu): is it "
-             "a QEMU host?", v->uri, arch);
-  return NULL;
+  if (type == NULL)
+    error_set ("libvirt '%s': offers no %s hvm guests (kvm or qemu): is it "
+               "a QEMU host?", v->uri, arch);
+  return type;
+}
+
+int
+virt_check_offers (struct virt *v, const char *os_type, const char *arch,
+                   const char *type)
+{
+  xmlDocPtr doc = capabilities (v);
+  bool yes;
+
+  if (doc == NULL)
+    return -1;
+  yes = offers (xmlDocGetRootElement (doc), os_type, arch, type);
+  xmlFreeDoc (doc);
+  if (!yes)
+    return error_set ("libvirt '%s': offers no %s %s guests in domains of "
+                      "type %s", v->uri, arch, os_type, type);
+  return 0;
 }
 
 /* ---- domains ------------------------------------------------------------- */
@@ -290,6 +316,59 @@ virt_domain_active (struct virt *v, const char *name)
   r = virDomainIsActive (dom);
   virDomainFree (dom);
   return r == -1 ? fail (v->uri, name, "state") : r;
+}
+
+static const char *
+state_name (int state)
+{
+  switch (state) {
+  case VIR_DOMAIN_RUNNING: return "running";
+  case VIR_DOMAIN_BLOCKED: return "blocked";
+  case VIR_DOMAIN_PAUSED: return "paused";
+  case VIR_DOMAIN_SHUTDOWN: return "being shut down";
+  case VIR_DOMAIN_SHUTOFF: return "shut off";
+  case VIR_DOMAIN_CRASHED: return "crashed";
+  case VIR_DOMAIN_PMSUSPENDED: return "suspended";
+  default: return "in no known state";
+  }
+}
+
+const char *
+virt_domain_state (struct virt *v, const char *name)
+{
+  virDomainPtr dom = get (v, name);
+  int state, reason, r;
+
+  if (dom == NULL)
+    return NULL;
+  r = virDomainGetState (dom, &state, &reason, 0);
+  virDomainFree (dom);
+  if (r == -1) {
+    fail (v->uri, name, "state");
+    return NULL;
+  }
+  return state_name (state);
+}
+
+int
+virt_read_vm (struct virt *v, const char *name, struct vm *vm)
+{
+  const char *state = virt_domain_state (v, name);
+  char *xml;
+  int r;
+
+  if (state == NULL)
+    return -1;
+  /* Only a shut-off domain's disks hold still while they are read. */
+  if (strcmp (state, "shut off") != 0)
+    return error_set ("libvirt '%s': domain '%s' is %s: shut it down first "
+                      "(its disks change while it runs)", v->uri, name,
+                      state);
+  if ((xml = virt_domain_xml (v, name, true)) == NULL)
+    return -1;
+  r = libvirt_parse (xml, strlen (xml), name, vm);
+  free (xml);
+  return r;
 }
 
 int

@@ -7,9 +7,9 @@
  *   if (virt_define (v, xml, "web-01", uuid) == -1) ...
  *   virt_close (v);
  *
- * Serves `ferry clone --connect` (define each clone), and is meant for
- * `ferry import --to libvirt --connect` (define, --start) and `ferry export
- * --from-libvirt NAME --connect` (virt_domain_xml, virt_domain_active).
+ * Serves `ferry clone --connect` (define each clone), `ferry import --to
+ * libvirt --connect` (define, --start; ova/import.h) and `ferry export
+ * --from-libvirt NAME --connect` (virt_read_vm).
  *
  * libvirt's own error printing is silenced (it would write to stderr from
  * a library); its last error becomes Ferry's, as one line naming the URI,
@@ -40,6 +40,13 @@ const char *virt_uri (const struct virt *v);
  * it offers neither (no QEMU driver, or a Xen-only host). */
 const char *virt_hvm_type (struct virt *v, const char *arch);
 
+/* 0 when libvirt offers `os_type` guests ("hvm", "xen") of `arch` in
+ * domains of `type` ("kvm", "qemu", "xen"); -1 with the error set when it
+ * does not ("libvirt 'URI': offers no x86_64 xen guests in domains of
+ * type xen") or the capabilities cannot be read. */
+int virt_check_offers (struct virt *v, const char *os_type,
+                       const char *arch, const char *type);
+
 /* 0 when no domain is called `name` and none has `uuid` (NULL: not
  * checked); -1 with the error set when one does (naming it) or the
  * lookup fails. */
@@ -61,6 +68,19 @@ char *virt_domain_xml (struct virt *v, const char *name, bool inactive);
 /* 1 if the domain `name` is running (or paused), 0 if shut off, -1 with
  * the error set. */
 int virt_domain_active (struct virt *v, const char *name);
+
+/* The state of the domain `name` as virsh names it ("running", "paused",
+ * "shut off", "crashed", ...); a static string, NULL with the error set. */
+const char *virt_domain_state (struct virt *v, const char *name);
+
+/* The persistent definition of the domain `name` parsed into `vm` (which
+ * must be vm_init()ed; libvirt.h libvirt_parse, its errors naming the
+ * domain), to read its disks: refused unless the domain is shut off, as
+ * "libvirt 'URI': domain 'NAME' is running: shut it down first ...",
+ * since a running or paused domain's disks change under the reader.
+ * 0, or -1 with the error set. */
+struct vm;
+int virt_read_vm (struct virt *v, const char *name, struct vm *vm);
 
 /* Start the defined domain `name`.  0, or -1 with the error set. */
 int virt_start (struct virt *v, const char *name);

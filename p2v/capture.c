@@ -118,13 +118,6 @@ capture_result_free (struct capture_result *res)
   res->root = NULL;
 }
 
-static const char *
-policy_name (enum usedmap_policy p)
-{
-  return p == USEDMAP_EXT ? "used-blocks" : p == USEDMAP_SWAP ? "swap-header"
-    : "non-zero";
-}
-
 static void
 json_partitions (struct json *j, const struct usedmap *map)
 {
@@ -140,7 +133,9 @@ json_partitions (struct json *j, const struct usedmap *map)
     json_key_uint (j, "offset", p->offset);
     json_key_uint (j, "length", p->length);
     json_key_string (j, "filesystem", p->fstype[0] ? p->fstype : NULL);
-    json_key_string (j, "policy", policy_name (p->policy));
+    json_key_string (j, "policy", usedmap_policy_name (p->policy));
+    json_key_string (j, "method", p->method[0] ? p->method : NULL);
+    json_key_string (j, "note", p->note[0] ? p->note : NULL);
     json_key_uint (j, "kept_bytes", p->used_bytes);
     json_object_end (j);
   }

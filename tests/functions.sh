@@ -165,3 +165,17 @@ libvirt_domain_xml () {
 </domain>
 XML
 }
+
+# deb_build: build (or reuse, when nothing it is made of changed) the Debian
+# package with `make deb` into BUILDDIR/deb/, under a lock (the package
+# test and the ISO build may want it at once); prints the .deb's path.
+deb_build () {
+    local top deb
+    top=$(cd "$TESTS_DIR/.." && pwd)
+    mkdir -p "$BUILDDIR"
+    flock "$BUILDDIR/.deb.lock" make -C "$top" --no-print-directory -s B="$BUILDDIR" deb >&2 ||
+        fail "make deb failed (see $BUILDDIR/deb/build.log)"
+    deb=$(make -C "$top" --no-print-directory -s B="$BUILDDIR" print-deb)
+    [ -f "$deb" ] || fail "make deb made no $deb"
+    echo "$deb"
+}

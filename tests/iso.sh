@@ -6,7 +6,7 @@
 #
 #   source "$(dirname "$0")/../functions.sh"
 #   source "$(dirname "$0")/../iso.sh"
-#   iso=$(iso_build)                  # BUILDDIR/iso/ferry.iso, from $FERRY
+#   iso=$(iso_build)                  # BUILDDIR/iso/ferry.iso, from make deb
 #   iso_extract "$iso" /live/vmlinuz "$t/vmlinuz"
 #   iso_boot "$iso" bios "$log" [QEMU ARGS...]   # qemu in the background,
 #   iso_serial_send "s"                          # serial console to $log
@@ -31,11 +31,13 @@ iso_requirements () {
     requires qemu-system-x86_64 xorriso
 }
 
-# iso_build: build (or reuse) the ISO from $FERRY; prints its path.
+# iso_build: build (or reuse) the ISO with the Debian package built from
+# this tree (deb_build: make deb); prints its path.
 iso_build () {
-    local top
+    local top deb
     top=$(cd "$TESTS_DIR/.." && pwd)
-    FERRY="$FERRY" BUILDDIR="$BUILDDIR" "$top/boot-iso/build.sh"
+    deb=$(deb_build) || return 1
+    FERRY_DEB="$deb" BUILDDIR="$BUILDDIR" "$top/boot-iso/build.sh"
 }
 
 # iso_extract ISO PATH-ON-ISO FILE

@@ -17,6 +17,7 @@
 #include "lib/common/error.h"
 #include "lib/common/json.h"
 #include "lib/common/progress.h"
+#include "lib/common/spawn.h"
 #include "lib/common/stagedir.h"
 #include "lib/common/strbuf.h"
 #include "lib/disk/usedmap.h"
@@ -295,6 +296,11 @@ deploy_boot_disk (struct deploy_job *j, struct image *dst)
   struct image *img;
   int r;
 
+  if (strcmp (j->o->convert, "none") == 0 && j->o->no_grow) {
+    deploy_note (&f, &d->layout, "layout kept (--no-grow), not converted "
+                 "(--convert none): no appliance");
+    return deploy_write (j->src[0], j->src[0]->size, dst, &f);
+  }
   if (ov == NULL ||
       guest_overlay_create (ov, j->src_path[0], qemu_format (j->src[0]),
                             grow ? f.disk_size : f.image_size) == -1 ||
@@ -338,6 +344,41 @@ deploy_disks (struct deploy_job *j)
   return r;
 }
 
+/* A firmware boot entry for a UEFI disk, only where this system booted
+ * in UEFI mode and can write EFI variables (the ISO on the hardware);
+ * otherwise the disk boots through its fallback loader, and the report
+ * says so. */
+static int
+firmware_entry (struct deploy_job *j)
+{
+  struct deploy_result *res = j->res;
+  struct deploy_fit f = { .o = j->o, .res = res };
+  char part[16], label[64];
+  const char *argv[] = { "efibootmgr", "-q", "-c", "-d",
+                         res->disks[0].target.path, "-p", part, "-L", label,
+                         "-l", res->efi_loader, NULL };
+
+  if (res->efi_loader == NULL)
+    return 0;
+  if (!res->disks[0].target.device ||
+      access ("/sys/firmware/efi/efivars", W_OK) == -1 || res->esp_part <= 0)
+    return deploy_note (&f, &res->boot, "no firmware boot entry: this "
+                        "system %s; the firmware boots the disk through "
+                        "\\EFI\\BOOT\\BOOTX64.EFI",
+                        res->disks[0].target.device
+                        ? "cannot write EFI variables (not booted in UEFI "
+                        "mode)" : "writes a file, not a disk");
+  snprintf (part, sizeof part, "%d", res->esp_part);
+  snprintf (label, sizeof label, "Ferry deploy (%s)",
+            res->conv.root ? res->conv.root : "system");
+  if (spawn_run (argv, NULL, NULL) == -1)
+    return deploy_note (&f, &res->boot, "no firmware boot entry (%s): the "
+                        "firmware boots the disk through "
+                        "\\EFI\\BOOT\\BOOTX64.EFI", error_get ());
+  return deploy_note (&f, &res->boot, "firmware boot entry '%s' for %s on "
+                      "partition %d", label, res->efi_loader, res->esp_part);
+}
+
 static int
 begin_workdir (struct deploy_job *j)
 {
@@ -374,6 +415,8 @@ deploy_run (const struct deploy_opts *o, struct deploy_result *res)
   if (o->confirm && o->confirm (o->opaque, res) == -1)
     goto out;
   r = deploy_disks (&j);
+  if (r == 0)
+    r = firmware_entry (&j);
  out:
   for (i = 0; i < j.n; i++) {
     image_close (j.src[i]);
@@ -397,6 +440,8 @@ deploy_result_free (struct deploy_result *res)
   }
   guest_pipeline_result_free (&res->conv);
   strv_vector_free (&res->boot);
+  free (res->efi_loader);
+  res->efi_loader = NULL;
 }
 
 static void

@@ -81,6 +81,8 @@ struct deploy_result {
   size_t n_disks;
   struct guest_pipeline_result conv;  /* disk 1: root, changes, accel */
   strv_vector boot;                 /* bootloader and firmware facts */
+  char *efi_loader;                   /* UEFI: "\\EFI\\debian\\shimx64.efi" */
+  int esp_part;                       /* UEFI: the ESP's partition number */
   double seconds;
 };
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lib/common/error.h"
 #include "lib/common/checked.h"
@@ -74,13 +75,13 @@ human (uint64_t bytes, char *buf, size_t len)
 
 /* ---- where the root lives ------------------------------------------------ */
 
-/* The one PV of the VG holding lv, as an appliance device. */
+/* The one PV of the VG holding lv, as an appliance device (vgpvuuids and
+ * pvuuid both spell UUIDs with dashes). */
 static char *
 lv_pv (guestfs_h *g, const char *lv)
 {
-  struct guestfs_lvm_pv_list *pvs = NULL;
   char *canon = guestfs_lvm_canonical_lv_name (g, lv), *vg, *slash;
-  char **uuids = NULL, *pv = NULL;
+  char **uuids = NULL, **pvs = NULL, *pv = NULL, *u;
   size_t i;
 
   if (canon == NULL || strncmp (canon, "/dev/", 5) != 0 ||
@@ -91,7 +92,7 @@ lv_pv (guestfs_h *g, const char *lv)
   vg = canon + 5;
   *slash = '\0';
   if ((uuids = guestfs_vgpvuuids (g, vg)) == NULL ||
-      (pvs = guestfs_pvs_full (g)) == NULL) {
+      (pvs = guestfs_pvs (g)) == NULL) {
     guest_error (g, vg);
     goto out;
   }
@@ -100,16 +101,17 @@ lv_pv (guestfs_h *g, const char *lv)
                "on one PV is grown", vg);
     goto out;
   }
-  for (i = 0; i < pvs->len && pv == NULL; i++)
-    if (strncmp (pvs->val[i].pv_uuid, uuids[0], 32) == 0)
-      pv = xstrdup (pvs->val[i].pv_name);
+  for (i = 0; pvs[i] && pv == NULL; i++) {
+    if ((u = guestfs_pvuuid (g, pvs[i])) != NULL && strcmp (u, uuids[0]) == 0)
+      pv = xstrdup (pvs[i]);
+    free (u);
+  }
   if (pv == NULL)
     error_set ("volume group %s: its PV was not found", vg);
  out:
   free (canon);
   strv_free (uuids);
-  if (pvs)
-    guestfs_free_lvm_pv_list (pvs);
+  strv_free (pvs);
   return pv;
 }
 
@@ -405,6 +407,51 @@ recreate_moved (guestfs_h *g, const struct layout *l, struct deploy_fit *f)
   return 0;
 }
 
+/* parted asks before it shrinks a partition, and libguestfs runs it
+ * without a terminal: the entry is deleted and added again at the same
+ * start instead (data untouched), its type, GUID, name, attributes or
+ * boot flag restored. */
+static int
+shrink_part (guestfs_h *g, const struct layout *l)
+{
+  bool gpt = strcmp (l->parttype, "gpt") == 0;
+  int n = l->root_num, boot = 0, id = 0, r = -1;
+  char *type = NULL, *guid = NULL, *name = NULL;
+  int64_t attrs = 0;
+
+  if (gpt) {
+    if ((type = guestfs_part_get_gpt_type (g, DISK, n)) == NULL ||
+        (guid = guestfs_part_get_gpt_guid (g, DISK, n)) == NULL ||
+        (name = guestfs_part_get_name (g, DISK, n)) == NULL ||
+        (attrs = guestfs_part_get_gpt_attributes (g, DISK, n)) == -1)
+      goto err;
+  }
+  else if ((boot = guestfs_part_get_bootable (g, DISK, n)) == -1 ||
+           (id = guestfs_part_get_mbr_id (g, DISK, n)) == -1)
+    goto err;
+  if (guestfs_part_del (g, DISK, n) == -1 ||
+      guestfs_part_add (g, DISK, n > 4 && !gpt ? "l" : "p",
+                        (int64_t) l->root_start_s,
+                        (int64_t) l->new_end_s) == -1)
+    goto err;
+  if (gpt ? guestfs_part_set_gpt_type (g, DISK, n, type) == -1 ||
+      guestfs_part_set_gpt_guid (g, DISK, n, guid) == -1 ||
+      (*name && guestfs_part_set_name (g, DISK, n, name) == -1) ||
+      guestfs_part_set_gpt_attributes (g, DISK, n, attrs) == -1
+      : guestfs_part_set_mbr_id (g, DISK, n, id) == -1 ||
+      guestfs_part_set_bootable (g, DISK, n, boot) == -1)
+    goto err;
+  r = 0;
+  goto out;
+ err:
+  guest_error (g, "shrinking the root's partition");
+ out:
+  free (type);
+  free (guid);
+  free (name);
+  return r;
+}
+
 /* The holder of the root (partition or PV) gets new_end; then what it
  * holds (the PV, the LV, the filesystem) follows. */
 static int
@@ -417,14 +464,13 @@ resize_root (guestfs_h *g, const char *fsdev, const char *lv,
 
   if (want < now) {
     if (lv)
+      /* lvm2's udev rules re-activate the VG while parted re-reads the
+       * table, so the PV's partition cannot be shrunk in the appliance */
       return error_set ("target too small: shrinking a root in LVM (%s) is "
                         "not supported; use a disk of at least the image's "
                         "size", lv);
-    if (shrink_fs (g, fsdev, want, f) == -1)
+    if (shrink_fs (g, fsdev, want, f) == -1 || shrink_part (g, l) == -1)
       return -1;
-    if (guestfs_part_resize (g, DISK, l->root_num,
-                             (int64_t) l->new_end_s) == -1)
-      return guest_error (g, DISK);
   }
   else if (guestfs_part_resize (g, DISK, l->root_num,
                                 (int64_t) l->new_end_s) == -1)
@@ -540,6 +586,38 @@ has (guestfs_h *g, const char *path)
   return guestfs_exists (g, path) > 0;
 }
 
+/* The distribution's loader (shim first) and the ESP's partition number,
+ * for a firmware boot entry where the host can write one. */
+static int
+efi_loader (guestfs_h *g, const struct guest_root *root,
+            struct deploy_fit *f)
+{
+  static const char *const loaders[] = { "shimx64.efi", "grubx64.efi" };
+  char **dirs = guestfs_ls (g, "/boot/efi/EFI"), path[512];
+  size_t i, j, k;
+
+  if (dirs == NULL)
+    return guest_error (g, "/boot/efi/EFI");
+  for (j = 0; j < 2 && f->res->efi_loader == NULL; j++)
+    for (i = 0; dirs[i] && f->res->efi_loader == NULL; i++) {
+      if (strcasecmp (dirs[i], "BOOT") == 0)
+        continue;
+      snprintf (path, sizeof path, "/boot/efi/EFI/%s/%s", dirs[i],
+                loaders[j]);
+      if (guestfs_is_file (g, path) > 0)
+        f->res->efi_loader = xasprintf ("\\EFI\\%s\\%s", dirs[i],
+                                        loaders[j]);
+    }
+  strv_free (dirs);
+  for (k = 0; k < root->mounts.len; k++)
+    if (strcmp (root->mounts.ptr[k].mountpoint, "/boot/efi") == 0)
+      f->res->esp_part = guestfs_part_to_partnum (g,
+                                                  root->mounts.ptr[k].device);
+  if (f->res->esp_part <= 0)
+    f->res->esp_part = 0;
+  return 0;
+}
+
 int
 deploy_fit_boot (guestfs_h *g, const struct guest_root *root,
                  struct deploy_fit *f)
@@ -552,6 +630,8 @@ deploy_fit_boot (guestfs_h *g, const struct guest_root *root,
     return deploy_note (f, &f->res->boot, "%s: its boot manager is left as "
                         "it is", root->type);
   if (has (g, "/boot/efi/EFI")) {
+    if (efi_loader (g, root, f) == -1)
+      return -1;
     if (has (g, "/boot/efi/EFI/BOOT/BOOTX64.EFI"))
       return deploy_note (f, &f->res->boot, "UEFI: the fallback loader "
                           "\\EFI\\BOOT\\BOOTX64.EFI boots the disk");

@@ -7,6 +7,7 @@
  * real end; the table last. */
 #include "lib/common/compat.h"
 
+#include <endian.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,8 @@ struct held {
   uint8_t *tail;
   size_t tail_len;
   uint64_t tail_off;
+  uint64_t old_off, old_len;          /* the image's own backup GPT, which
+                                         must not land mid-disk */
 };
 
 static void
@@ -94,8 +97,21 @@ fit_gpt (struct image *src, struct image *dst, struct held *h)
   struct parttable_disk disk = { .img = src };
   int r;
 
+  struct parttable_gpt_header hdr;
+
   if (h->head_len < 2 * 512)
     return 0;
+  memcpy (&hdr, h->head + 512, sizeof hdr);
+  if (memcmp (hdr.signature, PARTTABLE_GPT_SIGNATURE, 8) == 0 &&
+      le64toh (hdr.backup_lba) < src->size / 512) {
+    uint64_t array = ((uint64_t) le32toh (hdr.entry_count) *
+                      le32toh (hdr.entry_size) + 511) / 512;
+    uint64_t lba = le64toh (hdr.backup_lba);
+    if (array < lba) {
+      h->old_off = (lba - array) * 512;
+      h->old_len = (array + 1) * 512;
+    }
+  }
   r = parttable_gpt_fit (&disk, h->head, h->head_len, dst->size, &h->tail,
                          &h->tail_len, &h->tail_off);
   if (r == 1)
@@ -136,32 +152,41 @@ keep_old_ranges (const struct usedmap *map, const struct held *h,
   return r;
 }
 
-/* The copy mask: the used map inside [head_len, length), less the tail. */
+/* [s, e) less [x, x+n), appended to out (at most two pieces). */
+static int
+append_less (extent_vector *out, uint64_t s, uint64_t e, uint64_t x,
+             uint64_t n)
+{
+  if (n && x < e && x + n > s) {
+    if (s < x && append_less (out, s, x, 0, 0) == -1)
+      return -1;
+    return x + n < e ? append_less (out, x + n, e, 0, 0) : 0;
+  }
+  return s < e ? extent_vector_append (out, (struct extent) {
+      s, e - s, EXTENT_DATA }) : 0;
+}
+
+/* The copy mask: the used map inside [head_len, length), less the new
+ * backup GPT (written by hand) and the image's old one (zeroed). */
 static int
 body_mask (const struct usedmap *map, const struct held *h, uint64_t length,
            extent_vector *out)
 {
+  extent_vector tmp = empty_vector;
   size_t i;
   int r = 0;
 
   for (i = 0; r == 0 && i < map->keep.len; i++) {
     uint64_t s = map->keep.ptr[i].offset;
     uint64_t e = s + map->keep.ptr[i].length;
-    if (s < h->head_len)
-      s = h->head_len;
-    if (e > length)
-      e = length;
-    if (h->tail_len && e > h->tail_off && s < h->tail_off + h->tail_len) {
-      if (s < h->tail_off &&
-          (r = extent_vector_append (out, (struct extent) {
-              s, h->tail_off - s, EXTENT_DATA })) == -1)
-        break;
-      s = h->tail_off + h->tail_len;
-    }
-    if (s < e)
-      r = extent_vector_append (out, (struct extent) { s, e - s,
-                                                       EXTENT_DATA });
+    r = append_less (&tmp, MAX (s, (uint64_t) h->head_len), MIN (e, length),
+                     h->tail_off, h->tail_len);
   }
+  for (i = 0; r == 0 && i < tmp.len; i++)
+    r = append_less (out, tmp.ptr[i].offset,
+                     tmp.ptr[i].offset + tmp.ptr[i].length, h->old_off,
+                     h->old_len);
+  extent_vector_reset (&tmp);
   return r;
 }
 

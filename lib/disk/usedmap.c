@@ -3,10 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <blkid/blkid.h>
 #include <parted/parted.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "lib/common/checked.h"
@@ -185,18 +187,19 @@ read_table (struct image *src, unsigned retries, struct usedmap *map)
   return r;
 }
 
-/* Does the partition start with a swap header?  Returns its page size. */
+/* The swap header's page size (4/8/16/64 KiB, by where its signature
+ * lies), or 0 if none. */
 static uint64_t
-swap_header_size (struct image *src, unsigned retries,
-                  const struct usedmap_part *p)
+swap_header_size (struct image *src, unsigned retries, uint64_t offset,
+                  uint64_t length)
 {
   static const uint64_t pages[] = { 4096, 8192, 16384, 65536 };
   char magic[10];
   size_t i;
 
   for (i = 0; i < sizeof pages / sizeof pages[0]; i++) {
-    if (p->length < pages[i] ||
-        image_pread_retry (src, magic, 10, p->offset + pages[i] - 10,
+    if (length < pages[i] ||
+        image_pread_retry (src, magic, 10, offset + pages[i] - 10,
                            retries) == -1)
       continue;
     if (memcmp (magic, "SWAPSPACE2", 10) == 0 ||
@@ -204,6 +207,17 @@ swap_header_size (struct image *src, unsigned retries,
       return pages[i];
   }
   return 0;
+}
+
+int
+swapmap_used (struct image *src, uint64_t offset, uint64_t length,
+              unsigned retries, extent_vector *keep)
+{
+  uint64_t page = swap_header_size (src, retries, offset, length);
+
+  if (page == 0)
+    return 1;
+  return extent_add (keep, offset, page, EXTENT_DATA) == -1 ? -1 : 0;
 }
 
 /* Total bytes in the map (ranges merge, so count totals, not entries). */
@@ -218,32 +232,212 @@ keep_bytes (const extent_vector *keep)
   return n;
 }
 
+/* What libblkid calls a region: its TYPE, "" if nothing (or several
+ * contradicting signatures: then nothing is trusted).  libblkid reads a
+ * file descriptor, and a source may be qcow2, VHD or NBD: so it is given a
+ * sparse memfd the size of the region holding only its first and last
+ * MiB, where every superblock it probes for lives (xfs, ext, btrfs at
+ * 64 KiB, FAT, exFAT, NTFS, swap's last-page signature, LVM's label in
+ * sectors 0-3). */
+#define PROBE_HEAD MiB
+#define PROBE_TAIL MiB
+
+static int
+probe_type (struct image *src, unsigned retries, uint64_t offset,
+            uint64_t length, char *type, size_t type_size)
+{
+  struct shadow sh = { .fd = -1, .src = src, .retries = retries };
+  unsigned char *buf = NULL, boot[512] = { 0 };
+  blkid_probe pr = NULL;
+  const char *value;
+  uint64_t chunk;
+  int r = -1;
+
+  type[0] = '\0';
+  snprintf (sh.path, sizeof sh.path, "memfd:ferry-probe");
+  sh.fd = memfd_create ("ferry-probe", MFD_CLOEXEC);
+  if (sh.fd == -1 || ftruncate (sh.fd, (off_t) length) == -1) {
+    r = 0;                    /* no memfd: identify nothing, copy all */
+    goto out;
+  }
+  chunk = MIN (length, (uint64_t) PROBE_HEAD);
+  if ((buf = malloc (PROBE_HEAD)) == NULL) {
+    error_errno ("malloc");
+    goto out;
+  }
+  if (image_pread_retry (src, buf, chunk, offset, retries) == 0 &&
+      full_pwrite (sh.fd, buf, chunk, 0, sh.path) == -1)
+    goto out;
+  memcpy (boot, buf, MIN (chunk, sizeof boot));
+  if (length > PROBE_HEAD) {
+    uint64_t tail = MIN (length - PROBE_HEAD, (uint64_t) PROBE_TAIL);
+
+    if (image_pread_retry (src, buf, tail, offset + length - tail,
+                           retries) == 0 &&
+        full_pwrite (sh.fd, buf, tail, length - tail, sh.path) == -1)
+      goto out;
+  }
+  /* NTFS: libblkid also reads the $MFT's first records, which lie
+   * anywhere: bring in the 64 KiB there (its offset is bounded). */
+  if (memcmp (boot, "\xeb\x52\x90NTFS    ", 11) == 0) {
+    uint64_t ss = (uint64_t) boot[0x0b] | (uint64_t) boot[0x0c] << 8;
+    uint64_t spc = boot[0x0d], lcn = 0, mft;
+    int k;
+
+    for (k = 7; k >= 0; k--)
+      lcn = lcn << 8 | boot[0x30 + k];
+    /* (spc > 0x80 means 2^(256-spc) sectors: huge clusters, left out.) */
+    if (ss && spc && spc <= 0x80 && lcn < length / ss / spc) {
+      mft = lcn * ss * spc;
+      chunk = MIN (length - mft, (uint64_t) 65536);
+      if (image_pread_retry (src, buf, chunk, offset + mft, retries) == 0 &&
+          full_pwrite (sh.fd, buf, chunk, mft, sh.path) == -1)
+        goto out;
+    }
+  }
+  r = 0;
+  pr = blkid_new_probe ();
+  if (pr == NULL || blkid_probe_set_device (pr, sh.fd, 0, 0) != 0)
+    goto out;
+  blkid_probe_enable_superblocks (pr, 1);
+  blkid_probe_set_superblocks_flags (pr, BLKID_SUBLKS_TYPE);
+  blkid_probe_enable_partitions (pr, 0);
+  if (blkid_do_safeprobe (pr) == 0 &&
+      blkid_probe_lookup_value (pr, "TYPE", &value, NULL) == 0)
+    snprintf (type, type_size, "%s", value);
+ out:
+  if (pr)
+    blkid_free_probe (pr);
+  free (buf);
+  if (sh.fd >= 0)
+    close (sh.fd);
+  return r;
+}
+
+/* The maps, by libblkid's TYPE.  Merging another map is one row (and its
+ * prototype in usedmap.h).  LVM2_member is handled apart (it maps each
+ * LV through this same table, once: no LVM inside LVM). */
+struct fsmap {
+  const char *type;         /* libblkid's TYPE */
+  usedmap_fn *fn;
+  enum usedmap_policy policy;
+  const char *method;
+};
+
+static const struct fsmap fsmaps[] = {
+  { "ext2", extmap_used, USEDMAP_EXT, "ext-bitmap" },
+  { "ext3", extmap_used, USEDMAP_EXT, "ext-bitmap" },
+  { "ext4", extmap_used, USEDMAP_EXT, "ext-bitmap" },
+  { "xfs", xfsmap_used, USEDMAP_XFS, "xfs-bnobt" },
+  { "swap", swapmap_used, USEDMAP_SWAP, "swap-header" },
+  { "vfat", fatmap_used, USEDMAP_FAT, "fat" },
+  { "exfat", exfatmap_used, USEDMAP_EXFAT, "exfat" },
+  { "ntfs", ntfsmap_used, USEDMAP_NTFS, "ntfs" },
+  { "btrfs", btrfsmap_used, USEDMAP_BTRFS, "btrfs" },
+};
+
+static const struct fsmap *
+fsmap_for (const char *type)
+{
+  size_t i;
+
+  for (i = 0; i < sizeof fsmaps / sizeof fsmaps[0]; i++)
+    if (strcmp (fsmaps[i].type, type) == 0)
+      return &fsmaps[i];
+  return NULL;
+}
+
+/* One filesystem at [offset, offset+length): identify and map it.
+ * Returns 0 (mapped: *mapped set, or not: copy in full), -1 on errors. */
+static int
+map_fs (struct image *src, unsigned retries, uint64_t offset,
+        uint64_t length, extent_vector *keep, char *type, size_t type_size,
+        const struct fsmap **mapped, char *note, size_t note_size)
+{
+  const struct fsmap *m;
+  int r;
+
+  *mapped = NULL;
+  if (probe_type (src, retries, offset, length, type, type_size) == -1)
+    return -1;
+  if ((m = fsmap_for (type)) == NULL)
+    return 0;
+  error_clear ();
+  r = m->fn (src, offset, length, retries, keep);
+  if (r == -1)
+    return -1;
+  if (r == 0)
+    *mapped = m;
+  else if (note && strcmp (error_get (), "unknown error") != 0)
+    snprintf (note, note_size, "%s: %s: copied in full", type, error_get ());
+  error_clear ();
+  return 0;
+}
+
+/* An LV's contents, seen through lvmmap's view of its segments. */
+static int
+map_lv (struct image *lv, unsigned retries, extent_vector *keep,
+        char *method, size_t method_size)
+{
+  const struct fsmap *m;
+  char type[32], note[128] = "";
+
+  if (map_fs (lv, retries, 0, lv->size, keep, type, sizeof type, &m,
+              note, sizeof note) == -1)
+    return -1;
+  if (m == NULL) {
+    snprintf (method, method_size, "%s%s", type[0] ? type : "unknown",
+              note[0] ? "(dirty):full" : ":full");
+    return 1;
+  }
+  snprintf (method, method_size, "%s", m->method);
+  return 0;
+}
+
 /* Decide the policy of one partition and add its ranges to the map. */
 static int
 map_partition (struct image *src, unsigned retries, struct usedmap *map,
                struct usedmap_part *p)
 {
   uint64_t before = keep_bytes (&map->keep);
-  uint64_t swap;
+  const struct fsmap *m;
+  char *type = p->fstype;
   int r;
 
-  r = extmap_used (src, p->offset, p->length, retries, &map->keep);
-  if (r == -1)
+  if (map_fs (src, retries, p->offset, p->length, &map->keep, type,
+              sizeof p->fstype, &m, p->note, sizeof p->note) == -1)
     return -1;
-  if (r == 0) {
-    p->policy = USEDMAP_EXT;
-    snprintf (p->fstype, sizeof p->fstype, "ext");
+  if (m) {
+    p->policy = m->policy;
+    snprintf (p->method, sizeof p->method, "%s", m->method);
   }
-  else if ((swap = swap_header_size (src, retries, p)) != 0) {
-    p->policy = USEDMAP_SWAP;
-    snprintf (p->fstype, sizeof p->fstype, "swap");
-    if (extent_add (&map->keep, p->offset, swap, EXTENT_DATA) == -1)
+  else if (strcmp (type, "LVM2_member") == 0 &&
+           (r = lvmmap_used (src, p->offset, p->length, retries,
+                             &map->keep, map_lv, p->note,
+                             sizeof p->note)) != 1) {
+    if (r == -1)
+      return -1;
+    p->policy = USEDMAP_LVM;
+    snprintf (p->method, sizeof p->method, "lvm2");
+  }
+  else {
+    if (strcmp (type, "LVM2_member") == 0 && p->note[0] == '\0')
+      snprintf (p->note, sizeof p->note, "LVM2_member: %s: copied in full",
+                error_get ());
+    error_clear ();
+    snprintf (p->method, sizeof p->method, "all");
+    if (extent_add (&map->keep, p->offset, p->length, EXTENT_DATA) == -1)
       return -1;
   }
-  else if (extent_add (&map->keep, p->offset, p->length, EXTENT_DATA) == -1)
-    return -1;
   p->used_bytes = keep_bytes (&map->keep) - before;
   return 0;
+}
+
+const char *
+usedmap_policy_name (enum usedmap_policy p)
+{
+  return p == USEDMAP_ALL ? "non-zero" : p == USEDMAP_SWAP ? "swap-header"
+    : "used-blocks";
 }
 
 static int

@@ -68,9 +68,16 @@ static struct image *
 raw_open (const char *path, unsigned flags, unsigned depth)
 {
   bool rw = flags & IMAGE_OPEN_RDWR;
-  int fd = open (path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+  /* O_EXCL without O_CREAT claims a block device for us alone (EBUSY
+   * while it is mounted or held by LVM/md); files ignore it. */
+  int fd = open (path, (rw ? O_RDWR | O_EXCL : O_RDONLY) | O_CLOEXEC);
 
   (void) depth;
+  if (fd == -1 && errno == EBUSY) {
+    error_set ("raw: '%s': in use (mounted, or held by another program)",
+               path);
+    return NULL;
+  }
   if (fd == -1) {
     error_errno ("raw: '%s'", path);
     return NULL;

@@ -8,8 +8,10 @@
 #           the fallback \EFI\BOOT\BOOTX64.EFI can boot it)
 #   lvm     debian13-lvm-ahci onto 4 GiB: PV, LV and ext4 grown; boots,
 #           its root about 4 GiB
-#   shrink  debian12-ahci (1.5 GiB) onto 1.2 GiB: ext4 shrunk, swap moved;
-#           e2fsck clean; boots
+#   xfs     debian13-xfs-ahci onto 3 GiB: xfs grown mounted in the
+#           appliance; boots, its root about 3 GiB
+#   shrink  debian12-ahci (1.5 GiB, 0.9 GiB of data) onto 1.4 GiB: ext4
+#           shrunk, swap moved; e2fsck clean; boots
 #   ova     an OVA exported by Ferry from debian12-ahci onto 3 GiB; boots
 #   xva     an XVA exported by Ferry from debian12-ahci onto 3 GiB; boots
 # Every result boots from an NVMe controller, which the AHCI-only sources
@@ -20,10 +22,10 @@ requires guestfish qemu-img python3 sfdisk e2fsck losetup
 ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
 [ -f "$ovmf_code" ] && [ -f "$ovmf_vars" ] || { echo "SKIP: ovmf not installed"; exit 77; }
 t=$(mktmpdir)
-cases="${FERRY_DEPLOY_CASES:-uefi lvm shrink ova xva}"
+cases="${FERRY_DEPLOY_CASES:-uefi lvm xfs shrink ova xva}"
 
 ref=$("$TESTS_DIR/guests.sh" "$BUILDDIR" debian12-ahci)
-for g in debian13-uefi-ahci debian13-lvm-ahci; do
+for g in debian13-uefi-ahci debian13-lvm-ahci debian13-xfs-ahci; do
     "$TESTS_DIR/guests.sh" "$BUILDDIR" "$g" > "$t/$g.path" || fail "cannot build $g"
 done
 
@@ -47,14 +49,15 @@ layout_has () {
         fail "$1: the report's layout lacks '$2'"
 }
 
+# (not in $(...): boot_guest_log must see the boot's log)
 boot_nvme () {
     local c=$1 min_mib=$2 out
     shift 2
-    out=$(boot_guest_login "$t/$c.disk" nvme 600 root ferry "$@" <<'SH'
+    boot_guest_login "$t/$c.disk" nvme 600 root ferry "$@" > "$t/$c.guest" <<'SH' ||
 df -B1M --output=size / | tail -1
 SH
-) || fail "$c: the deployed disk does not boot on NVMe (log $(boot_guest_log))"
-    out=$(echo "$out" | tr -d ' \r' | head -1)
+        fail "$c: the deployed disk does not boot on NVMe (log $(boot_guest_log))"
+    out=$(tr -d ' \r' < "$t/$c.guest" | head -1)
     [ "$out" -ge "$min_mib" ] || fail "$c: root filesystem is $out MiB, expected >= $min_mib"
     echo "$c: boots on NVMe, root $out MiB"
 }
@@ -79,8 +82,13 @@ one_case () (
         layout_has lvm "LVM: PV"
         boot_nvme lvm 3500
         ;;
+    xfs)
+        deploy_one xfs "$(cat "$t/debian13-xfs-ahci.path")" x 3G
+        layout_has xfs "xfs on /dev/sda1 grown"
+        boot_nvme xfs 2500
+        ;;
     shrink)
-        deploy_one shrink "$ref" x 1200M
+        deploy_one shrink "$ref" x 1400M
         layout_has shrink "ext4 on /dev/sda1 shrunk"
         layout_has shrink "swap partition 2"
         start=$(sfdisk -J "$t/shrink.disk" | python3 -c 'import json,sys; p=json.load(sys.stdin)["partitiontable"]["partitions"][0]; print(p["start"], p["size"])')

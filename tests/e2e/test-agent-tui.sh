@@ -76,10 +76,10 @@ keys Space n
 on_screen "Target \(3/9\)"
 wait_for 'Local partitions \(not on the disks being captured\)'
 # (the test's long temporary path is cut on the list; /dev/sdb1 is not)
-wait_for "  disk:${t:0:25}.* ext +31.0 MiB +USB Backup \(sdb\)"
+wait_for "  disk:${t:0:25}.* ext4 +31.0 MiB +USB Backup \(sdb\)"
 keys Right
 wait_for "Target +: ?disk:$t/dev/sdb1"
-wait_for "> disk:${t:0:25}.* ext +31.0 MiB"
+wait_for "> disk:${t:0:25}.* ext4 +31.0 MiB"
 set_field "ftp://bad"
 wait_for "ferry.target: 'ftp://bad': expected file:"
 screen_text | head -1 | grep -q 'Target' || fail "left the target screen"

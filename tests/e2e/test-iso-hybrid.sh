@@ -2,8 +2,9 @@
 # The capture ISO is hybrid: El Torito images for BIOS and UEFI; for dd to
 # a USB stick GRUB's MBR code and a GPT with the EFI system partition (a FAT
 # image holding /EFI/BOOT/BOOTX64.EFI); the live system's kernel,
-# initramfs (live-boot) and squashfs, and in the squashfs this ferry binary,
-# the agent's service, and the generator that picks the agent's console.
+# initramfs (live-boot) and squashfs, and in the squashfs the ferry package
+# built from this tree (installed by dpkg, with its completion), the
+# agent's service, and the generator that picks the agent's console.
 source "$(dirname "$0")/../functions.sh"
 source "$(dirname "$0")/../iso.sh"
 iso_requirements
@@ -49,9 +50,18 @@ done
 grep -q 'hotkey=s' "$t/grub.cfg" || fail "grub.cfg has no serial entry"
 unsquashfs -d "$t/sq" "$t/filesystem.squashfs" usr/bin/ferry \
     usr/lib/systemd/system/ferry-agent@.service \
-    usr/lib/systemd/system-generators/ferry-agent-generator >/dev/null ||
+    usr/lib/systemd/system-generators/ferry-agent-generator \
+    usr/share/bash-completion/completions/ferry var/lib/dpkg/status >/dev/null ||
     fail "unsquashfs failed"
-cmp "$t/sq/usr/bin/ferry" "$FERRY" || fail "the ISO's ferry is not $FERRY"
+# ferry is the package built from this tree (make deb), installed by dpkg.
+deb=$(deb_build)
+dpkg-deb -x "$deb" "$t/deb"
+cmp "$t/sq/usr/bin/ferry" "$t/deb/usr/bin/ferry" || fail "the ISO's ferry is not the one of $deb"
+cmp "$t/sq/usr/share/bash-completion/completions/ferry" \
+    "$t/deb/usr/share/bash-completion/completions/ferry" || fail "the ISO lacks the completion"
+awk -v RS= '/^Package: ferry\n/' "$t/sq/var/lib/dpkg/status" >"$t/status"
+grep -qx 'Status: install ok installed' "$t/status" || fail "ferry is not installed by dpkg on the ISO"
+grep -qx "Version: $(dpkg-deb -f "$deb" Version)" "$t/status" || fail "the ISO's ferry package is not $deb"
 
 # The generator: ferry.console= picks the agent's terminal (tty1 when it
 # is absent or not a terminal name) and masks that terminal's getty.

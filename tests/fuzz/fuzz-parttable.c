@@ -3,7 +3,10 @@
  * sectors, as it is and with its primary GPT's CRC32s made right (random
  * bytes almost never match a CRC, and the checks behind it would go
  * untested); whatever is accepted must keep parttable.h's promises (every
- * partition non-empty, inside the disk, sorted, apart). */
+ * partition non-empty, inside the disk, sorted, apart).  The GPT is also
+ * fitted to a disk twice and half the size (deploy), with the input's
+ * first 64 KiB as the held head: the tail must lie at the new disk's end,
+ * and the fitted disk must read back. */
 #include <endian.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -61,6 +64,44 @@ fix_crcs (uint8_t *d, size_t size, unsigned ss)
   memcpy (d + ss, &h, sizeof h);
 }
 
+/* The fitted table on a disk of new_size bytes (at most 2x the input),
+ * made of the head and the tail, must read back as a GPT. */
+static void
+fit (const struct parttable_disk *disk, const uint8_t *data, size_t size,
+     uint64_t new_size)
+{
+  uint8_t head[65536], *tail = NULL, *img;
+  size_t hl = size < sizeof head ? size : sizeof head, tl;
+  uint64_t off;
+  struct parttable pt;
+  struct parttable_disk nd = { .size = new_size,
+                               .sector_size = disk->sector_size };
+
+  memcpy (head, data, hl);
+  if (parttable_gpt_fit (disk, head, hl, new_size, &tail, &tl, &off) != 0) {
+    free (tail);
+    return;
+  }
+  if (off + tl != new_size / disk->sector_size * disk->sector_size ||
+      (img = calloc (1, new_size)) == NULL) {
+    fprintf (stderr, "gpt fit: tail at %llu+%zu on a %llu-byte disk\n",
+             (unsigned long long) off, tl, (unsigned long long) new_size);
+    abort ();
+  }
+  memcpy (img, head, hl < new_size ? hl : new_size);
+  memcpy (img + off, tail, tl);
+  nd.mem = img;
+  if (parttable_read_gpt (&nd, &pt) != 0 || pt.gpt_backup) {
+    fprintf (stderr, "gpt fit: the fitted disk does not read back: %s\n",
+             error_get ());
+    abort ();
+  }
+  check (&pt, "gpt fit");
+  parttable_free (&pt);
+  free (img);
+  free (tail);
+}
+
 static void
 parse (const uint8_t *data, size_t size, unsigned ss)
 {
@@ -71,8 +112,13 @@ parse (const uint8_t *data, size_t size, unsigned ss)
   if (parttable_read_mbr (&disk, &pt) == 0)
     check (&pt, "mbr");
   parttable_free (&pt);
-  if (parttable_read_gpt (&disk, &pt) == 0)
+  if (parttable_read_gpt (&disk, &pt) == 0) {
     check (&pt, "gpt");
+    if (!pt.gpt_backup && size <= (1u << 20)) {
+      fit (&disk, data, size, 2 * (uint64_t) size);
+      fit (&disk, data, size, size / 2);
+    }
+  }
   parttable_free (&pt);
   error_clear ();
 }

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 B=${B:-build/fuzz}
 FUZZ_TIME=${FUZZ_TIME:-20}
 mkdir -p "$B"
-pkgs="zlib libdeflate libcrypto libxxhash libnbd libxml-2.0 libarchive json-c"
+pkgs="zlib libdeflate libcrypto libxxhash libnbd libxml-2.0 libarchive json-c libntfs-3g"
 srcs=${FUZZ_LIB:?run through make fuzz, which lists the library sources}
 export FERRY=${FERRY:-$PWD/build/ferry}
 failed=0

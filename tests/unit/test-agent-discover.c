@@ -304,7 +304,7 @@ test_nics (void **state)
 }
 
 /* Partition device names, and the local partitions the TUI offers as
- * targets: ext4 on sda1 (after mkfs here; "ext" to the probe) is one; the ESP of nvme0n1, the
+ * targets: ext4 on sda1 (after mkfs here; "ext4" to libblkid) is one; the ESP of nvme0n1, the
  * empty swap partition of sda, the live medium sdb and any disk being
  * captured are not; an image file has no partition devices. */
 static void
@@ -321,7 +321,7 @@ test_target_choices (void **state)
   assert_int_equal (agent_discover_disks (&e, &v), 0);
   assert_int_equal (v.len, 3);
   assert_string_equal (v.ptr[1].name, "sda");
-  assert_string_equal (v.ptr[1].parts.ptr[0].fstype, "ext");
+  assert_string_equal (v.ptr[1].parts.ptr[0].fstype, "ext4");
 
   assert_int_equal (agent_part_device (&v.ptr[1], 1, buf, sizeof buf), 0);
   snprintf (want, sizeof want, "%s/sda1", dev);
@@ -334,7 +334,7 @@ test_target_choices (void **state)
   assert_int_equal (agent_target_choices (&v, sel, c, 4), 1);
   snprintf (want, sizeof want, "disk:%s/sda1", dev);
   assert_string_equal (c[0].target, want);
-  assert_non_null (strstr (c[0].desc, "ext "));
+  assert_non_null (strstr (c[0].desc, "ext4 "));
   assert_non_null (strstr (c[0].desc, "32.0 MiB"));
   assert_non_null (strstr (c[0].desc, "QEMU HARDDISK (sda)"));
   assert_int_equal (agent_target_choices (&v, sel, c, 0), 0);

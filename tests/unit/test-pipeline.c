@@ -1,6 +1,6 @@
 /* test-pipeline.c: what the conversion pipeline (pipeline.h) refuses
  * before any appliance starts: no or an unknown target, neither or both of
- * in place and an output, a driver folder without a storage driver, an
+ * in place, an output and an overlay, target none outside an overlay, a driver folder without a storage driver, an
  * image that cannot be converted in place; the image stays untouched and
  * no output or overlay appears. */
 #include <string.h>
@@ -40,10 +40,16 @@ test_check (void **state)
   refused (&(struct guest_pipeline_opts) { .target = "vmware",
              .in_place = true }, img, "unknown target 'vmware'");
   refused (&(struct guest_pipeline_opts) { .target = "kvm" }, img,
-           "either in place or into an output");
+           "either in place, into an output or in an overlay");
   refused (&(struct guest_pipeline_opts) { .target = "kvm", .in_place = true,
              .output = out, .output_format = "qcow2" }, img,
-           "either in place or into an output");
+           "either in place, into an output or in an overlay");
+  refused (&(struct guest_pipeline_opts) { .target = "kvm", .overlay = out,
+             .output = out, .output_format = "qcow2" }, img,
+           "either in place, into an output or in an overlay");
+  /* "none" converts nothing: only deploy's overlay runs take it */
+  refused (&(struct guest_pipeline_opts) { .target = "none",
+             .in_place = true }, img, "unknown target 'none'");
   refused (&(struct guest_pipeline_opts) { .target = "kvm", .output = out },
            img, "no output format");
   refused (&(struct guest_pipeline_opts) { .target = "kvm", .drivers = drv,

@@ -1,7 +1,8 @@
 /* test-virt.c: libvirt through its C API (ova/virt.h), against libvirt's
  * own in-process test driver (test:///default: no daemon): defining never
  * replaces a domain (by name or by UUID), a domain's XML and state,
- * starting, a host offering no hvm guests, a URI that does not answer. */
+ * starting, a host offering no hvm guests, a URI that does not answer;
+ * a domain read as a VM only while shut off. */
 #include "tests/unit/unit.h"
 
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "lib/common/error.h"
 #include "lib/common/ids.h"
 #include "ova/virt.h"
+#include "ova/vm.h"
 
 static const char domain[] =
   "<domain type='test'>\n"
@@ -86,6 +88,63 @@ test_xml_state_start (void **state)
   virt_close (v);
 }
 
+static const char with_disk[] =
+  "<domain type='test'>\n"
+  "  <name>ferry-d</name>\n"
+  "  <memory unit='MiB'>96</memory>\n"
+  "  <vcpu>2</vcpu>\n"
+  "  <os><type arch='x86_64'>hvm</type></os>\n"
+  "  <devices>\n"
+  "    <disk type='file' device='disk'>\n"
+  "      <source file='/srv/ferry-d.img'/>\n"
+  "      <target dev='vda' bus='virtio'/>\n"
+  "    </disk>\n"
+  "    <interface type='network'>\n"
+  "      <mac address='52:54:00:12:34:56'/>\n"
+  "      <source network='default'/>\n"
+  "    </interface>\n"
+  "  </devices>\n"
+  "</domain>\n";
+
+/* A shut-off domain becomes a VM; a running one (the driver's own "test",
+ * then ferry-d started) is refused, naming it and its state. */
+static void
+test_read_vm (void **state)
+{
+  struct virt *v = virt_open ("test:///default");
+  struct vm vm;
+
+  (void) state;
+  assert_non_null (v);
+  vm_init (&vm);
+  assert_int_equal (virt_read_vm (v, "test", &vm), -1);
+  assert_string_equal (error_get (), "libvirt 'test:///default': domain "
+                       "'test' is running: shut it down first (its disks "
+                       "change while it runs)");
+  assert_int_equal (virt_define (v, with_disk, "ferry-d", NULL), 0);
+  assert_string_equal (virt_domain_state (v, "ferry-d"), "shut off");
+  assert_int_equal (virt_read_vm (v, "ferry-d", &vm), 0);
+  assert_string_equal (vm.name, "ferry-d");
+  assert_int_equal (vm.cpus, 2);
+  assert_int_equal (vm.memory_mib, 96);
+  assert_int_equal (vm.disks.len, 1);
+  assert_string_equal (vm.disks.ptr[0].file, "/srv/ferry-d.img");
+  assert_int_equal (vm.nics.len, 1);
+  assert_int_equal (vm.nics.ptr[0].mac[5], 0x56);
+  vm_free (&vm);
+  assert_int_equal (virt_start (v, "ferry-d"), 0);
+  assert_string_equal (virt_domain_state (v, "ferry-d"), "running");
+  vm_init (&vm);
+  assert_int_equal (virt_read_vm (v, "ferry-d", &vm), -1);
+  assert_non_null (strstr (error_get (), "domain 'ferry-d' is running"));
+  assert_int_equal (virt_read_vm (v, "nothing", &vm), -1);
+  assert_string_equal (error_get (), "libvirt 'test:///default': domain "
+                       "'nothing': no such domain");
+  assert_null (virt_domain_state (v, "nothing"));
+  vm_free (&vm);
+  virt_close (v);
+}
+
 /* The test driver offers domains of type 'test' only: neither kvm nor
  * qemu. */
 static void
@@ -97,6 +156,12 @@ test_hvm_type (void **state)
   assert_non_null (v);
   assert_null (virt_hvm_type (v, "x86_64"));
   assert_non_null (strstr (error_get (), "offers no x86_64 hvm guests"));
+  assert_int_equal (virt_check_offers (v, "hvm", "i686", "test"), 0);
+  assert_int_equal (virt_check_offers (v, "xen", "i686", "test"), 0);
+  assert_int_equal (virt_check_offers (v, "hvm", "x86_64", "kvm"), -1);
+  assert_int_equal (virt_check_offers (v, "xen", "x86_64", "xen"), -1);
+  assert_string_equal (error_get (), "libvirt 'test:///default': offers no "
+                       "x86_64 xen guests in domains of type xen");
   virt_close (v);
 }
 
@@ -121,6 +186,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_define_never_replaces),
     cmocka_unit_test (test_xml_state_start),
+    cmocka_unit_test (test_read_vm),
     cmocka_unit_test (test_hvm_type),
     cmocka_unit_test (test_no_answer),
   };

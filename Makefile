@@ -129,7 +129,10 @@ check-e2e: $(B)/ferry
 # booted under OVMF, foreign guest tools, the guest matrix (Debian 11;
 # Debian 13 on btrfs, LVM, UEFI, dracut), the agent's ferry.verify=1, clone
 # goldens on xfs and LVM, clones defined in a real libvirtd (--connect), a VM
-# exported from and imported into it by name and booted (--connect --start).  Not part of `make check`, to
+# exported from and imported into it by name and booted (--connect --start),
+# the agent TUI's deploy carried to its summary, and (an acceptance proof,
+# but 11 min) the ISO's unattended deploy onto NVMe (V2P proof 6).
+# Not part of `make check`, to
 # keep CI well under its budget.
 check-slow: deps $(B)/ferry
 	@FERRY=$(abspath $(B)/ferry) BUILDDIR=$(abspath build) \

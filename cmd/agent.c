@@ -1,5 +1,7 @@
-/* agent.c: `ferry agent` — the capture agent of the boot ISO: the TUI, or
- * an unattended run from ferry.* kernel command line keys (p2v/agent.h). */
+/* agent.c: `ferry agent` — the agent of the boot ISO: the TUI, or an
+ * unattended run from ferry.* kernel command line keys (p2v/agent.h); its
+ * deploy job (ferry.mode=deploy) is v2p's deploy_run, adapted here (p2v/
+ * and v2p/ never include each other). */
 #include "lib/common/compat.h"
 
 #include <errno.h>
@@ -16,7 +18,9 @@
 #include "lib/common/outfile.h"
 #include "lib/common/progress.h"
 #include "lib/common/strbuf.h"
+#include "lib/common/json.h"
 #include "p2v/agent.h"
+#include "v2p/deploy.h"
 
 struct agent_args {
   const char *cmdline;
@@ -65,7 +69,8 @@ static const struct cmd_option agent_options[] = {
   CMD_OPT_STRING (0, "status", struct agent_args, run.status_file, "FILE",
                   "status file (default /run/ferry-agent.status)"),
   CMD_OPT_STRING (0, "mount-dir", struct agent_args, run.mount_dir, "DIR",
-                  "where targets are mounted (default /run/ferry/target)"),
+                  "where targets and sources are mounted (default\n"
+                  "/run/ferry/target, /run/ferry/source)"),
   CMD_OPT_BOOL (0, "no-network", struct agent_args, run.no_network,
                 "never configure the network"),
   CMD_OPT_BOOL (0, "no-post", struct agent_args, no_post,
@@ -80,9 +85,11 @@ static const struct cmd_option agent_options[] = {
 static const struct cmd_spec agent_spec = {
   "agent",
   "usage: ferry agent [options]\n\n"
-  "The capture agent of the Ferry boot ISO.  Reads ferry.* settings from\n"
-  "the kernel command line; with ferry.target= and ferry.yes it captures\n"
-  "unattended, otherwise it starts the TUI.  See ferry-agent(1).\n\n",
+  "The agent of the Ferry boot ISO.  Reads ferry.* settings from the\n"
+  "kernel command line; with ferry.target= and ferry.yes it captures\n"
+  "unattended, with ferry.mode=deploy, ferry.source=, ferry.disks= and\n"
+  "ferry.yes it deploys unattended, otherwise it starts the TUI.  See\n"
+  "ferry-agent(1).\n\n",
   agent_options,
 };
 
@@ -166,6 +173,50 @@ list_hw (const agent_disk_vector *disks, const agent_nic_vector *nics)
     printf ("nic %s mac=%s driver=%s link=%s\n", nics->ptr[i].name,
             nics->ptr[i].mac, nics->ptr[i].driver[0] ? nics->ptr[i].driver
             : "-", nics->ptr[i].carrier ? "up" : "down");
+}
+
+/* ---- the deploy job: v2p's deploy_run behind the agent's hook ---- */
+
+static void
+deploy_step (void *opaque, const char *line)
+{
+  const struct agent_deploy_req *req = opaque;
+
+  req->line (req->opaque, line);
+}
+
+/* The agent has confirmed (ferry.yes, or the TUI's confirmation naming
+ * the disks), so no confirm hook; deploy_run still checks every target
+ * before it writes.  Its steps (layout, bootloader) come as lines through
+ * on_step; the bytes written per disk are added, and the report. */
+static int
+agent_deploy_job (void *opaque, const struct agent_deploy_req *req)
+{
+  struct deploy_result res = { .n_disks = 0 };
+  struct copy_opts copy = { .quiet = true, .on_progress = req->progress,
+                            .opaque = req->opaque };
+  char line[4400];
+  size_t i;
+  int r;
+
+  (void) opaque;
+  r = deploy_run (&(struct deploy_opts) {
+      .source = req->source, .targets = req->targets,
+      .n_targets = req->n_targets, .convert = "native", .root = req->root,
+      .on_step = deploy_step, .opaque = (void *) req, .copy = &copy,
+    }, &res);
+  for (i = 0; r == 0 && i < res.n_disks; i++) {
+    const struct deploy_disk_result *d = &res.disks[i];
+    agent_textf (line, sizeof line, "deployed onto %s: %llu bytes written, "
+                 "%llu zeroed", d->target.path,
+                 (unsigned long long) d->stats.bytes_written,
+                 (unsigned long long) d->stats.bytes_zeroed);
+    req->line (req->opaque, line);
+  }
+  if (req->report)
+    deploy_result_json (req->report, &res);
+  deploy_result_free (&res);
+  return r;
 }
 
 /* ---- the console of an unattended run ---- */
@@ -340,6 +391,8 @@ cmd_agent (int argc, char **argv)
   };
   struct agent_settings s = { 0 };
   int r;
+
+  a.run.deploy = agent_deploy_job;
 
   if ((r = parse_opts (argc, argv, &a)) != 0)
     return r == -1 ? EXIT_OK : r;

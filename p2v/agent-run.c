@@ -22,9 +22,8 @@
 
 #define AGENT_MAX_DISKS 16
 
-/* Write `text` to `path` atomically (outfile.h), replacing it. */
-static int
-write_file (const char *path, const char *text)
+int
+agent_write_file (const char *path, const char *text)
 {
   struct outfile o;
   FILE *fp;
@@ -56,7 +55,7 @@ agent_write_status (const char *file, int status, const char *msg)
     return 0;
   if ((text = xasprintf ("%d %s\n", status, msg)) == NULL)
     return -1;
-  r = write_file (file, text);
+  r = agent_write_file (file, text);
   free (text);
   return r;
 }
@@ -99,7 +98,7 @@ static_ip (const char *nic, const struct agent_ip *ip)
     return -1;
   if (ip->dns[0]) {
     agent_pathf (resolv, sizeof resolv, "nameserver %s\n", ip->dns);
-    return write_file ("/etc/resolv.conf", resolv);
+    return agent_write_file ("/etc/resolv.conf", resolv);
   }
   return 0;
 }
@@ -488,13 +487,13 @@ write_results (struct run *r, int rc)
   if (json_finish (&r->j) == 0 && r->report && fflush (r->report) == 0) {
     agent_pathf (path, sizeof path, "%s/%s.json", r->res->dir,
               agent_get (r->s, AK_NAME));
-    if (write_file (path, r->report_text ? r->report_text : "") == 0)
+    if (agent_write_file (path, r->report_text ? r->report_text : "") == 0)
       agent_pathf (r->res->report, sizeof r->res->report, "%s", path);
   }
   agent_pathf (path, sizeof path, "%s/ferry-status", r->res->dir);
   agent_write_status (path, rc == 0 ? 0 : 1, keep ? keep : "failed");
   agent_pathf (path, sizeof path, "%s/ferry-agent.log", r->res->dir);
-  write_file (path, r->log.buf ? r->log.buf : "");
+  agent_write_file (path, r->log.buf ? r->log.buf : "");
   if (rc == -1 && keep)
     error_set ("%s", keep);
 }
@@ -509,6 +508,8 @@ agent_run (const struct agent_settings *s, const agent_disk_vector *disks,
   char *err;
   int rc;
 
+  if (agent_settings_deploy (s))
+    return agent_deploy (s, disks, o, ui, res);
   memset (res, 0, sizeof *res);
   if (disks->len > sizeof r.sel / sizeof r.sel[0])
     return error_set ("too many disks found (%zu)", disks->len);

@@ -15,73 +15,111 @@
 #include "lib/common/strbuf.h"
 
 const struct agent_setting agent_settings_table[AK_COUNT] = {
+  { AK_MODE, "mode", AT_CHOICE, "capture|deploy", "capture", "capture|deploy",
+    "Job", AS_MODE,
+    "capture: image this machine's disks onto a share.  deploy: lay an image "
+    "or a package (OVA or XVA) from a share onto this machine's "
+    "disks, fitted to them and made to boot here; everything on those disks "
+    "is erased.",
+    AM_BOTH },
   { AK_DISKS, "disks", AT_STRING, NULL, "all", "DISK[,DISK...]|all",
     "Disks", AS_DISKS,
     "The disks to capture, by name (sda) or path (/dev/sda); all means every "
-    "disk except the live medium." },
+    "disk except the live medium.  To deploy: the disks to erase and write, "
+    "one per disk of the source, in order; they must be named (all is "
+    "refused).",
+    AM_BOTH },
+  { AK_SOURCE, "source", AT_STRING, NULL, "", "SOURCE",
+    "Source", AS_SOURCE,
+    "What to deploy: an image (any format Ferry reads) or a package (OVA "
+    "or XVA) at file:/DIR/IMAGE, nfs:HOST[:PORT]:/EXPORT/IMAGE, "
+    "cifs://[USER@]HOST[:PORT]/SHARE/IMAGE or "
+    "ssh://USER@HOST[:PORT]/DIR/IMAGE (the directory is mounted read-only); "
+    "or a raw image at http://HOST[:PORT]/PATH or https://... (read through "
+    "nbdkit's curl plugin).  Naming the directory instead lists its images "
+    "in the TUI.",
+    AM_DEPLOY },
   { AK_TARGET, "target", AT_STRING, NULL, "", "TARGET",
     "Target", AS_TARGET,
     "Where the images go: file:/DIR, disk:/dev/sdXN (a partition holding a "
     "filesystem), nfs:HOST[:PORT]:/EXPORT[/SUB], "
     "cifs://[USER@]HOST[:PORT]/SHARE[/SUB] or ssh://USER@HOST[:PORT]/PATH "
-    "(through sshfs); a PORT replaces the default 2049, 445 or 22." },
+    "(through sshfs); a PORT replaces the default 2049, 445 or 22.",
+    AM_CAPTURE },
   { AK_PASSWORD, "password", AT_STRING, NULL, "", "PASSWORD",
     "Password", AS_TARGET,
-    "Password for a cifs or ssh target.  The kernel command line is readable "
-    "by every local user: prefer a key for ssh." },
+    "Password for a cifs or ssh target or source.  The kernel command line is readable "
+    "by every local user: prefer a key for ssh.",
+    AM_BOTH },
   { AK_SSHKEY, "sshkey", AT_STRING, NULL, "", "FILE",
     "SSH key file", AS_TARGET,
-    "Private key file for an ssh target." },
+    "Private key file for an ssh target or source.",
+    AM_BOTH },
   { AK_FORMAT, "format", AT_CHOICE, "qcow2|vhd|vmdk|raw|ova|xva", "qcow2",
     "FORMAT", "Format", AS_FORMAT,
     "Image format: qcow2, vhd (dynamic), vmdk (streamOptimized) or raw, one "
     "image per disk; or one package of all the disks: ova (VMware flavour, "
-    "streamOptimized VMDK disks, SHA-256 manifest) or xva (XenServer)." },
+    "streamOptimized VMDK disks, SHA-256 manifest) or xva (XenServer).",
+    AM_CAPTURE },
   { AK_CONVERT, "convert", AT_CHOICE, "none|kvm|xen", "none", "HYPERVISOR",
     "Convert for", AS_FORMAT,
     "Make the captured guest boot on kvm (virtio) or xen (PV drivers); the "
-    "written image is converted, never the source." },
+    "written image is converted, never the source.",
+    AM_CAPTURE },
   { AK_ROOT, "root", AT_STRING, NULL, "", "DEV",
     "Root to convert", AS_FORMAT,
     "With several operating systems (multi-boot) on the disk: the root "
     "filesystem to convert, named as the conversion sees the captured "
     "disk: /dev/sda2 is its second partition, whatever its name here.  "
     "Without it such a disk is refused with the list of roots; a single "
-    "root needs nothing." },
+    "root needs nothing.",
+    AM_BOTH },
   { AK_VERIFY, "verify", AT_CHOICE, "0|1", "0", "0|1",
     "Verify boot", AS_FORMAT,
     "With ferry.convert=kvm, 1 boots the converted image under qemu with "
     "virtio devices before it is written, until its login prompt; an image "
     "that does not boot is not written and the run fails.  With KVM on the "
-    "machine it costs seconds." },
+    "machine it costs seconds.",
+    AM_CAPTURE },
   { AK_NAME, "name", AT_STRING, NULL, NULL, "NAME",
     "VM name", AS_VM,
     "Name of the virtual machine and of the result directory (letters, "
     "digits, '.', '_', '-').  The default is made of the machine's DMI "
-    "product name and serial, else its hostname." },
+    "product name and serial, else its hostname.",
+    AM_CAPTURE },
   { AK_CPUS, "cpus", AT_UINT, "1-1024", NULL, "N",
     "CPUs", AS_VM,
-    "Virtual CPUs; default the machine's online CPUs." },
+    "Virtual CPUs; default the machine's online CPUs.",
+    AM_CAPTURE },
   { AK_MEMORY, "memory", AT_UINT, "64-16777216", NULL, "MIB",
     "Memory (MiB)", AS_VM,
-    "Memory in MiB; default the machine's memory." },
+    "Memory in MiB; default the machine's memory.",
+    AM_CAPTURE },
   { AK_IP, "ip", AT_STRING, NULL, "dhcp", "dhcp|none|ADDR/PREFIX[,gw=GW][,dns=DNS]",
     "IP", AS_NETWORK,
-    "Network configuration for nfs, cifs and ssh targets: DHCP, none, or a "
-    "static IPv4 address with an optional gateway and DNS server." },
+    "Network configuration for nfs, cifs, ssh (and http) targets and sources: DHCP, none, or a "
+    "static IPv4 address with an optional gateway and DNS server.",
+    AM_BOTH },
   { AK_NIC, "nic", AT_STRING, NULL, "auto", "NAME|auto",
     "Interface", AS_NETWORK,
-    "The network interface; auto picks the first one with a link." },
+    "The network interface; auto picks the first one with a link.",
+    AM_BOTH },
   { AK_POST, "post", AT_CHOICE, "poweroff|reboot|shell", "poweroff", "ACTION",
     "When done", AS_CONFIRM,
-    "What an unattended run does at the end, after success or failure." },
+    "What an unattended run does at the end, after success or failure.  "
+    "After a deploy, reboot starts the deployed system (the firmware boots "
+    "the written disk once the medium is removed, or first in its order).",
+    AM_BOTH },
   { AK_CONSOLE, "console", AT_STRING, NULL, "", "TTY",
     "Console", AS_CONFIRM,
     "Also print the progress lines of an unattended run on this device "
-    "(ttyS0); they always go to standard error." },
+    "(ttyS0); they always go to standard error.",
+    AM_BOTH },
   { AK_YES, "yes", AT_BOOL, NULL, "0", NULL,
     "Unattended", AS_CONFIRM,
-    "Start without asking: with ferry.target= this makes the run unattended." },
+    "Start without asking: with ferry.target= (capture) or ferry.source= "
+    "and ferry.disks= (deploy) this makes the run unattended.",
+    AM_BOTH },
 };
 
 int
@@ -126,9 +164,17 @@ agent_get (const struct agent_settings *s, enum agent_key k)
 }
 
 bool
+agent_settings_deploy (const struct agent_settings *s)
+{
+  return strcmp (agent_get (s, AK_MODE), "deploy") == 0;
+}
+
+bool
 agent_settings_unattended (const struct agent_settings *s)
 {
-  return s->given[AK_TARGET] && s->val[AK_TARGET] && s->val[AK_TARGET][0] &&
+  enum agent_key k = agent_settings_deploy (s) ? AK_SOURCE : AK_TARGET;
+
+  return s->given[k] && s->val[k] && s->val[k][0] &&
     strcmp (agent_get (s, AK_YES), "1") == 0;
 }
 
@@ -294,10 +340,18 @@ check_special (enum agent_key k, const char *v)
 {
   struct agent_target t;
   struct agent_ip ip;
+  struct agent_source *src;
+  int r;
 
   switch (k) {
   case AK_DISKS: return check_disks (v);
   case AK_TARGET: return agent_target_parse (v, &t);
+  case AK_SOURCE:
+    if ((src = malloc (sizeof *src)) == NULL)
+      return error_set ("out of memory");
+    r = agent_source_parse (v, src);
+    free (src);
+    return r;
   case AK_NAME: return check_name (v);
   case AK_IP: return agent_ip_parse (v, &ip);
   case AK_NIC:
@@ -655,6 +709,8 @@ agent_settings_man (FILE *fp)
       fprintf (fp, ".B ferry.%s\n", st->name);
     man_text (fp, st->help);
     man_default (fp, st);
+    if (st->modes != AM_BOTH)
+      fputs (st->modes == AM_DEPLOY ? " Deploy only." : " Capture only.", fp);
     fputs (" (TUI: ", fp);
     man_text (fp, st->label);
     fputs (".)\n", fp);

@@ -207,22 +207,31 @@ agent_spawn (const char *const *argv, const char *input,
 
 /* ---- mounting ---- */
 
+static const char *
+what (const struct agent_target *t)
+{
+  return t->readonly ? "source" : "target";
+}
+
 static int
-check_dir (const char *spec, const char *dir)
+check_dir (const struct agent_target *t, const char *dir)
 {
   struct stat st;
 
   if (stat (dir, &st) == -1)
-    return error_errno ("target '%s': '%s'", spec, dir);
+    return error_errno ("%s '%s': '%s'", what (t), t->spec, dir);
   if (!S_ISDIR (st.st_mode))
-    return error_set ("target '%s': '%s' is not a directory", spec, dir);
-  if (access (dir, W_OK) == -1)
-    return error_errno ("target '%s': '%s' is not writable", spec, dir);
+    return error_set ("%s '%s': '%s' is not a directory", what (t), t->spec,
+                      dir);
+  if (t->readonly && access (dir, R_OK | X_OK) == -1)
+    return error_errno ("source '%s': '%s' is not readable", t->spec, dir);
+  if (!t->readonly && access (dir, W_OK) == -1)
+    return error_errno ("target '%s': '%s' is not writable", t->spec, dir);
   return 0;
 }
 
-static int
-mkdir_p (const char *dir)
+int
+agent_mkdir_p (const char *dir)
 {
   char buf[4096];
   size_t i;
@@ -267,6 +276,10 @@ mount_sshfs (struct agent_target *t, const char *password, const char *key)
   }
   argv[n++] = "-o";
   argv[n++] = password && password[0] ? "password_stdin" : "BatchMode=yes";
+  if (t->readonly) {
+    argv[n++] = "-o";
+    argv[n++] = "ro";
+  }
   argv[n] = NULL;
   return agent_spawn (argv, password && password[0] ? password : NULL, NULL);
 }
@@ -283,22 +296,25 @@ mount_target (struct agent_target *t, const char *password, const char *key)
 
   switch (t->kind) {
   case TK_DISK: {
-    const char *argv[] = { "mount", t->device, t->mountpoint, NULL };
+    const char *argv[] = { "mount", "-o", t->readonly ? "ro" : "rw",
+                           t->device, t->mountpoint, NULL };
     return agent_spawn (argv, NULL, NULL);
   }
   case TK_NFS: {
     const char *argv[] = { "mount.nfs", t->device, t->mountpoint, "-o", opts,
                            NULL };
-    agent_pathf (opts, sizeof opts, "nolock,soft,timeo=100%s", port);
+    agent_pathf (opts, sizeof opts, "%snolock,soft,timeo=100%s",
+                 t->readonly ? "ro," : "", port);
     return agent_spawn (argv, NULL, NULL);
   }
   case TK_CIFS: {
     /* The password goes through the environment, never argv (ps). */
     const char *argv[] = { "mount.cifs", t->device, t->mountpoint, "-o", opts,
                            NULL };
-    agent_pathf (opts, sizeof opts, "username=%s%s%s",
+    agent_pathf (opts, sizeof opts, "username=%s%s%s%s",
               t->user[0] ? t->user : "guest",
-              password && password[0] ? "" : ",guest", port);
+              password && password[0] ? "" : ",guest", port,
+              t->readonly ? ",ro" : "");
     agent_pathf (penv, sizeof penv, "PASSWD=%s", password ? password : "");
     env[0] = penv;
     return agent_spawn (argv, NULL, env);
@@ -306,6 +322,7 @@ mount_target (struct agent_target *t, const char *password, const char *key)
   case TK_SSH:
     return mount_sshfs (t, password, key);
   case TK_FILE:
+  case TK_HTTP:
     break;
   }
   return 0;
@@ -319,21 +336,21 @@ agent_target_mount (struct agent_target *t, const char *mountdir,
 
   if (t->kind == TK_FILE) {
     agent_pathf (t->mountpoint, sizeof t->mountpoint, "%s", t->path);
-    return check_dir (t->spec, t->path);
+    return check_dir (t, t->path);
   }
   if (mountdir == NULL)
     mountdir = DEFAULT_MOUNTDIR;
   agent_pathf (t->mountpoint, sizeof t->mountpoint, "%s", mountdir);
-  if (mkdir_p (mountdir) == -1)
-    return error_prefix ("target '%s': ", t->spec);
+  if (agent_mkdir_p (mountdir) == -1)
+    return error_prefix ("%s '%s': ", what (t), t->spec);
   if (mount_target (t, password, sshkey) == -1)
-    return error_prefix ("target '%s' is unreachable: ", t->spec);
+    return error_prefix ("%s '%s' is unreachable: ", what (t), t->spec);
   t->mounted = true;
   if (t->kind == TK_CIFS && t->path[0]) {
     agent_pathf (sub, sizeof sub, "%s%s", t->mountpoint, t->path);
     agent_pathf (t->mountpoint, sizeof t->mountpoint, "%s", sub);
   }
-  if (check_dir (t->spec, t->mountpoint) == -1) {
+  if (check_dir (t, t->mountpoint) == -1) {
     agent_target_umount (t);
     return -1;
   }

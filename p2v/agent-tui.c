@@ -1,7 +1,10 @@
-/* agent-tui.c: the agent's ncurses screens — disks, target, format, VM,
- * network, confirmation, progress, summary.  Keyboard only, 80x25, no
- * colour needed: the title line and key bar are A_REVERSE, the cursor
- * A_REVERSE, messages A_BOLD.  Fields come from agent_settings_table. */
+/* agent-tui.c: the agent's ncurses screens — the job (capture or deploy);
+ * to capture: disks, target, format, VM, network, confirmation, progress,
+ * summary; to deploy: network, source (the images on the share listed),
+ * the disks to erase (model, serial, size), a confirmation naming them,
+ * progress, summary.  Keyboard only, 80x25, no colour needed: the title
+ * line and key bar are A_REVERSE, the cursor A_REVERSE, messages A_BOLD.
+ * Fields come from agent_settings_table. */
 #include "lib/common/compat.h"
 
 #include <curses.h>
@@ -13,14 +16,28 @@
 #include "lib/common/error.h"
 #include "lib/common/progress.h"
 #include "lib/common/strbuf.h"
+#include "lib/image/image.h"
 
-enum { SC_DISKS, SC_TARGET, SC_FORMAT, SC_VM, SC_NETWORK, SC_CONFIRM,
-       SC_PROGRESS, SC_SUMMARY, SC_QUIT };
+/* The form screens share the numbers of enum agent_screen. */
+enum { SC_MODE, SC_DISKS, SC_SOURCE, SC_TARGET, SC_FORMAT, SC_VM,
+       SC_NETWORK, SC_CONFIRM, SC_PROGRESS, SC_SUMMARY, SC_QUIT };
 
 static const char *const titles[] = {
-  "Disks to capture", "Target", "Format and conversion", "Virtual machine",
-  "Network", "Confirmation", "Capturing", "Summary",
+  "Job", "Disks to capture", "Source", "Target", "Format and conversion",
+  "Virtual machine", "Network", "Confirmation", "Capturing", "Summary",
 };
+
+/* The screens of each job, in order. */
+static const int capture_seq[] = {
+  SC_MODE, SC_DISKS, SC_TARGET, SC_FORMAT, SC_VM, SC_NETWORK, SC_CONFIRM,
+  SC_PROGRESS, SC_SUMMARY,
+};
+static const int deploy_seq[] = {
+  SC_MODE, SC_NETWORK, SC_SOURCE, SC_DISKS, SC_CONFIRM, SC_PROGRESS,
+  SC_SUMMARY,
+};
+
+#define MAX_ENTRIES 8
 
 #define MSG_LINE (LINES - 2)           /* 23 on an 80x25 console */
 #define KEY_LINE (LINES - 1)
@@ -37,7 +54,49 @@ struct tui {
   char msg[256];
   char log[LOG_LINES][80];
   struct agent_result res;
+  bool deploy, net_up;
+  /* The source screen: what the last look at the source found. */
+  char dir_spec[4200];        /* the spec naming the directory listed */
+  struct agent_source_entry entries[MAX_ENTRIES];
+  size_t n_entries;
+  char checked[4200];         /* the spec last found a readable image */
+  char found[128];            /* what it is */
 };
+
+static const int *
+seq (const struct tui *t, size_t *n)
+{
+  *n = t->deploy ? sizeof deploy_seq / sizeof deploy_seq[0]
+    : sizeof capture_seq / sizeof capture_seq[0];
+  return t->deploy ? deploy_seq : capture_seq;
+}
+
+/* Position of the current screen in its job's sequence (0-based). */
+static size_t
+position (const struct tui *t)
+{
+  size_t n, i;
+  const int *q = seq (t, &n);
+
+  for (i = 0; i < n; i++)
+    if (q[i] == t->screen)
+      return i;
+  return 0;
+}
+
+/* The next (dir 1) or previous (-1) screen of the job. */
+static void
+go (struct tui *t, int dir)
+{
+  size_t n, i = position (t);
+  const int *q = seq (t, &n);
+
+  if (dir > 0 && i + 1 < n)
+    t->screen = q[i + 1];
+  else if (dir < 0 && i > 0)
+    t->screen = q[i - 1];
+  t->cur = 0;
+}
 
 /* Print text from (y, x) within `width` columns, breaking at blanks, on at
  * most `lines` lines.  Returns the next free line. */
@@ -65,8 +124,16 @@ title (const struct tui *t)
 {
   char line[96];
 
-  agent_textf (line, sizeof line, " Ferry agent - %s (%d/8)",
-            titles[t->screen], t->screen + 1);
+  size_t n;
+  const char *name = titles[t->screen];
+
+  seq (t, &n);
+  if (t->deploy && t->screen == SC_DISKS)
+    name = "Disks to erase";
+  else if (t->deploy && t->screen == SC_PROGRESS)
+    name = "Deploying";
+  agent_textf (line, sizeof line, " Ferry agent - %s (%zu/%zu)", name,
+               position (t) + 1, n);
   attron (A_REVERSE | A_BOLD);
   mvprintw (0, 0, "%-80.80s", line);
   attroff (A_REVERSE | A_BOLD);
@@ -99,17 +166,27 @@ draw_disks (struct tui *t)
   char size[32], used[32];
   size_t i;
 
-  mvprintw (2, 2, "Choose the disks to capture (Space toggles).  "
-            "Sources are only read.");
+  if (t->deploy)
+    mvprintw (2, 2, "Choose the disks to ERASE and write, one per disk of "
+              "the source, in this order.");
+  else
+    mvprintw (2, 2, "Choose the disks to capture (Space toggles).  "
+              "Sources are only read.");
   for (i = 0; i < t->disks->len && i < 16; i++) {
     const struct agent_disk *d = &t->disks->ptr[i];
     format_bytes (size, sizeof size, d->size);
     format_bytes (used, sizeof used, d->used_bytes);
     if ((int) i == t->cur)
       attron (A_REVERSE);
-    mvprintw (4 + (int) i, 2, "[%c] %-10.10s %10s  used %10s  %-16.16s %s%s",
-              d->live ? '-' : t->sel[i] ? 'x' : ' ', d->name, size, used,
-              d->model, d->boots ? "boots" : "", d->live ? "live medium" : "");
+    if (t->deploy)
+      mvprintw (4 + (int) i, 2, "[%c] %-10.10s %10s  %-20.20s %-20.20s %s",
+                d->live ? '-' : t->sel[i] ? 'x' : ' ', d->name, size,
+                d->model, d->serial, d->live ? "live medium" : "");
+    else
+      mvprintw (4 + (int) i, 2, "[%c] %-10.10s %10s  used %10s  %-16.16s "
+                "%s%s", d->live ? '-' : t->sel[i] ? 'x' : ' ', d->name, size,
+                used, d->model, d->boots ? "boots" : "",
+                d->live ? "live medium" : "");
     attroff (A_REVERSE);
   }
   if (t->disks->len == 0)
@@ -149,22 +226,33 @@ key_disks (struct tui *t, int ch)
     t->cur--;
   else if (ch == ' ' && t->cur < n && !t->disks->ptr[t->cur].live)
     t->sel[t->cur] = !t->sel[t->cur];
-  else if ((ch == 'n' || ch == '\n') && disks_to_setting (t) == 0) {
-    t->screen = SC_TARGET;
-    t->cur = 0;
-  }
+  else if ((ch == 'n' || ch == '\n') && disks_to_setting (t) == 0)
+    go (t, 1);
+  else if (ch == 'b')
+    go (t, -1);
 }
 
 /* ---- forms generated from the settings table ---- */
 
+/* The fields of a form screen for the job.  Deploy shows no target,
+ * format or VM screen: its settings kept there (password, SSH key, root)
+ * are on the source screen. */
 static int
-fields (int screen, enum agent_key *keys)
+fields (const struct tui *t, int screen, enum agent_key *keys)
 {
+  unsigned mode = t->deploy ? AM_DEPLOY : AM_CAPTURE;
   int i, n = 0;
 
-  for (i = 0; i < AK_COUNT && n < MAX_FIELDS; i++)
-    if ((int) agent_settings_table[i].screen == screen)
-      keys[n++] = agent_settings_table[i].key;
+  for (i = 0; i < AK_COUNT && n < MAX_FIELDS; i++) {
+    const struct agent_setting *st = &agent_settings_table[i];
+    int on = (int) st->screen;
+    if (!(st->modes & mode))
+      continue;
+    if (t->deploy && (on == SC_TARGET || on == SC_FORMAT || on == SC_VM))
+      on = SC_SOURCE;
+    if (on == screen)
+      keys[n++] = st->key;
+  }
   return n;
 }
 
@@ -201,6 +289,168 @@ pick_target (struct tui *t, int dir)
     set_msg (t, "%s", error_get ());
 }
 
+/* ---- the job and the source ---- */
+
+static void
+draw_mode (const struct tui *t)
+{
+  mvprintw (12, 2, "This machine: %zu disk(s), %zu network interface(s).",
+            t->disks->len, t->nics->len);
+}
+
+/* Set by the job screen when left: deploy starts with no disk chosen
+ * (unless ferry.disks named some): every chosen disk will be erased. */
+static void
+leave_mode (struct tui *t)
+{
+  size_t i;
+
+  t->deploy = agent_settings_deploy (t->s);
+  if (t->deploy && !t->s->given[AK_DISKS])
+    for (i = 0; i < t->disks->len; i++)
+      t->sel[i] = false;
+  go (t, 1);
+}
+
+static bool
+source_needs_network (const struct agent_source *src)
+{
+  return src->share.kind == TK_NFS || src->share.kind == TK_CIFS ||
+    src->share.kind == TK_SSH || src->share.kind == TK_HTTP;
+}
+
+/* What a readable source is: "qcow2 disk, 4.0 GiB". */
+static void
+describe_source (struct tui *t, const struct agent_source *src)
+{
+  struct image *img = image_open (src->path, 0);
+  char size[32];
+
+  if (img == NULL) {
+    agent_textf (t->found, sizeof t->found, "readable");
+    error_clear ();
+    return;
+  }
+  format_bytes (size, sizeof size, img->size);
+  agent_textf (t->found, sizeof t->found, "%s (%s), %s", src->name,
+               image_format (img), size);
+  image_close (img);
+}
+
+/* Mount the source read-only and look: a readable image, or a directory
+ * whose images and packages are listed; unmounted again at once (the run
+ * mounts it for itself).  Errors go to the message line. */
+static void
+look (struct tui *t)
+{
+  const char *spec = agent_get (t->s, AK_SOURCE);
+  struct agent_source *src;
+  size_t n = strlen (spec);
+
+  t->n_entries = 0;
+  t->checked[0] = t->found[0] = t->dir_spec[0] = '\0';
+  if (n == 0) {
+    set_msg (t, "%s", "Type the source first (Enter edits).");
+    return;
+  }
+  if ((src = calloc (1, sizeof *src)) == NULL)
+    return;
+  if (agent_source_parse (spec, src) == -1)
+    goto fail;
+  if (source_needs_network (src) && !t->o->no_network && !t->net_up) {
+    if (agent_network_up (t->s, t->nics) == -1)
+      goto fail;
+    t->net_up = true;
+  }
+  if (agent_source_open (src, t->o->mount_dir, agent_get (t->s, AK_PASSWORD),
+                         agent_get (t->s, AK_SSHKEY)) == -1)
+    goto fail;
+  if (src->is_dir) {
+    t->n_entries = agent_source_list (src, t->entries, MAX_ENTRIES);
+    agent_textf (t->dir_spec, sizeof t->dir_spec, "%s%s", spec,
+                 spec[n - 1] == '/' ? "" : "/");
+    if (t->n_entries == 0)
+      set_msg (t, "%s", "No image or package (img, raw, qcow2, vmdk, vhd, "
+               "vhdx, ova, xva) in this directory.");
+  }
+  else {
+    agent_textf (t->checked, sizeof t->checked, "%s", spec);
+    describe_source (t, src);
+  }
+  agent_source_close (src);
+  free (src);
+  return;
+ fail:
+  set_msg (t, "%s", error_get ());
+  free (src);
+}
+
+/* Left/Right on the Source field: the next or previous image listed. */
+static void
+pick_entry (struct tui *t, int dir)
+{
+  const char *cur = agent_get (t->s, AK_SOURCE);
+  char spec[4600];
+  size_t i, at = t->n_entries, n = t->n_entries;
+
+  if (n == 0) {
+    set_msg (t, "%s", "Nothing listed: type a share's directory (ending in "
+             "/) and press Enter, or l to look again.");
+    return;
+  }
+  for (i = 0; i < n; i++) {
+    agent_textf (spec, sizeof spec, "%s%s", t->dir_spec, t->entries[i].name);
+    if (strcmp (spec, cur) == 0)
+      at = i;
+  }
+  if (at == n)
+    i = dir > 0 ? 0 : n - 1;
+  else
+    i = (at + n + (size_t) (dir > 0 ? 1 : n - 1)) % n;
+  agent_textf (spec, sizeof spec, "%s%s", t->dir_spec, t->entries[i].name);
+  if (agent_settings_set (t->s, AK_SOURCE, spec) == -1)
+    set_msg (t, "%s", error_get ());
+}
+
+static void
+leave_source (struct tui *t)
+{
+  if (strcmp (t->checked, agent_get (t->s, AK_SOURCE)) != 0 ||
+      t->checked[0] == '\0') {
+    size_t listed;
+    look (t);
+    listed = t->n_entries;
+    if (t->msg[0])
+      return;
+    if (t->checked[0] == '\0') {
+      if (listed)
+        set_msg (t, "%s", "Choose an image or package: Left/Right on the "
+                 "Source field.");
+      return;
+    }
+  }
+  go (t, 1);
+}
+
+static void
+draw_source (const struct tui *t, int y)
+{
+  const char *cur = agent_get (t->s, AK_SOURCE);
+  char spec[4600];
+  size_t k;
+
+  if (t->checked[0] && strcmp (t->checked, cur) == 0)
+    mvprintw (y++, 2, "Found: %.70s", t->found);
+  if (t->n_entries == 0)
+    return;
+  mvprintw (y++, 2, "Images and packages here (Left/Right on Source):");
+  for (k = 0; k < t->n_entries && y < MSG_LINE - 2; k++) {
+    agent_textf (spec, sizeof spec, "%s%s", t->dir_spec, t->entries[k].name);
+    mvprintw (y++, 2, "%c %-44.44s %-30.30s", strcmp (spec, cur) == 0 ? '>'
+              : ' ', t->entries[k].name, t->entries[k].desc);
+  }
+}
+
 static void
 draw_value (const struct tui *t, enum agent_key k, int y)
 {
@@ -221,9 +471,11 @@ static void
 draw_form (struct tui *t)
 {
   enum agent_key keys[MAX_FIELDS];
-  int i, n = fields (t->screen, keys);
+  int i, n = fields (t, t->screen, keys);
   size_t k;
 
+  if (t->screen == SC_MODE)
+    draw_mode (t);
   for (i = 0; i < n; i++) {
     const struct agent_setting *st = &agent_settings_table[keys[i]];
     if (i == t->cur)
@@ -250,6 +502,8 @@ draw_form (struct tui *t)
                 strcmp (c[k].target, cur) == 0 ? '>' : ' ', c[k].target,
                 c[k].desc);
   }
+  if (t->screen == SC_SOURCE)
+    draw_source (t, 3 + 2 * n + 4);
   if (t->screen == SC_NETWORK)
     for (k = 0; k < t->nics->len && k < 8; k++)
       mvprintw (13 + (int) k, 2, "%-12.12s %-17.17s %-12.12s link %s",
@@ -323,7 +577,7 @@ static void
 key_form (struct tui *t, int ch)
 {
   enum agent_key keys[MAX_FIELDS];
-  int n = fields (t->screen, keys);
+  int n = fields (t, t->screen, keys);
   enum agent_key k = keys[t->cur < n ? t->cur : 0];
 
   if ((ch == KEY_DOWN || ch == 'j' || ch == '\t') && t->cur + 1 < n)
@@ -335,32 +589,75 @@ key_form (struct tui *t, int ch)
     cycle (t, k, ch == KEY_LEFT ? -1 : 1);
   else if (k == AK_TARGET && (ch == KEY_RIGHT || ch == KEY_LEFT))
     pick_target (t, ch == KEY_LEFT ? -1 : 1);
+  else if (k == AK_SOURCE && (ch == KEY_RIGHT || ch == KEY_LEFT))
+    pick_entry (t, ch == KEY_LEFT ? -1 : 1);
   else if ((ch == '\n' || ch == KEY_ENTER) &&
-           agent_settings_table[k].type != AT_CHOICE)
+           agent_settings_table[k].type != AT_CHOICE) {
     edit (t, k, 2 + 2 * t->cur);
-  else if (ch == 'n') {
-    t->screen++;
-    t->cur = 0;
+    if (k == AK_SOURCE && t->msg[0] == '\0')
+      look (t);
   }
-  else if (ch == 'b') {
-    t->screen--;
-    t->cur = 0;
-  }
+  else if (ch == 'l' && t->screen == SC_SOURCE)
+    look (t);
+  else if (ch == 'n' && t->screen == SC_MODE)
+    leave_mode (t);
+  else if (ch == 'n' && t->screen == SC_SOURCE)
+    leave_source (t);
+  else if (ch == 'n')
+    go (t, 1);
+  else if (ch == 'b')
+    go (t, -1);
 }
 
 /* ---- confirmation ---- */
+
+/* Deploy: name what will be erased, disk by disk. */
+static void
+draw_confirm_deploy (struct tui *t)
+{
+  char size[32];
+  size_t i;
+  int y = 2;
+
+  mvprintw (y++, 2, "Deploy %.68s", agent_get (t->s, AK_SOURCE));
+  y++;
+  attron (A_BOLD);
+  mvprintw (y++, 2, "EVERYTHING on these disks will be ERASED:");
+  attroff (A_BOLD);
+  for (i = 0; i < t->disks->len && y < 14; i++) {
+    const struct agent_disk *d = &t->disks->ptr[i];
+    if (!t->sel[i])
+      continue;
+    format_bytes (size, sizeof size, d->size);
+    mvprintw (y++, 4, "%-12.12s %10s  %-24.24s serial %-16.16s", d->name,
+              size, d->model[0] ? d->model : "(no model)",
+              d->serial[0] ? d->serial : "-");
+  }
+  y++;
+  mvprintw (y++, 2, "The partitions are fitted to the disk, the system is "
+            "made to boot on this");
+  mvprintw (y++, 2, "hardware.  When done: %s.", agent_get (t->s, AK_POST));
+  attron (A_BOLD);
+  mvprintw (y + 1, 2, "Press y to erase and deploy, b to go back.");
+  attroff (A_BOLD);
+}
 
 static void
 draw_confirm (struct tui *t)
 {
   int i, y = 2;
 
+  if (t->deploy) {
+    draw_confirm_deploy (t);
+    return;
+  }
   mvprintw (y++, 2, "Capture with these settings?  Nothing is written to the "
             "source disks.");
   y++;
   for (i = 0; i < AK_COUNT; i++) {
     const struct agent_setting *st = &agent_settings_table[i];
-    if (st->screen == AS_CONFIRM)
+    if (st->screen == AS_CONFIRM || st->screen == AS_MODE ||
+        !(st->modes & AM_CAPTURE))
       continue;
     mvprintw (y++, 4, "%-16.16s %-58.58s", st->label,
               i == AK_PASSWORD && agent_get (t->s, i)[0] ? "(set)"
@@ -434,7 +731,8 @@ run_capture (struct tui *t)
   memset (t->log, 0, sizeof t->log);
   erase ();
   title (t);
-  footer (t, " Capturing... the source disks are only read");
+  footer (t, t->deploy ? " Deploying... do not power off: the disks are "
+          "being written" : " Capturing... the source disks are only read");
   refresh ();
   if (agent_run (t->s, t->disks, t->o, &ui, &t->res) == -1) {
     set_msg (t, "Failed: %s", error_get ());
@@ -442,7 +740,8 @@ run_capture (struct tui *t)
     return;
   }
   /* Leave the final numbers (unreadable bytes above all) on screen. */
-  footer (t, " Capture complete: press Enter for the summary");
+  footer (t, t->deploy ? " Deploy complete: press Enter for the summary"
+          : " Capture complete: press Enter for the summary");
   refresh ();
   while ((ch = getch ()) != '\n' && ch != KEY_ENTER && ch != ERR)
     ;
@@ -452,9 +751,15 @@ run_capture (struct tui *t)
 static void
 key_confirm (struct tui *t, int ch)
 {
-  if (ch == 'b') {
-    t->screen = SC_NETWORK;
-    t->cur = 0;
+  size_t idx[16], n;
+
+  if (ch == 'b')
+    go (t, -1);
+  else if (ch == 'y' && t->deploy) {
+    if (agent_deploy_targets (t->s, t->disks, idx, 16, &n) == -1)
+      set_msg (t, "%s", error_get ());
+    else
+      run_capture (t);
   }
   else if (ch == 'y') {
     if (agent_validate (t->s, t->disks, t->o->env, t->sel) == -1)
@@ -467,12 +772,37 @@ key_confirm (struct tui *t, int ch)
 /* ---- summary ---- */
 
 static void
+draw_summary_deploy (struct tui *t)
+{
+  size_t i;
+  int y = 2;
+
+  mvprintw (y++, 2, "Done.  Deployed");
+  mvprintw (y++, 4, "%.74s", agent_get (t->s, AK_SOURCE));
+  mvprintw (y++, 2, "onto:");
+  for (i = 0; i < t->res.n_images && i < 8; i++)
+    mvprintw (y++, 4, "%.74s", t->res.images[i]);
+  y++;
+  mvprintw (y++, 2, "Report: %.70s", t->res.report);
+  mvprintw (y++, 2, "Log:    ferry-deploy.log in the same directory");
+  y++;
+  mvprintw (y++, 2, "Remove the boot medium and restart: the machine boots "
+            "the deployed");
+  mvprintw (y++, 2, "system, its partitions fitted to the disk, its "
+            "initramfs made for this hardware.");
+}
+
+static void
 draw_summary (struct tui *t)
 {
   const char *name = agent_get (t->s, AK_NAME);
   size_t i;
   int y = 2;
 
+  if (t->deploy) {
+    draw_summary_deploy (t);
+    return;
+  }
   mvprintw (y++, 2, "Done.  The images are in %.50s", t->res.dir);
   for (i = 0; i < t->res.n_images && i < 4; i++)
     mvprintw (y++, 4, "%.74s", t->res.images[i]);
@@ -500,13 +830,15 @@ static void
 draw (struct tui *t)
 {
   static const char *const keys[] = {
-    " Up/Down move  Space select  n next  q quit",
+    " Left/Right choose the job  n next  q quit",
+    " Up/Down move  Space select  n next  b back  q quit",
+    " Up/Down  Enter edit  Left/Right pick an image  l look  n next  b back  q quit",
     " Up/Down move  Enter edit  Left/Right local partition  n next  b back  q quit",
     " Up/Down move  Left/Right choose  n next  b back  q quit",
     " Up/Down move  Enter edit  n next  b back  q quit",
     " Up/Down move  Enter edit  Left/Right choose  n next  b back  q quit",
     " y start  b back  q quit",
-    " Capturing...",
+    " Working...",
     " q quit",
   };
 
@@ -544,8 +876,8 @@ handle_key (struct tui *t, int ch)
     key_form (t, ch);
     break;
   }
-  if (t->screen < SC_DISKS)
-    t->screen = SC_DISKS;
+  if (t->screen == SC_MODE)
+    t->deploy = agent_settings_deploy (t->s);
 }
 
 int
@@ -553,7 +885,8 @@ agent_tui (struct agent_settings *s, const agent_disk_vector *disks,
            const agent_nic_vector *nics, const struct agent_run_opts *o,
            const char *msg)
 {
-  struct tui t = { .s = s, .disks = disks, .nics = nics, .o = o };
+  struct tui t = { .s = s, .disks = disks, .nics = nics, .o = o,
+                   .deploy = agent_settings_deploy (s) };
   SCREEN *scr;
 
   if (!isatty (STDIN_FILENO) || !isatty (STDOUT_FILENO))

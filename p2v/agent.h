@@ -1,6 +1,9 @@
-/* agent.h: `ferry agent`, the capture agent of the boot ISO — hardware
- * discovery, the one table of settings, targets, the unattended run and
- * the ncurses TUI.
+/* agent.h: `ferry agent`, the agent of the boot ISO — hardware discovery,
+ * the one table of settings, targets and sources, the unattended run and
+ * the ncurses TUI.  It has two jobs (ferry.mode): capture the machine's
+ * disks into images on a share, or deploy an image or package from a
+ * share onto the machine's disks (the deploy itself is a hook, given by
+ * the command: p2v/ never includes v2p/).
  *
  * One table (agent-settings.c, agent_settings_table) defines every setting
  * once: its kernel command line key (ferry.KEY=VALUE), type and choices,
@@ -10,8 +13,9 @@
  * by a test) are all generated from it.
  *
  * When a run is unattended: the kernel command line (or --cmdline) holds
- * both ferry.target= and ferry.yes.  Otherwise the TUI starts, with any
- * ferry.* values given as its initial values.
+ * ferry.yes and ferry.target= (capture), or ferry.mode=deploy with
+ * ferry.source= (deploy).  Otherwise the TUI starts, with any ferry.*
+ * values given as its initial values.
  *
  * External programs the agent runs (the ISO must ship them):
  *   ip (iproute2)         static addresses, routes, link up
@@ -22,6 +26,8 @@
  *   sshfs, fusermount     ssh: targets (sshfs, fuse3; ssh from
  *                         openssh-client); a password is passed to sshfs
  *                         with -o password_stdin
+ *   nbdkit (curl plugin)  http(s):// deploy sources, served read-only as
+ *                         NBD on a Unix socket (nbdkit)
  *   poweroff, reboot, sh  ferry.post= (systemd-sysv / busybox, dash)
  *
  * Library code here returns -1 with the error set (error.h); only the TUI
@@ -48,7 +54,7 @@ void agent_textf (char *buf, size_t len, const char *fmt, ...)
 /* ---- settings (agent-settings.c) ---- */
 
 enum agent_key {
-  AK_DISKS, AK_TARGET, AK_PASSWORD, AK_SSHKEY, AK_FORMAT, AK_CONVERT,
+  AK_MODE, AK_DISKS, AK_SOURCE, AK_TARGET, AK_PASSWORD, AK_SSHKEY, AK_FORMAT, AK_CONVERT,
   AK_ROOT, AK_VERIFY, AK_NAME, AK_CPUS, AK_MEMORY, AK_IP, AK_NIC, AK_POST, AK_CONSOLE, AK_YES,
   AK_COUNT
 };
@@ -57,7 +63,7 @@ enum agent_type { AT_STRING, AT_CHOICE, AT_UINT, AT_BOOL };
 
 /* The TUI screen a setting is edited on. */
 enum agent_screen {
-  AS_DISKS, AS_TARGET, AS_FORMAT, AS_VM, AS_NETWORK, AS_CONFIRM,
+  AS_MODE, AS_DISKS, AS_SOURCE, AS_TARGET, AS_FORMAT, AS_VM, AS_NETWORK, AS_CONFIRM,
   AS_COUNT
 };
 
@@ -71,7 +77,12 @@ struct agent_setting {
   const char *label;          /* TUI field label */
   enum agent_screen screen;
   const char *help;           /* one sentence or two, man page and TUI */
+  unsigned modes;             /* AM_CAPTURE | AM_DEPLOY: the jobs using it */
 };
+
+#define AM_CAPTURE 1u
+#define AM_DEPLOY 2u
+#define AM_BOTH (AM_CAPTURE | AM_DEPLOY)
 
 extern const struct agent_setting agent_settings_table[AK_COUNT];
 
@@ -106,6 +117,8 @@ int agent_setting_check (enum agent_key k, const char *value);
 int agent_cmdline_parse (const char *cmdline, struct agent_settings *s,
                          bool *any);
 bool agent_settings_unattended (const struct agent_settings *s);
+/* ferry.mode=deploy */
+bool agent_settings_deploy (const struct agent_settings *s);
 const char *agent_get (const struct agent_settings *s, enum agent_key k);
 void agent_settings_free (struct agent_settings *s);
 /* The man page section generated from the table (roff). */
@@ -198,7 +211,7 @@ size_t agent_target_choices (const agent_disk_vector *v, const bool *sel,
 
 /* ---- targets (agent-target.c) ---- */
 
-enum agent_target_kind { TK_FILE, TK_DISK, TK_NFS, TK_CIFS, TK_SSH };
+enum agent_target_kind { TK_FILE, TK_DISK, TK_NFS, TK_CIFS, TK_SSH, TK_HTTP };
 
 struct agent_target {
   enum agent_target_kind kind;
@@ -210,6 +223,7 @@ struct agent_target {
   unsigned port;              /* TK_NFS, TK_CIFS, TK_SSH; 0 = default */
   char mountpoint[4096];      /* where it is mounted (or == path) */
   bool mounted;
+  bool readonly;              /* a deploy source: mounted ro, read only */
 };
 
 /* file:/DIR or /DIR; disk:/dev/sdXN; nfs:HOST[:PORT]:/EXPORT[/SUB];
@@ -228,12 +242,52 @@ int agent_target_check_sources (const struct agent_env *env,
 /* Refuse a target with less free space than `need` bytes. */
 int agent_target_check_space (const struct agent_target *t, uint64_t need);
 
+/* ---- deploy sources (agent-source.c) ---- */
+
+/* ferry.source: an image or package file on a share, or the share's
+ * directory holding them (the TUI lists it; unattended it is refused with
+ * the list):
+ *   file:/DIR/IMAGE, /DIR/IMAGE, nfs:HOST[:PORT]:/EXPORT/IMAGE,
+ *   cifs://[USER@]HOST[:PORT]/SHARE/IMAGE, ssh://USER@HOST[:PORT]/IMAGE
+ *   (the directory above IMAGE is mounted read-only), or
+ *   http(s)://HOST[:PORT]/IMAGE (a raw image: nbdkit's curl plugin serves
+ *   it as NBD on a Unix socket, and the source is that nbd+unix:// URI). */
+struct agent_source {
+  struct agent_target share;  /* the directory mounted (not for http) */
+  char name[256];             /* IMAGE; "" = the spec names a directory */
+  char url[4096];             /* http(s): the URL */
+  char path[4096];            /* once opened: the file (or nbd URI) read */
+  char dir[4096];             /* once opened: the directory listed */
+  char sock[4096], pidfile[4096];    /* http: nbdkit's */
+  bool is_dir;                /* once opened: path names a directory */
+};
+
+int agent_source_parse (const char *spec, struct agent_source *src);
+/* Mount the share read-only on `mountdir` (or start nbdkit there), then
+ * check that the source exists and is readable: a file is opened as an
+ * image and its first sector read; a directory sets is_dir.  Nothing is
+ * written anywhere.  0 or -1 + error naming the source. */
+int agent_source_open (struct agent_source *src, const char *mountdir,
+                       const char *password, const char *sshkey);
+void agent_source_close (struct agent_source *src);
+/* The images and packages in the opened directory (by extension: img,
+ * raw, qcow2, vmdk, vhd, vhdx, ova, xva), sorted; each with a one-line
+ * description ("qcow2  4.0 GiB").  Returns how many (at most max). */
+struct agent_source_entry {
+  char name[256];
+  char desc[64];
+};
+size_t agent_source_list (const struct agent_source *src,
+                          struct agent_source_entry *out, size_t max);
+
 /* Run argv[0] (searched in PATH) with `input` on its standard input (or
  * /dev/null) and `env` (NULL-terminated "K=V" list, may be NULL) added to
  * the environment; its output is collected and the first line of it goes
  * into the error when it fails.  0 or -1 + error. */
 int agent_spawn (const char *const *argv, const char *input,
                  const char *const *env);
+/* mkdir -p (0755). */
+int agent_mkdir_p (const char *dir);
 
 /* ---- the run (agent-run.c) ---- */
 
@@ -253,18 +307,38 @@ struct agent_ui {
 };
 
 struct agent_result {
-  char dir[4096];             /* where the images are */
-  char report[4096];          /* the JSON capture report */
+  char dir[4096];             /* where the images are (deploy: "") */
+  char report[4096];          /* the JSON capture (or deploy) report */
   char images[16][4096];
   size_t n_images;
   bool ok;
 };
 
+/* A deploy job, as the agent hands it to the deploy hook. */
+struct agent_deploy_req {
+  const char *source;         /* the image or package file, or nbd URI */
+  const char *const *targets; /* device paths (or files), in order */
+  size_t n_targets;
+  const char *root;           /* ferry.root, or NULL */
+  /* Step lines and the copy's progress, drawn by the agent's UI. */
+  void (*line) (void *opaque, const char *msg);
+  void (*progress) (void *opaque, uint64_t done, uint64_t bad,
+                    uint64_t total);
+  void *opaque;
+  struct json *report;        /* the hook adds its report's members */
+};
+
 struct agent_run_opts {
   const struct agent_env *env;
   const char *status_file;    /* written in any case (where possible) */
-  const char *mount_dir;      /* NULL: /run/ferry/target */
+  const char *mount_dir;      /* NULL: /run/ferry/target (capture) or
+                                 /run/ferry/source (deploy) */
   bool no_network;            /* tests: never touch the host's network */
+  /* ferry.mode=deploy: do the deploy (every target check, then the
+   * writes; no confirmation: the agent asked).  NULL: deploy is refused.
+   * 0 or -1 + error. */
+  int (*deploy) (void *opaque, const struct agent_deploy_req *req);
+  void *deploy_opaque;
 };
 
 struct json;
@@ -276,7 +350,8 @@ int agent_package (const char *path, const struct agent_settings *s,
 
 /* Validate everything, configure the network, mount the target, capture
  * the selected disks into TARGET/NAME/, convert if asked, write
- * ferry-agent.log, NAME.json and the status file.  0 or -1 + error. */
+ * ferry-agent.log, NAME.json and the status file.  0 or -1 + error.
+ * With ferry.mode=deploy: agent_deploy below. */
 int agent_run (const struct agent_settings *s, const agent_disk_vector *disks,
                const struct agent_run_opts *o, const struct agent_ui *ui,
                struct agent_result *res);
@@ -284,6 +359,22 @@ int agent_run (const struct agent_settings *s, const agent_disk_vector *disks,
 int agent_validate (const struct agent_settings *s,
                     const agent_disk_vector *disks,
                     const struct agent_env *env, bool *sel);
+/* ferry.mode=deploy: validate (target disks named, not the live medium),
+ * configure the network, mount the source read-only and check it, then
+ * call o->deploy; the report (ferry-deploy.json) and the log
+ * (ferry-deploy.log) go beside the status file, the source share being
+ * read-only.  res->images hold the targets.  0 or -1 + error. */
+int agent_deploy (const struct agent_settings *s,
+                  const agent_disk_vector *disks,
+                  const struct agent_run_opts *o, const struct agent_ui *ui,
+                  struct agent_result *res);
+/* The deploy checks made before anything is mounted: the ordered target
+ * disks (indexes into disks) from ferry.disks, which must name them. */
+int agent_deploy_targets (const struct agent_settings *s,
+                          const agent_disk_vector *disks, size_t *idx,
+                          size_t max, size_t *n);
+/* Write `text` to `path` atomically (outfile.h), replacing it. */
+int agent_write_file (const char *path, const char *text);
 /* Write "STATUS message\n" to file atomically; best effort. */
 int agent_write_status (const char *file, int status, const char *msg);
 /* Configure the network for ferry.ip / ferry.nic (runs ip/dhclient). */

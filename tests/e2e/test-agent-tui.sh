@@ -54,8 +54,15 @@ type_text () { tm send-keys -t agent -l "$1"; }
 # set_field TEXT: edit the current field: clear it, type, accept.
 set_field () { keys Enter C-u; type_text "$1"; keys Enter; }
 
+# 0. The job: capture (the default); Right shows deploy, Left back.
+on_screen "Job \(1/9\)"
+wait_for 'Job +: capture'
+keys Right; wait_for 'Job +: deploy'; wait_for 'Job \(1/7\)'
+keys Left; wait_for 'Job +: capture'; wait_for 'Job \(1/9\)'
+keys n
+
 # 1. Disks: chosen by default; none chosen is refused on the screen.
-on_screen "Disks to capture \(1/8\)"
+on_screen "Disks to capture \(2/9\)"
 wait_for '\[x\] sdb'
 wait_for '\[x\] src.raw'
 keys Space; wait_for '\[ \] sdb'
@@ -66,7 +73,7 @@ keys Space n
 
 # 2. Target: the partition of the disk left out is offered and picked with
 #    Right; a bad target is refused, the screen stays.
-on_screen "Target \(2/8\)"
+on_screen "Target \(3/9\)"
 wait_for 'Local partitions \(not on the disks being captured\)'
 # (the test's long temporary path is cut on the list; /dev/sdb1 is not)
 wait_for "  disk:${t:0:25}.* ext4 +31.0 MiB +USB Backup \(sdb\)"
@@ -80,13 +87,13 @@ set_field "file:$t/nowhere"
 keys n
 
 # 3. Format and conversion: choices cycle with Right.
-on_screen "Format and conversion \(3/8\)"
+on_screen "Format and conversion \(4/9\)"
 wait_for 'Format +: qcow2'
 keys Right Right; wait_for 'Format +: vmdk'
 keys n
 
 # 4. VM: defaults from the hardware; CPUs out of range refused.
-on_screen "Virtual machine \(4/8\)"
+on_screen "Virtual machine \(5/9\)"
 wait_for "CPUs +: $(nproc)"
 set_field "tuivm"
 wait_for 'VM name +: tuivm'
@@ -96,28 +103,28 @@ wait_for "CPUs +: $(nproc)"
 keys n
 
 # 5. Network: DHCP by default, interfaces listed.
-on_screen "Network \(5/8\)"
+on_screen "Network \(6/9\)"
 wait_for 'IP +: dhcp'
 keys n
 
 # 6. Confirmation; the missing target directory fails the run and comes
 #    back to this screen with the reason, nothing written.
-on_screen "Confirmation \(6/8\)"
+on_screen "Confirmation \(7/9\)"
 wait_for "Target +file:$t/nowhere"
 keys y
 wait_for "Failed: target 'file:$t/nowhere'"
-on_screen "Confirmation \(6/8\)"
+on_screen "Confirmation \(7/9\)"
 [ ! -e "$t/nowhere" ] || fail "the missing target was created"
 keys b b b b
-on_screen "Target \(2/8\)"
+on_screen "Target \(3/9\)"
 set_field "file:$t/out"
 keys n n n n
-on_screen "Confirmation \(6/8\)"
+on_screen "Confirmation \(7/9\)"
 wait_for "Target +file:$t/out"
 keys y
 
 # 7. Progress: stays with the final numbers until Enter.
-on_screen "Capturing \(7/8\)"
+on_screen "Capturing \(8/9\)"
 wait_for 'press Enter for the summary'
 wait_for 'disk 1/1 src.raw +\[#{40}\] 100%'
 wait_for '32.0 MiB of 32.0 MiB .* bad sectors: 0 \(0 B\)'
@@ -125,7 +132,7 @@ wait_for "captured 'src.raw'"
 keys Enter
 
 # 8. The summary with the import commands.
-on_screen "Summary \(8/8\)"
+on_screen "Summary \(9/9\)"
 wait_for "Done.  The images are in $t/out/tuivm"
 wait_for "virt-install --import --name tuivm"
 screen_text > "$t/summary"

@@ -16,9 +16,11 @@ for h in "$@"; do
     fmt=${name#fuzz-}
     bin=$B/$name
     echo "fuzz: building $bin"
+    # A harness may name sources of its own: /* fuzz-sources: a.c b.c */
+    extra=$(sed -n 's|^/\* fuzz-sources: \(.*\) \*/$|\1|p' "$h")
     clang -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -g -O1 \
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-        -I. -o "$bin" "$h" $srcs $(pkg-config --cflags --libs $pkgs) -lpthread
+        -I. -o "$bin" "$h" $srcs $extra $(pkg-config --cflags --libs $pkgs) -lpthread
     corpus=$B/corpus-$fmt
     rm -rf "$corpus"; mkdir -p "$corpus"
     if [ -x "tests/data/gen-seed-$fmt.sh" ]; then

@@ -299,8 +299,188 @@ test_man (void **state)
   assert_non_null (strstr (text, ".BI ferry.format= \"FORMAT\"\n"));
   assert_non_null (strstr (text, "Default: qcow2."));
   assert_non_null (strstr (text, ".B ferry.yes\n"));
+  assert_non_null (strstr (text, ".BI ferry.mode= \"capture|deploy\"\n"));
+  assert_non_null (strstr (text, "Deploy only."));
   assert_null (strstr (text, "\n.SH"));      /* one section only */
   free (text);
+}
+
+/* ferry.mode=deploy: unattended with a source and ferry.yes (no target
+ * needed); a target alone does not make a deploy unattended. */
+static void
+test_deploy_settings (void **state)
+{
+  struct agent_settings s = { 0 };
+  bool any;
+
+  (void) state;
+  assert_int_equal (agent_cmdline_parse (
+    "ferry.mode=deploy ferry.source=nfs:10.0.0.5:/images/web1.qcow2 "
+    "ferry.disks=nvme0n1 ferry.post=reboot ferry.yes", &s, &any), 0);
+  assert_true (agent_settings_deploy (&s));
+  assert_true (agent_settings_unattended (&s));
+  assert_string_equal (agent_get (&s, AK_SOURCE),
+                       "nfs:10.0.0.5:/images/web1.qcow2");
+  agent_settings_free (&s);
+  assert_int_equal (agent_cmdline_parse (
+    "ferry.mode=deploy ferry.target=/x ferry.yes", &s, &any), 0);
+  assert_false (agent_settings_unattended (&s));
+  agent_settings_free (&s);
+  assert_int_equal (agent_cmdline_parse (
+    "ferry.mode=deploy ferry.source=/x/y.img", &s, &any), 0);
+  assert_false (agent_settings_unattended (&s));
+  agent_settings_free (&s);
+  /* capture is the default job; a source alone does not make it deploy */
+  assert_int_equal (agent_cmdline_parse (
+    "ferry.source=/x/y.img ferry.target=/out ferry.yes", &s, &any), 0);
+  assert_false (agent_settings_deploy (&s));
+  assert_true (agent_settings_unattended (&s));
+  agent_settings_free (&s);
+
+  assert_int_equal (agent_cmdline_parse ("ferry.mode=restore", &s, &any), -1);
+  assert_non_null (strstr (error_get (), "'restore' is not one of "
+                           "capture|deploy"));
+  agent_settings_free (&s);
+  assert_int_equal (agent_cmdline_parse ("ferry.source=ftp://h/x.img", &s,
+                                         &any), -1);
+  assert_non_null (strstr (error_get (), "ferry.source: 'ftp://h/x.img': "
+                           "expected file:"));
+  agent_settings_free (&s);
+  assert_int_equal (agent_cmdline_parse ("ferry.source=disk:/dev/sdb1", &s,
+                                         &any), -1);
+  agent_settings_free (&s);
+}
+
+/* ferry.source: the share mounted and the image's name in it. */
+static void
+test_source_parse (void **state)
+{
+  struct agent_source src;
+  static const char *const bad[] = {
+    "", "x.img", "ftp://h/x", "nfs:", "nfs:host", "nfs::/x/y",
+    "ssh://host/x.img", "ssh://u@h/../..", "ssh://u@h/d/..",
+    "cifs://h", "cifs://h/s/a b.img", "http://", "https://h",
+    "http://h/", "http:///x.img", "http://h/a b.img", "http://h/x\"y",
+    "file:relative/x.img", "nfs:h:/e/x,y.img",
+  };
+  size_t i;
+
+  (void) state;
+  assert_int_equal (agent_source_parse ("nfs:10.0.0.5:/images/web1.qcow2",
+                                        &src), 0);
+  assert_int_equal (src.share.kind, TK_NFS);
+  assert_string_equal (src.share.device, "10.0.0.5:/images");
+  assert_string_equal (src.name, "web1.qcow2");
+  assert_true (src.share.readonly);
+  /* an export with one component is mounted as named: a directory */
+  assert_int_equal (agent_source_parse ("nfs:h:2049:/images", &src), 0);
+  assert_string_equal (src.share.device, "h:/images");
+  assert_int_equal (src.share.port, 2049);
+  assert_string_equal (src.name, "");
+  assert_int_equal (agent_source_parse ("nfs:h:/a/b/", &src), 0);
+  assert_string_equal (src.share.device, "h:/a/b");
+  assert_string_equal (src.name, "");
+
+  assert_int_equal (agent_source_parse ("ssh://u@h:2222/srv/img/vm.ova",
+                                        &src), 0);
+  assert_int_equal (src.share.kind, TK_SSH);
+  assert_string_equal (src.share.path, "/srv/img");
+  assert_string_equal (src.name, "vm.ova");
+  assert_int_equal (src.share.port, 2222);
+  assert_int_equal (agent_source_parse ("ssh://u@h/vm.img", &src), 0);
+  assert_string_equal (src.share.path, "/");
+  assert_string_equal (src.name, "vm.img");
+
+  assert_int_equal (agent_source_parse ("cifs://me@h/share/d/vm.vhd", &src),
+                    0);
+  assert_string_equal (src.share.device, "//h/share");
+  assert_string_equal (src.share.path, "/d");
+  assert_string_equal (src.name, "vm.vhd");
+  assert_int_equal (agent_source_parse ("cifs://h/share", &src), 0);
+  assert_string_equal (src.name, "");
+
+  assert_int_equal (agent_source_parse ("file:/mnt/usb/vm.qcow2", &src), 0);
+  assert_int_equal (src.share.kind, TK_FILE);
+  assert_string_equal (src.share.path, "/mnt/usb");
+  assert_string_equal (src.name, "vm.qcow2");
+  assert_int_equal (agent_source_parse ("/vm.qcow2", &src), 0);
+  assert_string_equal (src.share.path, "/");
+
+  assert_int_equal (agent_source_parse ("https://h:8443/a/disk.raw?x=1",
+                                        &src), 0);
+  assert_int_equal (src.share.kind, TK_HTTP);
+  assert_string_equal (src.url, "https://h:8443/a/disk.raw?x=1");
+  assert_string_equal (src.name, "disk.raw?x=1");
+
+  for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    if (agent_source_parse (bad[i], &src) != -1)
+      fail_msg ("accepted '%s'", bad[i]);
+    assert_non_null (strstr (error_get (), "ferry.source: "));
+  }
+}
+
+static void
+add_disk (agent_disk_vector *v, const char *name, bool live)
+{
+  struct agent_disk d;
+
+  memset (&d, 0, sizeof d);
+  snprintf (d.name, sizeof d.name, "%s", name);
+  snprintf (d.path, sizeof d.path, "/dev/%s", name);
+  d.live = live;
+  assert_int_equal (agent_disk_vector_append (v, d), 0);
+}
+
+/* ferry.disks for a deploy: named, in the order given, never all, never
+ * the live medium or a disk twice. */
+static void
+test_deploy_targets (void **state)
+{
+  agent_disk_vector v = empty_vector;
+  struct agent_settings s = { 0 };
+  size_t idx[4], n;
+  bool any;
+
+  (void) state;
+  add_disk (&v, "sda", true);
+  add_disk (&v, "nvme0n1", false);
+  add_disk (&v, "sdb", false);
+  assert_int_equal (agent_cmdline_parse ("ferry.disks=sdb,/dev/nvme0n1",
+                                         &s, &any), 0);
+  assert_int_equal (agent_deploy_targets (&s, &v, idx, 4, &n), 0);
+  assert_int_equal (n, 2);
+  assert_int_equal (idx[0], 2);
+  assert_int_equal (idx[1], 1);
+  agent_settings_free (&s);
+
+  /* the default (all), unset, is refused */
+  assert_int_equal (agent_settings_defaults (&s, &(struct agent_hw) {
+        .name = "x" }), 0);
+  assert_int_equal (agent_deploy_targets (&s, &v, idx, 4, &n), -1);
+  assert_non_null (strstr (error_get (), "name them with ferry.disks="));
+  agent_settings_free (&s);
+  assert_int_equal (agent_cmdline_parse ("ferry.disks=all", &s, &any), 0);
+  assert_int_equal (agent_deploy_targets (&s, &v, idx, 4, &n), -1);
+  assert_non_null (strstr (error_get (), "all is refused"));
+  agent_settings_free (&s);
+  assert_int_equal (agent_cmdline_parse ("ferry.disks=sda", &s, &any), 0);
+  assert_int_equal (agent_deploy_targets (&s, &v, idx, 4, &n), -1);
+  assert_non_null (strstr (error_get (), "holds the running live medium"));
+  agent_settings_free (&s);
+  assert_int_equal (agent_cmdline_parse ("ferry.disks=sdb,sdb", &s, &any), 0);
+  assert_int_equal (agent_deploy_targets (&s, &v, idx, 4, &n), -1);
+  assert_non_null (strstr (error_get (), "named twice"));
+  agent_settings_free (&s);
+  assert_int_equal (agent_cmdline_parse ("ferry.disks=sdc", &s, &any), 0);
+  assert_int_equal (agent_deploy_targets (&s, &v, idx, 4, &n), -1);
+  assert_non_null (strstr (error_get (), "disk 'sdc' does not exist"));
+  agent_settings_free (&s);
+  assert_int_equal (agent_cmdline_parse ("ferry.disks=sdb,nvme0n1", &s,
+                                         &any), 0);
+  assert_int_equal (agent_deploy_targets (&s, &v, idx, 1, &n), -1);
+  assert_non_null (strstr (error_get (), "too many disks"));
+  agent_settings_free (&s);
+  agent_disk_vector_reset (&v);
 }
 
 int
@@ -314,6 +494,9 @@ main (void)
     cmocka_unit_test (test_ip),
     cmocka_unit_test (test_hw_defaults),
     cmocka_unit_test (test_man),
+    cmocka_unit_test (test_deploy_settings),
+    cmocka_unit_test (test_source_parse),
+    cmocka_unit_test (test_deploy_targets),
   };
   return UNIT_RUN_IN_TMPDIR (tests, dir);
 }

@@ -639,10 +639,12 @@ deploy_fit_boot (guestfs_h *g, const struct guest_root *root,
                         "firmware needs a boot entry");
   }
   if (has (g, "/usr/sbin/grub-install") && has (g, "/usr/lib/grub/i386-pc"))
-    install = "grub-install --target=i386-pc " DISK " 2>&1";
+    install = "grub-install --target=i386-pc " DISK " 1>&2";
   else if (has (g, "/usr/sbin/grub2-install") &&
            has (g, "/usr/lib/grub/i386-pc"))
-    install = "grub2-install --target=i386-pc " DISK " 2>&1";
+    install = "grub2-install --target=i386-pc " DISK " 1>&2";
+  /* (its output to stderr: libguestfs puts a failed command's stderr in
+   * the error, and drops its stdout) */
   if (install == NULL)
     return deploy_note (f, &f->res->boot, "BIOS: no GRUB for i386-pc in the "
                         "guest: its boot sector is the image's");

@@ -10,6 +10,8 @@
 #           its root about 4 GiB
 #   xfs     debian13-xfs-ahci onto 3 GiB: xfs grown mounted in the
 #           appliance; boots, its root about 3 GiB
+#   btrfs   debian13-btrfs-ahci onto 3 GiB: btrfs grown mounted in the
+#           appliance; boots, its root about 3 GiB
 #   shrink  debian12-ahci (1.5 GiB, 0.9 GiB of data) onto 1.4 GiB: ext4
 #           shrunk, swap moved; e2fsck clean; boots
 #   ova     an OVA exported by Ferry from debian12-ahci onto 3 GiB; boots
@@ -22,10 +24,10 @@ requires guestfish qemu-img python3 sfdisk e2fsck losetup
 ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
 [ -f "$ovmf_code" ] && [ -f "$ovmf_vars" ] || { echo "SKIP: ovmf not installed"; exit 77; }
 t=$(mktmpdir)
-cases="${FERRY_DEPLOY_CASES:-uefi lvm xfs shrink ova xva}"
+cases="${FERRY_DEPLOY_CASES:-uefi lvm xfs btrfs shrink ova xva}"
 
 ref=$("$TESTS_DIR/guests.sh" "$BUILDDIR" debian12-ahci)
-for g in debian13-uefi-ahci debian13-lvm-ahci debian13-xfs-ahci; do
+for g in debian13-uefi-ahci debian13-lvm-ahci debian13-xfs-ahci debian13-btrfs-ahci; do
     "$TESTS_DIR/guests.sh" "$BUILDDIR" "$g" > "$t/$g.path" || fail "cannot build $g"
 done
 
@@ -86,6 +88,11 @@ one_case () (
         deploy_one xfs "$(cat "$t/debian13-xfs-ahci.path")" x 3G
         layout_has xfs "xfs on /dev/sda1 grown"
         boot_nvme xfs 2500
+        ;;
+    btrfs)
+        deploy_one btrfs "$(cat "$t/debian13-btrfs-ahci.path")" x 3G
+        layout_has btrfs "btrfs on /dev/sda1 grown"
+        boot_nvme btrfs 2500
         ;;
     shrink)
         deploy_one shrink "$ref" x 1400M

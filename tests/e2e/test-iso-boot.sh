@@ -15,8 +15,9 @@ logdir=$BUILDDIR/boot-logs
 mkdir -p "$logdir"
 
 if agent_landed; then
-    # The TUI's first screen: its title line (p2v/agent-tui.c).
-    ready='Ferry agent - Disks to capture'
+    # The TUI's first screen (capture or deploy): its title line
+    # (p2v/agent-tui.c).
+    ready='Ferry agent - Job'
 else
     ready='ferry-iso: starting ferry agent on ttyS0'
 fi

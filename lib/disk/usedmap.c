@@ -242,6 +242,28 @@ keep_bytes (const extent_vector *keep)
 #define PROBE_HEAD MiB
 #define PROBE_TAIL MiB
 
+/* [off, off+len) of the source into the probe's memfd at dst, in 4 KiB
+ * pieces when the whole read fails (a dying disk): what stays unreadable
+ * reads as zeros there, so a bad sector near a superblock does not hide
+ * the filesystem (its map then decides).  buf holds len bytes.  -1 only
+ * when the memfd cannot be written. */
+static int
+probe_copy (struct shadow *sh, unsigned char *buf, uint64_t off,
+            uint64_t len, uint64_t dst)
+{
+  uint64_t i, n;
+
+  memset (buf, 0, len);
+  if (image_pread_retry (sh->src, buf, len, off, sh->retries) == -1)
+    for (i = 0; i < len; i += n) {
+      n = MIN (len - i, (uint64_t) 4096);
+      if (image_pread_retry (sh->src, buf + i, n, off + i, sh->retries) == -1)
+        memset (buf + i, 0, n);
+    }
+  error_clear ();
+  return full_pwrite (sh->fd, buf, len, dst, sh->path);
+}
+
 static int
 probe_type (struct image *src, unsigned retries, uint64_t offset,
             uint64_t length, char *type, size_t type_size)
@@ -265,16 +287,14 @@ probe_type (struct image *src, unsigned retries, uint64_t offset,
     error_errno ("malloc");
     goto out;
   }
-  if (image_pread_retry (src, buf, chunk, offset, retries) == 0 &&
-      full_pwrite (sh.fd, buf, chunk, 0, sh.path) == -1)
+  if (probe_copy (&sh, buf, offset, chunk, 0) == -1)
     goto out;
   memcpy (boot, buf, MIN (chunk, sizeof boot));
   if (length > PROBE_HEAD) {
     uint64_t tail = MIN (length - PROBE_HEAD, (uint64_t) PROBE_TAIL);
 
-    if (image_pread_retry (src, buf, tail, offset + length - tail,
-                           retries) == 0 &&
-        full_pwrite (sh.fd, buf, tail, length - tail, sh.path) == -1)
+    if (probe_copy (&sh, buf, offset + length - tail, tail,
+                    length - tail) == -1)
       goto out;
   }
   /* NTFS: libblkid also reads the $MFT's first records, which lie
@@ -290,8 +310,7 @@ probe_type (struct image *src, unsigned retries, uint64_t offset,
     if (ss && spc && spc <= 0x80 && lcn < length / ss / spc) {
       mft = lcn * ss * spc;
       chunk = MIN (length - mft, (uint64_t) 65536);
-      if (image_pread_retry (src, buf, chunk, offset + mft, retries) == 0 &&
-          full_pwrite (sh.fd, buf, chunk, mft, sh.path) == -1)
+      if (probe_copy (&sh, buf, offset + mft, chunk, mft) == -1)
         goto out;
     }
   }

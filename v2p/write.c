@@ -280,6 +280,9 @@ deploy_write (struct image *src, uint64_t length, struct image *dst,
       write_body (src, length, dst, &map, &h, f) == 0 &&
       write_held (dst, &h) == 0)
     r = 0;
+  else
+    /* the deploy's contract: an error after the first write says so */
+    error_prefix ("written in part, its table wiped (it boots nothing): ");
   if (r == 0 && h.tail_len)
     deploy_note (f, &f->d->layout, "backup GPT at the disk's end (LBA %"
                  PRIu64 ")", (h.tail_off + h.tail_len) / 512 - 1);

@@ -75,25 +75,7 @@ load_image (struct clone_batch *b)
 static int
 load_libvirt (struct clone_batch *b)
 {
-  CLEANUP_FCLOSE FILE *fp = fopen (b->o->golden, "re");
-  struct strbuf sb = STRBUF_INIT;
-  char buf[65536];
-  size_t n;
-  int r = 0;
-
-  if (fp == NULL)
-    return error_errno ("'%s'", b->o->golden);
-  while (r == 0 && (n = fread (buf, 1, sizeof buf, fp)) > 0)
-    r = sb.len + n > LIBVIRT_MAX_XML
-      ? error_set ("'%s': larger than %u bytes", b->o->golden,
-                   LIBVIRT_MAX_XML)
-      : strbuf_add (&sb, buf, n);
-  if (r == 0 && ferror (fp))
-    r = error_errno ("'%s': read", b->o->golden);
-  if (r == 0)
-    r = libvirt_parse (sb.buf ? sb.buf : "", sb.len, b->o->golden, &b->vm);
-  strbuf_release (&sb);
-  return r;
+  return libvirt_parse_file (b->o->golden, &b->vm);
 }
 
 /* The package is read (verified, disks extracted and opened) into a

@@ -100,26 +100,6 @@ vm_from_args (const struct ova_export_job_opts *o, struct vm *vm)
   return vm_from_options (vm, &vo);
 }
 
-static int
-read_small_file (const char *path, size_t max, struct strbuf *sb)
-{
-  CLEANUP_FCLOSE FILE *fp = fopen (path, "re");
-  char buf[65536];
-  size_t n;
-
-  if (fp == NULL)
-    return error_errno ("'%s'", path);
-  while ((n = fread (buf, 1, sizeof buf, fp)) > 0) {
-    if (sb->len + n > max)
-      return error_set ("'%s': larger than %zu bytes", path, max);
-    if (strbuf_add (sb, buf, n) == -1)
-      return -1;
-  }
-  if (ferror (fp))
-    return error_errno ("'%s': read", path);
-  return 0;
-}
-
 static void
 apply_overrides (const struct ova_export_job_opts *o, struct vm *vm)
 {
@@ -134,7 +114,6 @@ apply_overrides (const struct ova_export_job_opts *o, struct vm *vm)
 static int
 read_domain (const struct ova_export_job_opts *o, struct vm *vm)
 {
-  struct strbuf sb = STRBUF_INIT;
   struct virt *v;
   int r;
 
@@ -145,11 +124,7 @@ read_domain (const struct ova_export_job_opts *o, struct vm *vm)
     virt_close (v);
     return r;
   }
-  r = read_small_file (o->from_libvirt, LIBVIRT_MAX_XML, &sb);
-  if (r == 0)
-    r = libvirt_parse (sb.buf ? sb.buf : "", sb.len, o->from_libvirt, vm);
-  strbuf_release (&sb);
-  return r;
+  return libvirt_parse_file (o->from_libvirt, vm);
 }
 
 static int

@@ -635,3 +635,26 @@ libvirt_parse (const char *xml, size_t len, const char *what, struct vm *vm)
   xmlFreeDoc (doc);
   return r;
 }
+
+int
+libvirt_parse_file (const char *path, struct vm *vm)
+{
+  CLEANUP_FCLOSE FILE *fp = fopen (path, "re");
+  struct strbuf sb = STRBUF_INIT;
+  char buf[65536];
+  size_t n;
+  int r = 0;
+
+  if (fp == NULL)
+    return error_errno ("'%s'", path);
+  while (r == 0 && (n = fread (buf, 1, sizeof buf, fp)) > 0)
+    r = sb.len + n > LIBVIRT_MAX_XML
+      ? error_set ("'%s': larger than %u bytes", path, LIBVIRT_MAX_XML)
+      : strbuf_add (&sb, buf, n);
+  if (r == 0 && ferror (fp))
+    r = error_errno ("'%s': read", path);
+  if (r == 0)
+    r = libvirt_parse (sb.buf ? sb.buf : "", sb.len, path, vm);
+  strbuf_release (&sb);
+  return r;
+}

@@ -48,4 +48,8 @@ int libvirt_write_domain (const struct stagedir *sd, const char *stem,
 int libvirt_parse (const char *xml, size_t len, const char *what,
                    struct vm *vm);
 
+/* The same for the domain XML file at `path`, read whole but refused past
+ * LIBVIRT_MAX_XML bytes ("'PATH': larger than N bytes"). */
+int libvirt_parse_file (const char *path, struct vm *vm);
+
 #endif

@@ -110,26 +110,14 @@ add_image (struct deploy_job *j, const char *path)
 static int
 load_libvirt (struct deploy_job *j)
 {
-  CLEANUP_FCLOSE FILE *fp = fopen (j->o->source, "re");
-  struct strbuf sb = STRBUF_INIT;
   struct vm vm;
-  char buf[65536];
-  size_t n, i;
-  int r = 0;
+  size_t i;
+  int r;
 
   vm_init (&vm);
-  if (fp == NULL)
-    return error_errno ("'%s'", j->o->source);
-  while (r == 0 && (n = fread (buf, 1, sizeof buf, fp)) > 0)
-    r = sb.len + n > LIBVIRT_MAX_XML
-      ? error_set ("'%s': larger than %u bytes", j->o->source,
-                   LIBVIRT_MAX_XML)
-      : strbuf_add (&sb, buf, n);
-  if (r == 0)
-    r = libvirt_parse (sb.buf ? sb.buf : "", sb.len, j->o->source, &vm);
+  r = libvirt_parse_file (j->o->source, &vm);
   for (i = 0; r == 0 && i < vm.disks.len; i++)
     r = add_image (j, vm.disks.ptr[i].file);
-  strbuf_release (&sb);
   vm_free (&vm);
   return r;
 }

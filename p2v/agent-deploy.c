@@ -41,19 +41,11 @@ say (struct dep *d, const char *fmt, ...) __attribute__ ((format (printf, 2, 3))
 static void
 say (struct dep *d, const char *fmt, ...)
 {
-  char msg[4400], stamp[32];
-  time_t now = time (NULL);
-  struct tm tm;
   va_list ap;
 
   va_start (ap, fmt);
-  vsnprintf (msg, sizeof msg, fmt, ap);
+  agent_say_va (&d->log, d->ui, fmt, ap);
   va_end (ap);
-  gmtime_r (&now, &tm);
-  strftime (stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  strbuf_addf (&d->log, "%s %s\n", stamp, msg);
-  if (d->ui && d->ui->line)
-    d->ui->line (d->ui->opaque, msg);
 }
 
 /* ---- checks before anything is mounted or written ---- */

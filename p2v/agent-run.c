@@ -215,25 +215,33 @@ struct run {
   size_t report_len;
 };
 
+void
+agent_say_va (struct strbuf *log, const struct agent_ui *ui, const char *fmt,
+              va_list ap)
+{
+  char msg[4400], stamp[32];
+  time_t now = time (NULL);
+  struct tm tm;
+
+  vsnprintf (msg, sizeof msg, fmt, ap);
+  gmtime_r (&now, &tm);
+  strftime (stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  strbuf_addf (log, "%s %s\n", stamp, msg);
+  if (ui && ui->line)
+    ui->line (ui->opaque, msg);
+}
+
 static void
 say (struct run *r, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 
 static void
 say (struct run *r, const char *fmt, ...)
 {
-  char msg[4400], stamp[32];
-  time_t now = time (NULL);
-  struct tm tm;
   va_list ap;
 
   va_start (ap, fmt);
-  vsnprintf (msg, sizeof msg, fmt, ap);
+  agent_say_va (&r->log, r->ui, fmt, ap);
   va_end (ap);
-  gmtime_r (&now, &tm);
-  strftime (stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  strbuf_addf (&r->log, "%s %s\n", stamp, msg);
-  if (r->ui && r->ui->line)
-    r->ui->line (r->ui->opaque, msg);
 }
 
 /* ---- capturing ---- */

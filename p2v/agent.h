@@ -36,6 +36,7 @@
 #ifndef FERRY_AGENT_H
 #define FERRY_AGENT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -305,6 +306,13 @@ struct agent_ui {
                     size_t idx, size_t n);
   void *opaque;
 };
+
+/* One line of a run: timestamped (UTC) into `log` and shown through
+ * ui->line (capture's and deploy's say). */
+struct strbuf;
+void agent_say_va (struct strbuf *log, const struct agent_ui *ui,
+                   const char *fmt, va_list ap)
+  __attribute__ ((format (printf, 3, 0)));
 
 struct agent_result {
   char dir[4096];             /* where the images are (deploy: "") */

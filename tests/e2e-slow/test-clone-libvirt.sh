@@ -1,8 +1,9 @@
 #!/bin/bash
 # `ferry clone --connect URI`: clones defined in a real libvirtd through
-# libvirt's API.  The test starts a libvirtd of its own (no systemd here):
-# its sockets in $t, its state and config dirs bind-mounted from $t in a
-# mount namespace of its own, a network namespace of its own holding the
+# libvirt's API.  The test starts a libvirtd of its own (no systemd here;
+# tests/libvirtd.sh): its sockets in $t, its state and config dirs
+# bind-mounted from $t in a mount namespace of its own, a network
+# namespace of its own holding the
 # bridge of its network 'default', and a /dev without kvm (nested KVM is
 # broken on the test machines, and libvirt would offer kvm: /dev/kvm
 # opens), so it offers QEMU (TCG) domains only.  Proved: a URI that does
@@ -15,6 +16,7 @@
 # written; a clone whose define fails keeps its files and is reported
 # failed and not defined.
 source "$(dirname "$0")/../functions.sh"
+source "$TESTS_DIR/libvirtd.sh"
 requires libvirtd virsh unshare mknod ip qemu-system-x86_64 qemu-img python3 stty
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (libvirtd in a mount namespace)"; exit 77; }
 t=$(mktmpdir)
@@ -24,88 +26,9 @@ jget () {   # jget FILE PYTHON-EXPR (on j, the report)
     python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
-# ---- a libvirtd of the test's own ------------------------------------------
+# ---- a libvirtd of the test's own (tests/libvirtd.sh) -----------------------
 
-lv=$t/libvirt
-mkdir -p "$lv"/{sock,etc,lib,run,cache,log,pts}
-cat > "$lv/libvirtd.conf" <<CONF
-unix_sock_dir = "$lv/sock"
-unix_sock_rw_perms = "0700"
-auth_unix_rw = "none"
-auth_unix_ro = "none"
-log_outputs = "3:file:$lv/libvirtd.log"
-CONF
-# QEMU as root without relabelling (the images live in $t); its stdio to
-# files (no virtlogd), no cgroups, no per-domain /dev namespace.
-cat > "$lv/etc/qemu.conf" <<CONF
-user = "root"
-group = "root"
-dynamic_ownership = 0
-remember_owner = 0
-security_driver = "none"
-stdio_handler = "file"
-namespaces = [ ]
-cgroup_controllers = [ ]
-CONF
-# libvirtd parses its built-in QEMU user (libvirt-qemu, made by
-# libvirt-daemon-system) before it reads qemu.conf: the namespace's
-# /etc/passwd and /etc/group know it.
-{ cat /etc/passwd; echo "libvirt-qemu:x:64055:64055::/nonexistent:/usr/sbin/nologin"; } > "$lv/passwd"
-{ cat /etc/group; echo "libvirt-qemu:x:64055:"; } > "$lv/group"
-unshare -m -n --propagation private sh -c '
-    set -e
-    d=$1
-    mount --bind "$d/etc" /etc/libvirt
-    mount --bind "$d/passwd" /etc/passwd
-    mount --bind "$d/group" /etc/group
-    for p in /var/lib /var/cache /var/log /run; do mount -t tmpfs tmpfs $p; done
-    mkdir /var/lib/libvirt /var/cache/libvirt /var/log/libvirt /run/libvirt
-    mount --bind "$d/lib" /var/lib/libvirt
-    mount --bind "$d/cache" /var/cache/libvirt
-    mount --bind "$d/log" /var/log/libvirt
-    mount --bind "$d/run" /run/libvirt
-    # A /dev without kvm; the host'"'"'s ptys, so that the test reads the
-    # consoles.
-    mount --bind /dev/pts "$d/pts"
-    mount -t tmpfs -o mode=755 tmpfs /dev
-    mknod -m 666 /dev/null c 1 3
-    mknod -m 666 /dev/zero c 1 5
-    mknod -m 666 /dev/full c 1 7
-    mknod -m 666 /dev/random c 1 8
-    mknod -m 666 /dev/urandom c 1 9
-    mknod -m 666 /dev/tty c 5 0
-    mknod -m 666 /dev/ptmx c 5 2
-    mkdir /dev/net /dev/pts /dev/shm
-    mknod -m 666 /dev/net/tun c 10 200
-    mount --move "$d/pts" /dev/pts
-    mount -t tmpfs tmpfs /dev/shm
-    ln -s /proc/self/fd /dev/fd
-    ip link set lo up
-    ip link add ferrybr0 type bridge
-    ip link set ferrybr0 up
-    exec libvirtd --config "$d/libvirtd.conf" --pid-file "$d/libvirtd.pid"
-' sh "$lv" > "$lv/libvirtd.out" 2>&1 &
-lvd=$!
-uri="qemu+unix:///system?socket=$lv/sock/libvirt-sock"
-
-# Domains left running are stopped (libvirtd leaves QEMU running when it
-# exits), then the daemon.
-stop_domains () {
-    local p
-    for p in "$lv"/run/qemu/*.pid; do
-        [ -f "$p" ] && stop_pid "$(cat "$p")"
-    done
-}
-cleanup_fn "stop_pid $lvd"
-cleanup_fn stop_domains
-for _ in $(seq 100); do [ -S "$lv/sock/libvirt-sock" ] && break; sleep 0.1; done
-[ -S "$lv/sock/libvirt-sock" ] || fail "libvirtd did not start: $(cat "$lv/libvirtd.out"; tail -5 "$lv/libvirtd.log")"
-virsh -c "$uri" capabilities > caps.xml || fail "virsh capabilities"
-grep -q "<domain type='kvm'" caps.xml && fail "the test's libvirtd offers kvm"
-# The network 'default' the clones' NICs name: the namespace's bridge.
-echo "<network><name>default</name><forward mode='bridge'/><bridge name='ferrybr0'/></network>" > net.xml
-virsh -q -c "$uri" net-define net.xml >/dev/null
-virsh -q -c "$uri" net-start default >/dev/null
+libvirtd_start "$t/libvirt"
 
 # ---- a URI that does not answer: one line, before anything is made ----
 qemu-img create -q -f qcow2 small.qcow2 64M
@@ -167,20 +90,7 @@ if [ -n "${FERRY_NO_BOOT:-}" ]; then
     exit 0
 fi
 virsh -q -c "$uri" start web-02 >/dev/null || fail "virsh start web-02: $(tail -5 "$lv/log/qemu/web-02.log")"
-pty=$(virsh -c "$uri" ttyconsole web-02)
-[ -c "$pty" ] || fail "no console pty: '$pty'"
-# Raw and without echo: the console's output is read, nothing goes back.
-stty -F "$pty" raw -echo
-cat "$pty" > console.log 2>/dev/null & catpid=$!
-cleanup_fn "stop_pid $catpid"
-state=timeout
-for _ in $(seq "${BOOT_TIMEOUT:-300}"); do
-    sleep 1
-    if grep -q 'ferry-ref login:' console.log; then state=ok; break; fi
-    if grep -Eq 'Kernel panic|\(initramfs\)|Gave up waiting for root' console.log; then state=failed; break; fi
-    [ "$(virsh -c "$uri" domstate web-02)" = running ] || { state="not running"; break; }
-done
-[ "$state" = ok ] || fail "web-02: no login prompt ($state): $(tr -d '\r' < console.log | tail -20)"
+libvirtd_console web-02 console.log 'ferry-ref login:' ||
+    fail "web-02: no login prompt ($console_state): $(tr -d '\r' < console.log | tail -20)"
 echo "web-02 (virsh start, domain type qemu): login prompt"
 virsh -q -c "$uri" destroy web-02 >/dev/null
-stop_pid $catpid

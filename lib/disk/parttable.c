@@ -457,6 +457,11 @@ parttable_gpt_fit (const struct parttable_disk *disk, uint8_t *head,
   sectors = new_size / ss;
   array = DIV_ROUND_UP ((uint64_t) h.entry_count * h.entry_size, ss);
   array_end = (h.entries_lba + array) * ss;
+  if (h.entries_lba + array > h.first_usable_lba)
+    return error_set ("gpt: the entry array (LBA %" PRIu64 "-%" PRIu64 ") does "
+                      "not lie before the usable area (LBA %" PRIu64 ")",
+                      h.entries_lba, h.entries_lba + array - 1,
+                      h.first_usable_lba);
   if (array_end > head_len || 2 * ss > head_len)
     return error_set ("gpt: the entry array ends at byte %" PRIu64 ", past "
                       "the %zu bytes held", array_end, head_len);

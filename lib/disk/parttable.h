@@ -173,7 +173,8 @@ int parttable_image_firmware (const char *path, unsigned flags,
  * slot is resized and the primary header gets the new backup LBA and last
  * usable LBA (CRC recomputed); *tail (head's entry array and the backup
  * header, *tail_len bytes, the caller frees) goes at *tail_offset, the end
- * of the new disk.  Refuses a partition past the new last usable LBA.
+ * of the new disk.  Refuses a partition past the new last usable LBA, and
+ * an entry array that does not lie between the header and the usable area.
  * Returns 0, 1 if the disk has no GPT, or -1 with the error set. */
 int parttable_gpt_fit (const struct parttable_disk *disk, uint8_t *head,
                        size_t head_len, uint64_t new_size, uint8_t **tail,

@@ -536,6 +536,19 @@ test_gpt_fit (void **state)
                                        sizeof disk - 512 * 8, &tail,
                                        &tail_len, &tail_off), -1);
   assert_non_null (strstr (error_get (), "partition 4 ends at LBA 2014"));
+  /* A primary whose entry array lies past the usable area (here: the
+   * backup's array, valid on the image) would land outside a smaller disk
+   * or inside the new usable area: refused. */
+  gpt_make ();
+  gpt_write_header (1, SECTORS - 1, SECTORS - 1 - ARRAY_SECTORS);
+  assert_int_equal (parttable_read_gpt (&mem, &pt), 0);
+  parttable_free (&pt);
+  memcpy (head, disk, sizeof head);
+  assert_int_equal (parttable_gpt_fit (&mem, head, sizeof head, sizeof big,
+                                       &tail, &tail_len, &tail_off), -1);
+  assert_non_null (strstr (error_get (), "does not lie before the usable"));
+  gpt_make ();
+  memcpy (head, disk, sizeof head);
   /* A head too short for the entry array is refused, not over-read. */
   assert_int_equal (parttable_gpt_fit (&mem, head, 2 * 512, sizeof big,
                                        &tail, &tail_len, &tail_off), -1);

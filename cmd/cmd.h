@@ -37,5 +37,7 @@ extern const char *const cmd_image_formats[];
 const char *cmd_format_from_name (const char *path);
 /* Parse a size/count, refusing junk. */
 int cmd_parse_uint (const char *s, uint64_t max, uint64_t *out);
+/* Parse bytes: a number with an optional K, M or G (powers of 1024). */
+int cmd_parse_bytes (const char *s, uint64_t max, uint64_t *out);
 
 #endif

@@ -36,6 +36,7 @@ static const struct cmd_option copy_options[] = {
   CMD_OPT_FN ('o', NULL, opt_create, "KEY=VALUE,...", NULL,
               "image options (repeatable):\n"
               "subformat=fixed|dynamic  (vhd)\n"
+              "block_size=512K|1M|2M  (vhd; default 512K)\n"
               "subformat=streamOptimized,\n"
               "  adapter_type=lsilogic|ide|...  (vmdk)\n"
               "backing=FILE[,backing_format=FMT]  write an overlay (qcow2)\n"

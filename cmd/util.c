@@ -48,6 +48,11 @@ set_create_opt (struct image_create_opts *opts, const char *key,
     opts->backing_format = value;
   else if (strcmp (key, "adapter_type") == 0)
     opts->adapter_type = value;
+  else if (strcmp (key, "block_size") == 0) {
+    if (cmd_parse_bytes (value, 1u << 30, &n) == -1)
+      return -1;
+    opts->block_size = (uint32_t) n;
+  }
   else if (strcmp (key, "threads") == 0) {
     if (cmd_parse_uint (value, 256, &n) == -1)
       return -1;
@@ -55,7 +60,7 @@ set_create_opt (struct image_create_opts *opts, const char *key,
   }
   else
     return error_set ("unknown option '%s' (known: subformat, backing, "
-                      "backing_format, adapter_type, threads)", key);
+                      "backing_format, adapter_type, block_size, threads)", key);
   return 0;
 }
 
@@ -106,6 +111,29 @@ cmd_parse_uint (const char *s, uint64_t max, uint64_t *out)
     return error_set ("'%s' is not a number between 0 and %llu", s,
                       (unsigned long long) max);
   *out = v;
+  return 0;
+}
+
+int
+cmd_parse_bytes (const char *s, uint64_t max, uint64_t *out)
+{
+  static const char units[] = "KMG";
+  const char *u;
+  char *end;
+  unsigned long long v;
+  unsigned shift = 0;
+
+  errno = 0;
+  v = strtoull (s, &end, 10);
+  if (!errno && end != s && s[0] != '-' && *end &&
+      (u = strchr (units, *end)) != NULL && end[1] == '\0') {
+    shift = 10 * (unsigned) (u - units + 1);
+    end++;
+  }
+  if (errno || end == s || *end || s[0] == '-' || v > (max >> shift))
+    return error_set ("'%s' is not a size between 0 and %llu bytes (a "
+                      "number, then K, M or G)", s, (unsigned long long) max);
+  *out = (uint64_t) v << shift;
   return 0;
 }
 

@@ -1,6 +1,7 @@
 /* usedmap.c: build the used-range map of a source disk (usedmap.h). */
 #include "lib/common/compat.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <blkid/blkid.h>
@@ -15,6 +16,7 @@
 #include "lib/common/error.h"
 #include "lib/common/fullrw.h"
 #include "lib/image/copy.h"
+#include "lib/disk/parttable.h"
 #include "lib/disk/usedmap.h"
 
 #define MiB (1024 * 1024)
@@ -51,6 +53,57 @@ shadow_copy (struct shadow *sh, uint64_t off, uint64_t len)
   return r;
 }
 
+static bool
+mbr_type_extended (uint8_t type)
+{
+  return type == 0x05 || type == 0x0f || type == 0x85;
+}
+
+/* The sector at off of the shadow, as an MBR or EBR with its signature;
+ * false if it has none or cannot be read. */
+static bool
+shadow_read_mbr (struct shadow *sh, uint64_t off, struct parttable_mbr *m)
+{
+  return full_pread (sh->fd, m, sizeof *m, off, sh->path) == 0 &&
+    le16toh (m->signature) == PARTTABLE_MBR_SIGNATURE;
+}
+
+/* libparted refuses a whole MBR table whose first EBR it cannot read, so
+ * the shadow gets each extended partition's EBR chain before libparted
+ * looks: every EBR (1 MiB from it on, the start of its logical partition
+ * included) in chain order.  A chain pointing backwards, outside its
+ * extended partition, or longer than MAX_TABLE_PASSES just stops; what
+ * libparted then makes of it decides. */
+static int
+shadow_copy_ebrs (struct shadow *sh)
+{
+  struct parttable_mbr mbr, ebr;
+  unsigned slot, n;
+
+  if (!shadow_read_mbr (sh, 0, &mbr))
+    return 0;
+  for (slot = 0; slot < 4; slot++) {
+    const struct parttable_mbr_entry *e = &mbr.entries[slot];
+    uint64_t ext = le32toh (e->first_lba), len = le32toh (e->sectors);
+    uint64_t at = ext, next;
+
+    if (!mbr_type_extended (e->type) || ext == 0)
+      continue;
+    for (n = 0; n < MAX_TABLE_PASSES; n++) {
+      if (at * 512 >= sh->src->size || shadow_copy (sh, at * 512, MiB) == -1)
+        return at * 512 >= sh->src->size ? 0 : -1;
+      if (!shadow_read_mbr (sh, at * 512, &ebr) ||
+          !mbr_type_extended (ebr.entries[1].type))
+        break;
+      next = ext + le32toh (ebr.entries[1].first_lba);
+      if (next <= at || next >= ext + len)
+        break;
+      at = next;
+    }
+  }
+  return 0;
+}
+
 static int
 shadow_open (struct shadow *sh, struct image *src)
 {
@@ -67,9 +120,10 @@ shadow_open (struct shadow *sh, struct image *src)
   if (ftruncate (sh->fd, (off_t) src->size) == -1)
     return error_errno ("'%s': truncate", sh->path);
   /* MBR, GPT header and entries, and the GPT backup at the end. */
-  if (shadow_copy (sh, 0, MiB) == -1)
+  if (shadow_copy (sh, 0, MiB) == -1 ||
+      (src->size > MiB && shadow_copy (sh, src->size - MiB, MiB) == -1))
     return -1;
-  return src->size > MiB ? shadow_copy (sh, src->size - MiB, MiB) : 0;
+  return shadow_copy_ebrs (sh);
 }
 
 static void

@@ -46,6 +46,8 @@ struct image_create_opts {
   const char *adapter_type;   /* vmdk ddb.adapterType: "lsilogic" (default),
                                  "ide", "buslogic", "pvscsi" */
   unsigned threads;           /* worker threads for compression; 0 = nproc */
+  uint32_t block_size;        /* vhd dynamic/differencing: 512 KiB, 1 or
+                                 2 MiB; 0 = the parent's, else 512 KiB */
   /* Sink (the OVA writer): with use_fd, create the image inside the
    * already-open, seekable `fd` from byte `fd_offset` on instead of
    * creating `path`, which then only names the image in messages (and in

@@ -3,6 +3,7 @@
 #include "lib/common/compat.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,12 +25,12 @@ create_fixed (struct vhd *v)
 }
 
 static int
-create_dynamic (struct vhd *v, const char *parent)
+create_dynamic (struct vhd *v, const char *parent, uint32_t block_size)
 {
   uint64_t bat_bytes;
   CLEANUP_FREE uint8_t *ff = NULL;
 
-  vhd_header_init (v, v->img.size);
+  vhd_header_init (v, v->img.size, block_size);
   bat_bytes = DIV_ROUND_UP ((uint64_t) v->n_entries * 4, VHD_SECTOR)
     * VHD_SECTOR;
   v->bat = malloc ((size_t) v->n_entries * 4 + 4);
@@ -80,8 +81,32 @@ create_size_ok (const char *path, uint64_t size)
   return 0;
 }
 
+/* The block size asked for, or a differencing disk's parent's (a
+ * differencing disk whose blocks straddle its parent's is legal but
+ * Hyper-V never writes one), or the default. */
 static int
-create_body (struct vhd *v, uint32_t type, const char *parent)
+create_block_size (const struct vhd *v, const char *path,
+                   const struct image_create_opts *opts, uint32_t *bs)
+{
+  const struct vhd *parent = (const struct vhd *) v->img.backing;
+
+  if (opts->block_size == 0) {
+    *bs = parent ? parent->block_size : VHD_DEFAULT_BLOCK_SIZE;
+    return 0;
+  }
+  if (!is_power_of_2 (opts->block_size) ||
+      opts->block_size < VHD_MIN_CREATE_BLOCK_SIZE ||
+      opts->block_size > VHD_MAX_CREATE_BLOCK_SIZE)
+    return error_set ("vhd: '%s': block size %" PRIu32 " is not 512K, 1M or "
+                      "2M (what Hyper-V and blktap read)", path,
+                      opts->block_size);
+  *bs = opts->block_size;
+  return 0;
+}
+
+static int
+create_body (struct vhd *v, uint32_t type, const char *parent,
+             uint32_t block_size)
 {
   uint8_t uuid[16];
 
@@ -90,7 +115,7 @@ create_body (struct vhd *v, uint32_t type, const char *parent)
   vhd_footer_init (v, type, v->img.size, uuid);
   if (type == VHD_FIXED)
     return create_fixed (v);
-  return create_dynamic (v, parent);
+  return create_dynamic (v, parent, block_size);
 }
 
 /* The sink (opts->use_fd) shares a file with other data, so it takes
@@ -131,7 +156,7 @@ struct image *
 vhd_create (const char *path, uint64_t size,
             const struct image_create_opts *opts)
 {
-  uint32_t type = VHD_DYNAMIC;
+  uint32_t type = VHD_DYNAMIC, block_size = VHD_DEFAULT_BLOCK_SIZE;
   struct vhd *v;
 
   if (create_type (path, opts, &type) == -1 ||
@@ -143,9 +168,10 @@ vhd_create (const char *path, uint64_t size,
   if (opts->backing &&
       vhd_parent_open_new (v, opts->backing, &v->parent_path) == -1)
     goto err;
-  if (create_open (v, path, opts) == -1)
+  if (create_block_size (v, path, opts, &block_size) == -1 ||
+      create_open (v, path, opts) == -1)
     goto err;
-  if (create_body (v, type, v->parent_path) == -1) {
+  if (create_body (v, type, v->parent_path, block_size) == -1) {
     if (!v->borrowed_fd)
       unlink (path);
     goto err;

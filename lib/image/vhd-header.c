@@ -250,7 +250,7 @@ vhd_footer_init (struct vhd *v, uint32_t type, uint64_t size,
 }
 
 void
-vhd_header_init (struct vhd *v, uint64_t size)
+vhd_header_init (struct vhd *v, uint64_t size, uint32_t block_size)
 {
   struct vhd_header *h = &v->header;
 
@@ -259,13 +259,13 @@ vhd_header_init (struct vhd *v, uint64_t size)
   h->data_offset = htobe64 (UINT64_MAX);
   h->table_offset = htobe64 (1536);
   h->version = htobe32 (0x00010000);
-  v->block_size = VHD_DEFAULT_BLOCK_SIZE;
-  v->sectors_per_block = VHD_DEFAULT_BLOCK_SIZE / VHD_SECTOR;
+  v->block_size = block_size;
+  v->sectors_per_block = block_size / VHD_SECTOR;
   v->bitmap_size = DIV_ROUND_UP (v->sectors_per_block / 8, VHD_SECTOR)
     * VHD_SECTOR;
-  v->n_entries = (uint32_t) DIV_ROUND_UP (size, VHD_DEFAULT_BLOCK_SIZE);
+  v->n_entries = (uint32_t) DIV_ROUND_UP (size, block_size);
   h->max_table_entries = htobe32 (v->n_entries);
-  h->block_size = htobe32 (VHD_DEFAULT_BLOCK_SIZE);
+  h->block_size = htobe32 (block_size);
   v->header_offset = 512;
   v->bat_offset = 1536;
 }

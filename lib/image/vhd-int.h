@@ -18,7 +18,13 @@ struct strbuf;
 #define VHD_SECTOR 512u
 #define VHD_EPOCH 946684800           /* 2000-01-01T00:00:00Z as Unix time */
 #define VHD_BAT_UNUSED 0xFFFFFFFFu
-#define VHD_DEFAULT_BLOCK_SIZE (2u << 20)
+/* 512 KiB, as Microsoft's Azure VHD tools write: a used-block image then
+ * carries at most 512 KiB of zeros around each run of data instead of
+ * 2 MiB.  Hyper-V, QEMU, VirtualBox and blktap read any power of two up
+ * to 2 MiB; -o block_size=2M writes what Hyper-V itself creates. */
+#define VHD_DEFAULT_BLOCK_SIZE (512u << 10)
+#define VHD_MIN_CREATE_BLOCK_SIZE (512u << 10)
+#define VHD_MAX_CREATE_BLOCK_SIZE (2u << 20)
 #define VHD_N_LOCATORS 8
 
 enum { VHD_FIXED = 2, VHD_DYNAMIC = 3, VHD_DIFF = 4 };
@@ -117,7 +123,7 @@ uint64_t vhd_locator_space (const struct vhd_locator *loc);
 bool vhd_locator_used (const struct vhd_locator *loc);
 void vhd_footer_init (struct vhd *v, uint32_t type, uint64_t size,
                       const uint8_t *uuid);
-void vhd_header_init (struct vhd *v, uint64_t size);
+void vhd_header_init (struct vhd *v, uint64_t size, uint32_t block_size);
 
 /* vhd-io.c */
 int vhd_bat_load (struct vhd *v);

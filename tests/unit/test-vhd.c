@@ -9,10 +9,12 @@
 
 #include "tests/unit/unit.h"
 
+#include "lib/common/checked.h"
 #include "lib/common/error.h"
 #include "lib/common/strbuf.h"
 #include "lib/image/image.h"
 
+#define KiB 1024ull
 #define MiB (1024ull * 1024)
 
 static char dir[256];
@@ -226,16 +228,22 @@ test_fixed_roundtrip (void **state)
   free (model);
 }
 
+/* A dynamic VHD of 7 MiB in blocks of bs (0: the default, 512 KiB). */
 static void
-test_dynamic_roundtrip (void **state)
+dynamic_roundtrip (uint32_t bs)
 {
-  uint64_t size = 7 * MiB, fsz;
+  uint64_t size = 7 * MiB, fsz, blk = bs ? bs : 512 * KiB;
+  uint64_t entries = DIV_ROUND_UP (size, blk);
   uint8_t *model = calloc (1, size), f[512], f0[512], h[1024];
-  struct image *img = create ("dyn.vhd", size, NULL, NULL);
+  struct image_create_opts o = { .block_size = bs };
+  struct image *img;
   struct strbuf sb = STRBUF_INIT;
+  char line[64];
 
-  (void) state;
-  write_both (img, model, 1 * MiB, 2 * MiB, 1);        /* spans blocks 0, 1 */
+  unlink (P ("dyn.vhd"));
+  img = image_create ("vhd", P ("dyn.vhd"), size, &o);
+  assert_non_null (img);
+  write_both (img, model, 1 * MiB, 2 * MiB, 1);        /* spans blocks */
   write_both (img, model, 5 * MiB + 3, 700, 2);        /* unaligned */
   write_both (img, model, size - 4, 4, 3);             /* tail */
   assert_int_equal (image_close (img), 0);
@@ -251,11 +259,13 @@ test_dynamic_roundtrip (void **state)
   assert_memory_equal (h, "cxsparse", 8);
   assert_int_equal (be32 (h + 36), checksum (h, 1024, 36));
   assert_true (be64 (h + 16) == 1536);
-  assert_int_equal (be32 (h + 28), 4);                 /* ceil (7/2) */
-  assert_int_equal (be32 (h + 32), 2 * MiB);
+  assert_int_equal (be32 (h + 28), entries);
+  assert_int_equal (be32 (h + 32), blk);
   assert_int_equal (fsz % 512, 0);
-  /* 3 blocks allocated (0, 1, 2... the tail is in block 3) => 4. */
-  assert_int_equal ((fsz - 1536 - 512 - 512) % (2 * MiB + 512), 0);
+  /* Whole blocks after the BAT: the data 1-3 MiB, the block of 5 MiB+3
+   * and the tail's, each with its 512-byte bitmap; nothing else. */
+  assert_int_equal (fsz - 1536 - DIV_ROUND_UP (entries * 4, 512) * 512 - 512,
+                    ((blk == 2 * MiB ? 2 : 2 * MiB / blk) + 2) * (blk + 512));
 
   img = reopen ("dyn.vhd");
   assert_true (img->size == size);
@@ -263,10 +273,30 @@ test_dynamic_roundtrip (void **state)
   assert_int_equal (img->ops->check (img, &sb), 0);
   assert_int_equal (img->ops->info (img, &sb), 0);
   assert_non_null (strstr (sb.buf, "subformat\tdynamic\n"));
-  assert_non_null (strstr (sb.buf, "block_size\t2097152\n"));
+  snprintf (line, sizeof line, "block_size\t%llu\n", (unsigned long long) blk);
+  assert_non_null (strstr (sb.buf, line));
   strbuf_release (&sb);
   image_close (img);
   free (model);
+}
+
+static void
+test_dynamic_roundtrip (void **state)
+{
+  struct image_create_opts o = { .block_size = 3 * MiB };
+
+  (void) state;
+  dynamic_roundtrip (0);
+  dynamic_roundtrip (1 * MiB);
+  dynamic_roundtrip (2 * MiB);
+  /* Neither Hyper-V nor blktap reads blocks over 2 MiB; QEMU none under
+   * 512 bytes: refused, nothing left behind. */
+  unlink (P ("bs.vhd"));
+  assert_null (image_create ("vhd", P ("bs.vhd"), 7 * MiB, &o));
+  assert_non_null (strstr (error_get (), "block size 3145728 is not"));
+  o.block_size = 4096;
+  assert_null (image_create ("vhd", P ("bs.vhd"), 7 * MiB, &o));
+  assert_int_equal (access (P ("bs.vhd"), F_OK), -1);
 }
 
 static void

@@ -202,7 +202,8 @@ agent_deploy_job (void *opaque, const struct agent_deploy_req *req)
   (void) opaque;
   r = deploy_run (&(struct deploy_opts) {
       .source = req->source, .targets = req->targets,
-      .n_targets = req->n_targets, .convert = "native", .root = req->root,
+      .n_targets = req->n_targets, .convert = req->native ? "native" : "none",
+      .no_grow = !req->grow, .root = req->root,
       .on_step = deploy_step, .opaque = (void *) req, .copy = &copy,
     }, &res);
   for (i = 0; r == 0 && i < res.n_disks; i++) {

@@ -194,7 +194,9 @@ steps (struct dep *d, struct json *j)
   d->p.start = monotonic_seconds ();
   return d->o->deploy (d->o->deploy_opaque, &(struct agent_deploy_req) {
       .source = d->src.path, .targets = targets, .n_targets = d->n,
-      .root = root[0] ? root : NULL, .line = on_line,
+      .root = root[0] ? root : NULL,
+      .native = strcmp (agent_get (d->s, AK_NATIVE), "1") == 0,
+      .grow = strcmp (agent_get (d->s, AK_GROW), "1") == 0, .line = on_line,
       .progress = on_progress, .opaque = d, .report = j });
 }
 

@@ -81,6 +81,20 @@ const struct agent_setting agent_settings_table[AK_COUNT] = {
     "that does not boot is not written and the run fails.  With KVM on the "
     "machine it costs seconds.",
     AM_CAPTURE },
+  { AK_NATIVE, "native", AT_CHOICE, "0|1", "1", "0|1",
+    "Make bootable", AS_FORMAT,
+    "1: make the deployed system boot on this hardware (a generic "
+    "initramfs with the disk and network drivers, fstab and bootloader by "
+    "UUID, GRUB reinstalled or the UEFI fallback loader).  0: write the "
+    "image as it is (ferry deploy --convert none).",
+    AM_DEPLOY },
+  { AK_GROW, "grow", AT_CHOICE, "0|1", "1", "0|1",
+    "Fit to disks", AS_FORMAT,
+    "1: grow the root's partition (its LVM PV and LV) and filesystem to "
+    "fill each disk, or shrink them onto a smaller one.  0: keep the "
+    "image's layout; each disk must then be at least the image's size "
+    "(ferry deploy --no-grow).",
+    AM_DEPLOY },
   { AK_NAME, "name", AT_STRING, NULL, NULL, "NAME",
     "VM name", AS_VM,
     "Name of the virtual machine and of the result directory (letters, "

@@ -33,8 +33,8 @@ static const int capture_seq[] = {
   SC_PROGRESS, SC_SUMMARY,
 };
 static const int deploy_seq[] = {
-  SC_MODE, SC_NETWORK, SC_SOURCE, SC_DISKS, SC_CONFIRM, SC_PROGRESS,
-  SC_SUMMARY,
+  SC_MODE, SC_NETWORK, SC_SOURCE, SC_DISKS, SC_FORMAT, SC_CONFIRM,
+  SC_PROGRESS, SC_SUMMARY,
 };
 
 #define MAX_ENTRIES 8
@@ -130,6 +130,8 @@ title (const struct tui *t)
   seq (t, &n);
   if (t->deploy && t->screen == SC_DISKS)
     name = "Disks to erase";
+  else if (t->deploy && t->screen == SC_FORMAT)
+    name = "Deploy options";
   else if (t->deploy && t->screen == SC_PROGRESS)
     name = "Deploying";
   agent_textf (line, sizeof line, " Ferry agent - %s (%zu/%zu)", name,
@@ -234,9 +236,10 @@ key_disks (struct tui *t, int ch)
 
 /* ---- forms generated from the settings table ---- */
 
-/* The fields of a form screen for the job.  Deploy shows no target,
- * format or VM screen: its settings kept there (password, SSH key, root)
- * are on the source screen. */
+/* The fields of a form screen for the job.  Deploy shows no target or VM
+ * screen: its settings kept there (password, SSH key) are on the source
+ * screen; its format screen holds the deploy options (root, native,
+ * grow). */
 static int
 fields (const struct tui *t, int screen, enum agent_key *keys)
 {
@@ -248,7 +251,7 @@ fields (const struct tui *t, int screen, enum agent_key *keys)
     int on = (int) st->screen;
     if (!(st->modes & mode))
       continue;
-    if (t->deploy && (on == SC_TARGET || on == SC_FORMAT || on == SC_VM))
+    if (t->deploy && (on == SC_TARGET || on == SC_VM))
       on = SC_SOURCE;
     if (on == screen)
       keys[n++] = st->key;
@@ -634,9 +637,14 @@ draw_confirm_deploy (struct tui *t)
               d->serial[0] ? d->serial : "-");
   }
   y++;
-  mvprintw (y++, 2, "The partitions are fitted to the disk, the system is "
-            "made to boot on this");
-  mvprintw (y++, 2, "hardware.  When done: %s.", agent_get (t->s, AK_POST));
+  mvprintw (y++, 2, "%s",
+            strcmp (agent_get (t->s, AK_GROW), "1") == 0
+            ? "The partitions are fitted to the disks."
+            : "The image's layout is kept as it is.");
+  mvprintw (y++, 2, "%s  When done: %s.",
+            strcmp (agent_get (t->s, AK_NATIVE), "1") == 0
+            ? "The system is made to boot on this hardware."
+            : "The image is not converted.", agent_get (t->s, AK_POST));
   attron (A_BOLD);
   mvprintw (y + 1, 2, "Press y to erase and deploy, b to go back.");
   attroff (A_BOLD);

@@ -56,7 +56,7 @@ void agent_textf (char *buf, size_t len, const char *fmt, ...)
 
 enum agent_key {
   AK_MODE, AK_DISKS, AK_SOURCE, AK_TARGET, AK_PASSWORD, AK_SSHKEY, AK_FORMAT, AK_CONVERT,
-  AK_ROOT, AK_VERIFY, AK_NAME, AK_CPUS, AK_MEMORY, AK_IP, AK_NIC, AK_POST, AK_CONSOLE, AK_YES,
+  AK_ROOT, AK_VERIFY, AK_NATIVE, AK_GROW, AK_NAME, AK_CPUS, AK_MEMORY, AK_IP, AK_NIC, AK_POST, AK_CONSOLE, AK_YES,
   AK_COUNT
 };
 
@@ -328,6 +328,8 @@ struct agent_deploy_req {
   const char *const *targets; /* device paths (or files), in order */
   size_t n_targets;
   const char *root;           /* ferry.root, or NULL */
+  bool native;                /* ferry.native=1: --convert native */
+  bool grow;                  /* ferry.grow=1; 0 is --no-grow */
   /* Step lines and the copy's progress, drawn by the agent's UI. */
   void (*line) (void *opaque, const char *msg);
   void (*progress) (void *opaque, uint64_t done, uint64_t bad,

@@ -1,7 +1,8 @@
 /* fit.c: a deployed disk fitted to the physical disk, inside the
  * appliance over the overlay: the partition holding the root (or its LVM
  * PV, then the root LV) grown to fill the disk at 1 MiB alignment, or
- * shrunk with its ext filesystem onto a smaller disk; swap partitions
+ * shrunk with its ext filesystem (and LV and PV) onto a smaller disk;
+ * swap partitions
  * after it moved to the disk's end (recreated with the same UUID, label,
  * type and partition GUID, since fstab names them); the filesystem grown
  * (ext offline, xfs and btrfs mounted, NTFS with ntfsresize).  Then the
@@ -17,8 +18,10 @@
 
 #include "lib/common/error.h"
 #include "lib/common/checked.h"
+#include "lib/common/cleanup.h"
 #include "lib/common/strbuf.h"
 #include "lib/common/strv.h"
+#include "lib/disk/parttable.h"
 #include "lib/guest/guest-edit.h"
 #include "lib/guest/session.h"
 #include "v2p/deploy-int.h"
@@ -331,6 +334,225 @@ shrink_fs (guestfs_h *g, const char *dev, uint64_t bytes,
   return r;
 }
 
+/* ---- a root in LVM onto a smaller disk ------------------------------------ */
+
+/* A swap LV of the root's VG: removed while the PV shrinks, made again
+ * after the root LV with the same name, size, UUID and label. */
+struct swap_lv {
+  char *dev, *name, *uuid, *label;
+  uint64_t extents;
+};
+
+#define MAX_SWAP_LVS 8
+
+struct vg_facts {
+  char vg[256];
+  uint64_t extent;                    /* bytes */
+  uint64_t pe_start;                  /* bytes */
+  struct swap_lv swap[MAX_SWAP_LVS];
+  size_t n_swap;
+};
+
+static void
+vg_facts_free (struct vg_facts *v)
+{
+  size_t i;
+
+  for (i = 0; i < v->n_swap; i++) {
+    free (v->swap[i].dev);
+    free (v->swap[i].name);
+    free (v->swap[i].uuid);
+    free (v->swap[i].label);
+  }
+}
+
+/* "/dev/VG/LV" split; false if it is not that shape. */
+static bool
+split_lv (const char *canon, char *vg, size_t vglen, const char **name)
+{
+  const char *slash;
+
+  if (strncmp (canon, "/dev/", 5) != 0 ||
+      (slash = strchr (canon + 5, '/')) == NULL ||
+      (size_t) (slash - (canon + 5)) >= vglen)
+    return false;
+  memcpy (vg, canon + 5, (size_t) (slash - (canon + 5)));
+  vg[slash - (canon + 5)] = '\0';
+  *name = slash + 1;
+  return true;
+}
+
+/* The VG's extent size, the PV's first extent, and its other LVs, which
+ * must all be swap (anything else would have to move). */
+static int
+read_vg (guestfs_h *g, const char *canon, const char *pvdev,
+         struct vg_facts *v)
+{
+  struct guestfs_lvm_vg_list *vgs = NULL;
+  struct guestfs_lvm_pv_list *pvs = NULL;
+  char **lvs = NULL, other[256], *type = NULL;
+  const char *name;
+  size_t i;
+  int r = -1;
+
+  if (!split_lv (canon, v->vg, sizeof v->vg, &name))
+    return error_set ("'%s': not an LVM logical volume name", canon);
+  if ((vgs = guestfs_vgs_full (g)) == NULL ||
+      (pvs = guestfs_pvs_full (g)) == NULL || (lvs = guestfs_lvs (g)) == NULL) {
+    guest_error (g, v->vg);
+    goto out;
+  }
+  for (i = 0; i < vgs->len; i++)
+    if (strcmp (vgs->val[i].vg_name, v->vg) == 0)
+      v->extent = vgs->val[i].vg_extent_size;
+  for (i = 0; i < pvs->len; i++)
+    if (strcmp (pvs->val[i].pv_name, pvdev) == 0)
+      v->pe_start = pvs->val[i].pe_start;
+  if (v->extent == 0 || v->extent % MIB != 0 || v->pe_start == 0) {
+    error_set ("volume group %s: no extent size of whole MiB or no first "
+               "extent on %s", v->vg, pvdev);
+    goto out;
+  }
+  for (i = 0; lvs[i]; i++) {
+    struct swap_lv *sw;
+    const char *oname;
+    int64_t size;
+
+    if (strcmp (lvs[i], canon) == 0 ||
+        !split_lv (lvs[i], other, sizeof other, &oname) ||
+        strcmp (other, v->vg) != 0)
+      continue;
+    free (type);
+    if ((type = guestfs_vfs_type (g, lvs[i])) == NULL) {
+      guest_error (g, lvs[i]);
+      goto out;
+    }
+    if (strcmp (type, "swap") != 0) {
+      error_set ("target too small: the root's volume group %s also holds "
+                 "%s (%s), which would have to move; only a VG whose other "
+                 "LVs are swap is shrunk", v->vg, lvs[i],
+                 *type ? type : "unknown contents");
+      goto out;
+    }
+    if (v->n_swap == MAX_SWAP_LVS) {
+      error_set ("volume group %s: more than %d swap LVs", v->vg,
+                 MAX_SWAP_LVS);
+      goto out;
+    }
+    if ((size = guestfs_blockdev_getsize64 (g, lvs[i])) == -1) {
+      guest_error (g, lvs[i]);
+      goto out;
+    }
+    sw = &v->swap[v->n_swap++];
+    sw->dev = xstrdup (lvs[i]);
+    sw->name = xstrdup (oname);
+    sw->uuid = guestfs_vfs_uuid (g, lvs[i]);
+    sw->label = guestfs_vfs_label (g, lvs[i]);
+    sw->extents = DIV_ROUND_UP ((uint64_t) size, v->extent);
+  }
+  r = 0;
+ out:
+  free (type);
+  strv_free (lvs);
+  if (vgs)
+    guestfs_free_lvm_vg_list (vgs);
+  if (pvs)
+    guestfs_free_lvm_pv_list (pvs);
+  return r;
+}
+
+/* The root LV's filesystem and the LV shrunk so that it and the VG's swap
+ * LVs fill a PV of part_bytes; the swap LVs removed and made again after
+ * it, so that no extent lies past the PV's new end; the PV shrunk. */
+static int
+shrink_lvm (guestfs_h *g, const char *lv, const char *pvdev,
+            uint64_t part_bytes, struct deploy_fit *f)
+{
+  CLEANUP_FREE char *canon = guestfs_lvm_canonical_lv_name (g, lv);
+  struct vg_facts v = { .n_swap = 0 };
+  uint64_t usable, swap = 0, root;
+  char a[32], b[32];
+  size_t i;
+  int r = -1;
+
+  if (canon == NULL)
+    return guest_error (g, lv);
+  if (read_vg (g, canon, pvdev, &v) == -1)
+    goto out;
+  usable = part_bytes > v.pe_start ? (part_bytes - v.pe_start) / v.extent : 0;
+  for (i = 0; i < v.n_swap; i++)
+    swap += v.swap[i].extents;
+  if (usable <= swap) {
+    error_set ("target too small: the swap LVs of %s alone fill it", v.vg);
+    goto out;
+  }
+  root = (usable - swap) * v.extent;
+  if (shrink_fs (g, lv, root, f) == -1)
+    goto out;
+  if (guestfs_lvresize (g, lv, (int) (root / MIB)) == -1) {
+    guest_error (g, lv);
+    goto out;
+  }
+  for (i = 0; i < v.n_swap; i++)
+    if (guestfs_lvremove (g, v.swap[i].dev) == -1) {
+      guest_error (g, v.swap[i].dev);
+      goto out;
+    }
+  if (guestfs_pvresize_size (g, pvdev, (int64_t) part_bytes) == -1) {
+    guest_error (g, pvdev);
+    goto out;
+  }
+  for (i = 0; i < v.n_swap; i++) {
+    struct swap_lv *sw = &v.swap[i];
+    if (guestfs_lvcreate (g, sw->name, v.vg,
+                          (int) (sw->extents * v.extent / MIB)) == -1 ||
+        guestfs_mkswap_opts (g, sw->dev,
+                             GUESTFS_MKSWAP_OPTS_LABEL,
+                             sw->label ? sw->label : "",
+                             GUESTFS_MKSWAP_OPTS_UUID,
+                             sw->uuid ? sw->uuid : "", -1) == -1) {
+      guest_error (g, sw->dev);
+      goto out;
+    }
+    if (deploy_note (f, &f->d->layout, "swap LV %s made again after the "
+                     "root LV, same size, UUID and label", sw->dev) == -1)
+      goto out;
+  }
+  r = deploy_note (f, &f->d->layout, "LVM: LV %s shrunk to %s, PV %s to %s",
+                   lv, human (root, a, sizeof a), pvdev,
+                   human (part_bytes, b, sizeof b));
+ out:
+  vg_facts_free (&v);
+  return r;
+}
+
+/* The root partition's end written into the table by hand: parted would
+ * delete and re-add it, which the kernel refuses while the VG holds it
+ * (and lvm2's udev rules re-activate a VG as soon as it reappears).
+ * Moving the swap partitions afterwards makes parted tell the kernel,
+ * which lets a partition in use shrink in place. */
+static int
+set_root_end (guestfs_h *g, const struct layout *l)
+{
+  int64_t disk = guestfs_blockdev_getsize64 (g, DISK);
+  size_t len = 0;
+  char *head;
+  int r;
+
+  if (disk == -1)
+    return guest_error (g, DISK);
+  head = guestfs_pread_device (g, DISK, (int) MIN ((uint64_t) disk, 65536),
+                               0, &len);
+  if (head == NULL)
+    return guest_error (g, DISK);
+  r = parttable_set_end ((uint8_t *) head, len, SECTOR, (uint64_t) disk,
+                         (unsigned) l->root_num, l->new_end_s);
+  if (r == 0 && guestfs_pwrite_device (g, DISK, head, len, 0) != (int) len)
+    r = guest_error (g, DISK);
+  free (head);
+  return r;
+}
+
 /* ---- doing it -------------------------------------------------------------- */
 
 static int
@@ -462,13 +684,16 @@ resize_root (guestfs_h *g, const char *fsdev, const char *lv,
   uint64_t want = (l->new_end_s - l->root_start_s + 1) * SECTOR;
   char a[32], b[32];
 
-  if (want < now) {
-    if (lv)
-      /* lvm2's udev rules re-activate the VG while parted re-reads the
-       * table, so the PV's partition cannot be shrunk in the appliance */
-      return error_set ("target too small: shrinking a root in LVM (%s) is "
-                        "not supported; use a disk of at least the image's "
-                        "size", lv);
+  if (want < now && lv) {
+    if (strcmp (l->parttype, "gpt") != 0 && l->root_num > 4)
+      return error_set ("target too small: the root's PV is logical "
+                        "partition %d, and only a primary or GPT partition "
+                        "holding LVM is shrunk", l->root_num);
+    if (shrink_lvm (g, lv, pvdev, want, f) == -1 ||
+        set_root_end (g, l) == -1)
+      return -1;
+  }
+  else if (want < now) {
     if (shrink_fs (g, fsdev, want, f) == -1 || shrink_part (g, l) == -1)
       return -1;
   }

@@ -491,6 +491,141 @@ parttable_gpt_fit (const struct parttable_disk *disk, uint8_t *head,
   return 0;
 }
 
+/* The GPT primary header in head, host order, signature, size and CRC
+ * checked, its entry array inside head; 1 if head holds no GPT header. */
+static int
+head_gpt_header (const uint8_t *head, size_t head_len, unsigned ss,
+                 struct parttable_gpt_header *h)
+{
+  uint8_t sector[4096];
+  uint64_t array;
+
+  if (head_len < 2 * (size_t) ss)
+    return 1;                   /* no header held: the MBR decides */
+  memcpy (h, head + ss, sizeof *h);
+  if (memcmp (h->signature, PARTTABLE_GPT_SIGNATURE, 8) != 0)
+    return 1;
+  gpt_header_to_host (h);
+  if (h->header_size < sizeof *h || h->header_size > ss)
+    return error_set ("gpt: header size %" PRIu32 " is not between %zu and "
+                      "%u", h->header_size, sizeof *h, ss);
+  memcpy (sector, head + ss, h->header_size);
+  memset (sector + offsetof (struct parttable_gpt_header, header_crc32), 0,
+          sizeof h->header_crc32);
+  if ((uint32_t) crc32 (0, sector, h->header_size) != h->header_crc32)
+    return error_set ("gpt: header crc32 mismatch");
+  if (h->entry_size < sizeof (struct parttable_gpt_entry) ||
+      h->entry_size > PARTTABLE_GPT_MAX_ENTRY_SIZE ||
+      !is_power_of_2 (h->entry_size) ||
+      h->entry_count > PARTTABLE_GPT_MAX_ENTRIES)
+    return error_set ("gpt: entry size %" PRIu32 " or count %" PRIu32
+                      " out of bounds", h->entry_size, h->entry_count);
+  array = (uint64_t) h->entry_count * h->entry_size;
+  if (h->entries_lba == 0 || h->entries_lba > head_len / ss ||
+      array > head_len - h->entries_lba * ss)
+    return error_set ("gpt: the entry array lies past the %zu bytes held",
+                      head_len);
+  if ((uint32_t) crc32 (0, head + h->entries_lba * ss, (uInt) array) !=
+      h->entries_crc32)
+    return error_set ("gpt: entry array crc32 mismatch");
+  return 0;
+}
+
+static int
+gpt_set_end (uint8_t *head, unsigned ss, struct parttable_gpt_header *h,
+             unsigned num, uint64_t end_lba)
+{
+  uint8_t *array = head + h->entries_lba * ss;
+  struct parttable_gpt_entry e, o;
+  uint64_t first;
+  unsigned i;
+
+  if (num == 0 || num > h->entry_count)
+    return error_set ("gpt: there is no entry %u", num);
+  memcpy (&e, array + (size_t) (num - 1) * h->entry_size, sizeof e);
+  if (memcmp (e.type_guid, zero_guid, sizeof zero_guid) == 0)
+    return error_set ("gpt: entry %u is unused", num);
+  first = le64toh (e.first_lba);
+  if (end_lba < first || end_lba > h->last_usable_lba)
+    return error_set ("gpt: partition %u cannot end at LBA %" PRIu64
+                      " (it starts at %" PRIu64 ", the last usable is %"
+                      PRIu64 ")", num, end_lba, first, h->last_usable_lba);
+  for (i = 1; i <= h->entry_count; i++) {
+    memcpy (&o, array + (size_t) (i - 1) * h->entry_size, sizeof o);
+    if (i != num && memcmp (o.type_guid, zero_guid, sizeof zero_guid) &&
+        le64toh (o.last_lba) >= first && le64toh (o.first_lba) <= end_lba)
+      return error_set ("gpt: partition %u ending at LBA %" PRIu64
+                        " would overlap partition %u", num, end_lba, i);
+  }
+  e.last_lba = htole64 (end_lba);
+  memcpy (array + (size_t) (num - 1) * h->entry_size, &e, sizeof e);
+  h->entries_crc32 = (uint32_t) crc32 (0, array,
+                                       (uInt) ((size_t) h->entry_count *
+                                               h->entry_size));
+  gpt_header_seal (head + ss, h);
+  return 0;
+}
+
+static int
+mbr_set_end (uint8_t *head, uint64_t disk_sectors, unsigned num,
+             uint64_t end_lba)
+{
+  struct parttable_mbr m;
+  struct parttable_mbr_entry *e;
+  uint64_t first, ofirst, olast;
+  unsigned i;
+
+  memcpy (&m, head, sizeof m);
+  if (le16toh (m.signature) != PARTTABLE_MBR_SIGNATURE)
+    return error_set ("mbr: no partition table");
+  if (num == 0 || num > 4)
+    return error_set ("mbr: partition %u is not a primary one: only "
+                      "primary partitions are resized here", num);
+  e = &m.entries[num - 1];
+  if (e->type == 0 || e->type == PARTTABLE_MBR_TYPE_GPT ||
+      e->type == 0x05 || e->type == 0x0f || e->type == 0x85)
+    return error_set ("mbr: slot %u holds no partition to resize", num);
+  first = le32toh (e->first_lba);
+  if (end_lba < first || end_lba >= disk_sectors ||
+      end_lba - first + 1 > UINT32_MAX)
+    return error_set ("mbr: partition %u cannot end at sector %" PRIu64,
+                      num, end_lba);
+  for (i = 0; i < 4; i++) {
+    if (i == num - 1 || m.entries[i].type == 0 ||
+        le32toh (m.entries[i].sectors) == 0)
+      continue;
+    ofirst = le32toh (m.entries[i].first_lba);
+    olast = ofirst + le32toh (m.entries[i].sectors) - 1;
+    if (olast >= first && ofirst <= end_lba)
+      return error_set ("mbr: partition %u ending at sector %" PRIu64
+                        " would overlap slot %u", num, end_lba, i + 1);
+  }
+  e->sectors = htole32 ((uint32_t) (end_lba - first + 1));
+  memcpy (head, &m, sizeof m);
+  return 0;
+}
+
+int
+parttable_set_end (uint8_t *head, size_t head_len, unsigned sector_size,
+                   uint64_t disk_size, unsigned num, uint64_t end_lba)
+{
+  struct parttable_gpt_header h;
+  unsigned ss = sector_size ? sector_size : 512;
+  int r;
+
+  if (ss != 512 && ss != 4096)
+    return error_set ("parttable: sector size %u is neither 512 nor 4096",
+                      ss);
+  if (head_len < ss)
+    return error_set ("parttable: the %zu bytes held are not a sector",
+                      head_len);
+  if ((r = head_gpt_header (head, head_len, ss, &h)) == -1)
+    return -1;
+  if (r == 0)
+    return gpt_set_end (head, ss, &h, num, end_lba);
+  return mbr_set_end (head, disk_size / ss, num, end_lba);
+}
+
 void
 parttable_free (struct parttable *pt)
 {

@@ -166,6 +166,18 @@ int parttable_firmware (const struct parttable_disk *disk,
 int parttable_image_firmware (const char *path, unsigned flags,
                               enum parttable_firmware *fw);
 
+/* Partition num of the table in head (the disk's first head_len bytes,
+ * from a disk of disk_size bytes) made to end at end_lba, its start kept:
+ * a primary MBR slot, or a GPT entry with the entry array's and the
+ * primary header's CRCs recomputed (the backup is parttable_gpt_fit's
+ * business).  Only head is read: a GPT's entry array must lie in it.
+ * Refuses a logical or extended MBR partition, an unused entry, an end
+ * before the start or past the disk (MBR) or the last usable LBA (GPT),
+ * and an overlap with another partition.  Returns 0 or -1, head
+ * unchanged on error. */
+int parttable_set_end (uint8_t *head, size_t head_len, unsigned sector_size,
+                       uint64_t disk_size, unsigned num, uint64_t end_lba);
+
 /* A GPT fitted to a disk of another size (a deploy onto a larger or
  * smaller disk): `head` holds the disk's first head_len bytes, covering
  * LBA 0, the primary header and its entry array, which must be valid on

@@ -47,29 +47,31 @@ keys () { tm send-keys -t agent "$@"; }
 type_text () { tm send-keys -t agent -l "$1"; }
 
 # ferry.mode=deploy on the command line: the job screen shows it.
-on_screen "Job \(1/7\)"
+on_screen "Job \(1/8\)"
 wait_for 'Job +: deploy'
 keys n
-on_screen "Network \(2/7\)"
+on_screen "Network \(2/8\)"
 keys n
-on_screen "Source \(3/7\)"
+on_screen "Source \(3/8\)"
 keys Enter C-u; type_text "file:$t/images/"; keys Enter
 wait_for '  debian12.qcow2 +qcow2 +disk 1.5 GiB'
 keys Right
 wait_for '> debian12.qcow2'
 keys n
-on_screen "Disks to erase \(4/7\)"
+on_screen "Disks to erase \(4/8\)"
 keys Space n
-on_screen "Confirmation \(5/7\)"
+on_screen "Deploy options \(5/8\)"
+keys n
+on_screen "Confirmation \(6/8\)"
 wait_for '  sdb +8.0 GiB +Big Disk 8 +serial SN-8'
 s=$(date +%s)
 keys y
-on_screen "Deploying \(6/7\)"
+on_screen "Deploying \(7/8\)"
 wait_for 'Deploy complete: press Enter for the summary' 900
 echo "TUI deploy took $(( $(date +%s) - s ))s"
 wait_for 'disk 1/1 sdb +\[#{40}\] 100%'
 keys Enter
-on_screen "Summary \(7/7\)"
+on_screen "Summary \(8/8\)"
 wait_for "Done.  Deployed"
 wait_for "    file:$t/images/debian12.qcow2"
 wait_for "    $t/dev/sdb"

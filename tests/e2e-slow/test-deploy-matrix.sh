@@ -14,6 +14,10 @@
 #           appliance; boots, its root about 3 GiB
 #   shrink  debian12-ahci (1.5 GiB, 0.9 GiB of data) onto 1.4 GiB: ext4
 #           shrunk, swap moved; e2fsck clean; boots
+#   lvmshrink debian13-lvm-ahci (1.5 GiB) onto 1.4 GiB: ext4, root LV and
+#           PV shrunk, the partition's entry rewritten, swap moved;
+#           sfdisk --verify, e2fsck of the LV clean, the PV inside its
+#           partition; boots
 #   ova     an OVA exported by Ferry from debian12-ahci onto 3 GiB; boots
 #   xva     an XVA exported by Ferry from debian12-ahci onto 3 GiB; boots
 # Every result boots from an NVMe controller, which the AHCI-only sources
@@ -24,7 +28,7 @@ requires guestfish qemu-img python3 sfdisk e2fsck losetup
 ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
 [ -f "$ovmf_code" ] && [ -f "$ovmf_vars" ] || { echo "SKIP: ovmf not installed"; exit 77; }
 t=$(mktmpdir)
-cases="${FERRY_DEPLOY_CASES:-uefi lvm xfs btrfs shrink ova xva}"
+cases="${FERRY_DEPLOY_CASES:-uefi lvm xfs btrfs shrink lvmshrink ova xva}"
 
 ref=$("$TESTS_DIR/guests.sh" "$BUILDDIR" debian12-ahci)
 for g in debian13-uefi-ahci debian13-lvm-ahci debian13-xfs-ahci debian13-btrfs-ahci; do
@@ -105,6 +109,25 @@ one_case () (
         losetup -d "$loop"
         [ "$rc" = 0 ] || fail "shrink: e2fsck"
         boot_nvme shrink 900
+        ;;
+    lvmshrink)
+        deploy_one lvmshrink "$(cat "$t/debian13-lvm-ahci.path")" x 1400M
+        layout_has lvmshrink "LVM: LV /dev/ferryvg/root shrunk"
+        layout_has lvmshrink "partition 1 shrunk"
+        layout_has lvmshrink "swap partition 2"
+        sfdisk --verify "$t/lvmshrink.disk" || fail "lvmshrink: sfdisk --verify"
+        part=$(sfdisk -J "$t/lvmshrink.disk" | python3 -c 'import json,sys; p=json.load(sys.stdin)["partitiontable"]["partitions"][0]; print(p["size"] * 512)')
+        guestfish --ro -a "$t/lvmshrink.disk" > "$t/lvmshrink.gf" <<'GF' || fail "lvmshrink: guestfish"
+run
+echo FSCK
+fsck ext4 /dev/ferryvg/root
+echo PV
+pvs-full
+GF
+        [ "$(sed -n '/^FSCK/{n;p}' "$t/lvmshrink.gf")" = 0 ] || fail "lvmshrink: fsck of the root LV: $(cat "$t/lvmshrink.gf")"
+        pv=$(awk '$1 == "pv_size:" {print $2}' "$t/lvmshrink.gf")
+        [ -n "$pv" ] && [ "$pv" -le "$part" ] || fail "lvmshrink: PV of $pv bytes in a partition of $part"
+        boot_nvme lvmshrink 900
         ;;
     ova|xva)
         "$FERRY" export -q "$ref" -o "$t/vm.$c" --name deploy-$c

@@ -9,9 +9,10 @@
 # a missing disk, a key the server refuses (unreachable), a missing image,
 # a directory (its images listed), an empty file, a bad scheme.  The source is
 # never written; the share is mounted read-only and unmounted after.
+# ferry.native=0 ferry.grow=0 lays the image down as it is, no appliance.
 source "$(dirname "$0")/../functions.sh"
 source "$TESTS_DIR/boot.sh"
-requires qemu-img sshfs ssh-keygen fusermount guestfish
+requires qemu-img sshfs ssh-keygen fusermount guestfish sfdisk
 [ -x /usr/sbin/sshd ] || { echo "SKIP: sshd not installed"; exit 77; }
 [ -e /dev/fuse ] || { echo "SKIP: no /dev/fuse"; exit 77; }
 ref=$("$TESTS_DIR/guests.sh" "$BUILDDIR" debian12-ahci)
@@ -90,6 +91,22 @@ PY
     fail "the source was modified"
 ! mountpoint -q "$t/mnt" || fail "the source is still mounted"
 grep -q "Accepted publickey" "$t/sshd.log" || fail "sshd: no login"
+
+# ferry.native=0 ferry.grow=0: the image laid down as it is (deploy
+# --convert none --no-grow), no appliance; the table is the image's.
+truncate -s 2G "$t/disk2.img"
+"$FERRY" agent --no-post --no-network --status "$t/status" --mount-dir "$t/mnt" \
+    --disk "$t/disk2.img" 2>"$t/err2" --cmdline \
+    "ferry.mode=deploy ferry.source=$src/debian12.qcow2 $key ferry.disks=disk2.img ferry.native=0 ferry.grow=0 ferry.yes" ||
+    fail "deploy as it is: $(cat "$t/err2")"
+[ "$(cat "$t/status")" = "0 ok" ] || fail "status: $(cat "$t/status")"
+cat "$t/err2" "$t/ferry-deploy.log" > "$t/out2"
+grep -q "layout kept (--no-grow), not converted (--convert none): no appliance" "$t/out2" ||
+    fail "not laid down as it is: $(cat "$t/out2")"
+! grep -q "GRUB reinstalled" "$t/out2" || fail "converted although ferry.native=0"
+[ "$(sfdisk -d "$t/disk2.img" | grep '^/' | sed 's|^[^:]*:||')" = \
+  "$(sfdisk -d "$ref" | grep '^/' | sed 's|^[^:]*:||')" ] || fail "the table is not the image's"
+rm -f "$t/disk2.img"
 
 if [ -n "${FERRY_NO_BOOT:-}" ]; then echo "boot skipped (FERRY_NO_BOOT)"; exit 0; fi
 boot_guest_login "$t/disk.img" nvme 300 root ferry > "$t/guest" <<'SH' ||

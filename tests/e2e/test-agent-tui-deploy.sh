@@ -72,12 +72,12 @@ wait_for 'This machine: 1 disk\(s\)'
 keys n
 
 # 2. Network (the source is on a share, usually).
-on_screen "Network \(2/7\)"
+on_screen "Network \(2/8\)"
 wait_for 'IP +: dhcp'
 keys n
 
 # 3. Source: bad scheme, a missing directory, then the directory: listed.
-on_screen "Source \(3/7\)"
+on_screen "Source \(3/8\)"
 wait_for 'Source +: *$'
 wait_for 'SSH key file'
 set_field "ftp://host/x.img"
@@ -85,7 +85,7 @@ wait_for "ferry.source: 'ftp://host/x.img': expected file:"
 set_field "file:$t/nowhere/"
 wait_for "nowhere': No such file or directory"
 keys n
-on_screen "Source \(3/7\)"
+on_screen "Source \(3/8\)"
 set_field "file:$t/images/"
 wait_for 'Images and packages here'
 wait_for '  blank.img +raw +disk 16.0 MiB'
@@ -94,7 +94,7 @@ wait_for '  other.qcow2 +qcow2 +disk 1.0 GiB'
 screen_text | grep -q README && fail "a file that is no image was listed"
 keys n
 wait_for 'Choose an image or package: Left/Right'
-on_screen "Source \(3/7\)"
+on_screen "Source \(3/8\)"
 keys Right
 wait_for "> blank.img"
 keys Right Right
@@ -105,7 +105,7 @@ wait_for "Source +: file:${t:0:30}"
 keys n
 
 # 4. The disks to erase: none chosen to start with; model, serial, size.
-on_screen "Disks to erase \(4/7\)"
+on_screen "Disks to erase \(4/8\)"
 wait_for '\[ \] sdb +64.0 MiB +Fast SSD 64 +SN-4242'
 keys n
 wait_for 'Choose at least one disk'
@@ -113,26 +113,35 @@ keys Space
 wait_for '\[x\] sdb'
 keys n
 
-# 5. Confirmation names what will be erased; the deploy then refuses (a
+# 5. The deploy options: root, boot here, fit; set from the table.
+on_screen "Deploy options \(5/8\)"
+wait_for 'Root to convert :'
+wait_for 'Make bootable +: 1'
+wait_for 'Fit to disks +: 1'
+keys n
+
+# 6. Confirmation names what will be erased; the deploy then refuses (a
 #    4096-byte-sector image for a 512-byte disk) and comes back here with
 #    the reason.
-on_screen "Confirmation \(5/7\)"
+on_screen "Confirmation \(6/8\)"
 wait_for "Deploy file:$t/images/k4.img"
 wait_for 'EVERYTHING on these disks will be ERASED'
+wait_for 'The partitions are fitted to the disks'
+wait_for 'The system is made to boot on this hardware'
 wait_for '  sdb +64.0 MiB +Fast SSD 64 +serial SN-4242'
 keys y
 wait_for "^Failed: "
 wait_for "made for 4096-byte sectors"
-on_screen "Confirmation \(5/7\)"
+on_screen "Confirmation \(6/8\)"
 [ "$(sha256sum < "$t/dev/sdb")" = "$sum" ] || fail "sdb was written"
 grep -q "^1 .*made for 4096-byte sectors" "$t/status" || fail "status: $(cat "$t/status")"
 grep -q "target 1: $t/dev/sdb (Fast SSD 64, serial SN-4242, 64.0 MiB)" \
     "$t/ferry-deploy.log" || fail "log: $(cat "$t/ferry-deploy.log")"
 grep -q '"ok":false' "$t/ferry-deploy.json" || fail "report"
 
-# 6. Back to the source; quit.
-keys b b
-on_screen "Source \(3/7\)"
+# 7. Back to the source; quit.
+keys b b b
+on_screen "Source \(3/8\)"
 keys q
 for _ in $(seq 50); do [ -s "$t/exit" ] && break; sleep 0.1; done
 [ "$(cat "$t/exit")" = "EXIT=0" ] || fail "agent exit: $(cat "$t/exit")"

@@ -6,8 +6,10 @@
  * partition non-empty, inside the disk, sorted, apart).  The GPT is also
  * fitted to a disk twice and half the size (deploy), with the input's
  * first 64 KiB as the held head: the tail must lie at the new disk's end,
- * and the fitted disk must read back. */
+ * and the fitted disk must read back; and each partition is made to end
+ * halfway through itself in the held head, which must read back so. */
 #include <endian.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +104,52 @@ fit (const struct parttable_disk *disk, const uint8_t *data, size_t size,
   free (tail);
 }
 
+/* Each partition made to end halfway through itself, in a copy of the
+ * held head: accepted edits must read back from the edited disk, with
+ * that partition ending there and the promises kept. */
+static void
+set_ends (const struct parttable *pt, const uint8_t *data, size_t size,
+          unsigned ss)
+{
+  size_t hl = size < 65536 ? size : 65536, i;
+  uint8_t *img;
+  struct parttable back;
+  struct parttable_disk nd = { .size = size, .sector_size = ss };
+
+  if (size == 0 || (img = malloc (size)) == NULL)
+    return;
+  nd.mem = img;
+  for (i = 0; i < pt->parts.len && i < 8; i++) {
+    const struct parttable_part *p = &pt->parts.ptr[i];
+    uint64_t first = p->offset / ss, end = first + p->length / ss / 2;
+    size_t j;
+    bool found = false;
+
+    memcpy (img, data, size);
+    if (parttable_set_end (img, hl, ss, size, p->number, end) != 0)
+      continue;
+    if ((pt->kind == PARTTABLE_GPT ? parttable_read_gpt (&nd, &back)
+         : parttable_read_mbr (&nd, &back)) != 0) {
+      fprintf (stderr, "set_end: partition %u to LBA %llu does not read "
+               "back: %s\n", p->number, (unsigned long long) end,
+               error_get ());
+      abort ();
+    }
+    check (&back, "set_end");
+    for (j = 0; j < back.parts.len; j++)
+      if (back.parts.ptr[j].number == p->number)
+        found = back.parts.ptr[j].offset == first * ss &&
+          back.parts.ptr[j].length == (end - first + 1) * ss;
+    if (!found) {
+      fprintf (stderr, "set_end: partition %u does not end at LBA %llu\n",
+               p->number, (unsigned long long) end);
+      abort ();
+    }
+    parttable_free (&back);
+  }
+  free (img);
+}
+
 static void
 parse (const uint8_t *data, size_t size, unsigned ss)
 {
@@ -109,11 +157,15 @@ parse (const uint8_t *data, size_t size, unsigned ss)
                                  .size = size, .sector_size = ss };
   struct parttable pt;
 
-  if (parttable_read_mbr (&disk, &pt) == 0)
+  if (parttable_read_mbr (&disk, &pt) == 0) {
     check (&pt, "mbr");
+    set_ends (&pt, data, size, ss);
+  }
   parttable_free (&pt);
   if (parttable_read_gpt (&disk, &pt) == 0) {
     check (&pt, "gpt");
+    if (!pt.gpt_backup)
+      set_ends (&pt, data, size, ss);
     if (!pt.gpt_backup && size <= (1u << 20)) {
       fit (&disk, data, size, 2 * (uint64_t) size);
       fit (&disk, data, size, size / 2);

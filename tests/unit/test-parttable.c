@@ -559,6 +559,71 @@ test_gpt_fit (void **state)
                                        &tail, &tail_len, &tail_off), 1);
 }
 
+/* A partition's end moved in the head alone: the GPT reads back from its
+ * primary with the new end and valid CRCs, the MBR slot likewise;
+ * overlaps, unused or logical slots, ends past the usable area and a
+ * damaged header are refused with the head unchanged. */
+static void
+test_set_end (void **state)
+{
+  uint8_t head[34 * 512], before[34 * 512];
+  struct parttable pt;
+
+  (void) state;
+  gpt_make ();
+  memcpy (head, disk, sizeof head);
+  assert_int_equal (parttable_set_end (head, sizeof head, 512, sizeof disk,
+                                       2, 900), 0);
+  memcpy (disk, head, sizeof head);
+  assert_int_equal (parttable_read_gpt (&mem, &pt), 0);
+  assert_false (pt.gpt_backup);
+  assert_int_equal (pt.parts.len, 3);
+  assert_int_equal (pt.parts.ptr[1].number, 2);
+  assert_int_equal (pt.parts.ptr[1].offset, 234 * 512);
+  assert_int_equal (pt.parts.ptr[1].length, (900 - 234 + 1) * 512);
+  parttable_free (&pt);
+  memcpy (before, head, sizeof head);
+  /* into partition 4, past the last usable LBA, before the start, an
+   * unused entry, no entry: refused, head as it was */
+  assert_int_equal (parttable_set_end (head, sizeof head, 512, sizeof disk,
+                                       2, 1034), -1);
+  assert_non_null (strstr (error_get (), "overlap partition 4"));
+  assert_int_equal (parttable_set_end (head, sizeof head, 512, sizeof disk,
+                                       4, SECTORS), -1);
+  assert_int_equal (parttable_set_end (head, sizeof head, 512, sizeof disk,
+                                       2, 233), -1);
+  assert_int_equal (parttable_set_end (head, sizeof head, 512, sizeof disk,
+                                       3, 1000), -1);
+  assert_int_equal (parttable_set_end (head, sizeof head, 512, sizeof disk,
+                                       ENTRIES + 1, 1000), -1);
+  assert_memory_equal (head, before, sizeof head);
+  /* an entry array past the bytes held, a damaged header */
+  assert_int_equal (parttable_set_end (head, 3 * 512, 512, sizeof disk, 2,
+                                       800), -1);
+  head[512 + 40] ^= 1;
+  assert_int_equal (parttable_set_end (head, sizeof head, 512, sizeof disk,
+                                       2, 800), -1);
+  assert_non_null (strstr (error_get (), "crc32"));
+
+  mbr_make ();
+  memcpy (head, disk, 512);
+  assert_int_equal (parttable_set_end (head, 512, 512, sizeof disk, 1, 563),
+                    0);
+  memcpy (disk, head, 512);
+  assert_int_equal (parttable_read_mbr (&mem, &pt), 0);
+  assert_int_equal (pt.parts.ptr[0].length, 500 * 512);
+  parttable_free (&pt);
+  assert_int_equal (parttable_set_end (head, 512, 512, sizeof disk, 1, 1064),
+                    -1);                                /* into slot 2 */
+  assert_int_equal (parttable_set_end (head, 512, 512, sizeof disk, 2,
+                                       SECTORS), -1);   /* past the disk */
+  assert_int_equal (parttable_set_end (head, 512, 512, sizeof disk, 3, 100),
+                    -1);                                /* unused */
+  assert_int_equal (parttable_set_end (head, 512, 512, sizeof disk, 5, 100),
+                    -1);                                /* logical */
+  assert_non_null (strstr (error_get (), "not a primary"));
+}
+
 int
 main (void)
 {
@@ -574,6 +639,7 @@ main (void)
     cmocka_unit_test (test_sfdisk),
     cmocka_unit_test (test_firmware),
     cmocka_unit_test (test_gpt_fit),
+    cmocka_unit_test (test_set_end),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -184,28 +184,15 @@ clone_golden_copy_path (const struct clone_batch *b, size_t j)
 static int
 stage_one (struct clone_batch *b, size_t j)
 {
-  struct image *src = b->pkg.disks[j];
-  struct usedmap map = { .table = "" };
-  struct image_create_opts co = { 0 };
-  struct copy_opts po = { .quiet = b->o->quiet };
-  struct copy_stats st = { .bytes_read = 0 };
+  struct copy_stats st;
   char *path = clone_golden_copy_path (b, j);
-  int r;
 
   if (path == NULL)
     return -1;
   b->r->disks[j].staged = path;
-  if (usedmap_build (src, 2, &map) == -1)
-    return -1;
-  po.mask = &map.keep;
-  po.label = path;
-  r = image_convert (src, clone_package_format (b->o->cow), path, &co, &po,
-                     false, &st);
-  extent_vector_reset (&st.bad);
-  usedmap_free (&map);
-  if (r == 0 && st.bytes_bad)
-    r = error_set ("'%s': the package's disk has unreadable ranges", path);
-  if (r == -1)
+  if (usedmap_copy (b->pkg.disks[j], clone_package_format (b->o->cow), path,
+                    (struct copy_opts) { .quiet = b->o->quiet,
+                                         .label = path }, &st) == -1)
     return -1;
   return open_golden (b, j, path);
 }

@@ -127,24 +127,17 @@ load_libvirt (struct deploy_job *j)
 static int
 stage_disk (struct deploy_job *j, struct image *disk, size_t i)
 {
-  struct usedmap map = { .table = "" };
   struct copy_opts c = { .quiet = true, .strict = true };
   struct copy_stats st;
   char *path = xasprintf ("%s/disk%zu.qcow2", j->sd.path, i + 1);
-  int r = -1;
+  int r;
 
   if (path == NULL)
     return -1;
-  if (usedmap_build (disk, 2, &map) == 0) {
-    c.mask = &map.keep;
-    if (j->o->copy)
-      c.on_progress = j->o->copy->on_progress, c.opaque = j->o->copy->opaque;
-    step (j->o, "staging the package's disk %zu", i + 1);
-    r = image_convert (disk, "qcow2", path, &(struct image_create_opts) {
-        .subformat = NULL }, &c, false, &st);
-    extent_vector_reset (&st.bad);
-  }
-  usedmap_free (&map);
+  if (j->o->copy)
+    c.on_progress = j->o->copy->on_progress, c.opaque = j->o->copy->opaque;
+  step (j->o, "staging the package's disk %zu", i + 1);
+  r = usedmap_copy (disk, "qcow2", path, c, &st);
   if (r == 0)
     r = add_image (j, path);
   free (path);

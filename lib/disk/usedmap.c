@@ -554,3 +554,23 @@ usedmap_free (struct usedmap *map)
   usedmap_part_vector_reset (&map->parts);
   extent_vector_reset (&map->keep);
 }
+
+int
+usedmap_copy (struct image *src, const char *format, const char *path,
+              struct copy_opts po, struct copy_stats *st)
+{
+  struct usedmap map = { .table = "" };
+  struct image_create_opts co = { .subformat = NULL };
+  int r = -1;
+
+  memset (st, 0, sizeof *st);
+  if (usedmap_build (src, 2, &map) == 0) {
+    po.mask = &map.keep;
+    r = image_convert (src, format, path, &co, &po, false, st);
+    extent_vector_reset (&st->bad);
+    if (r == 0 && st->bytes_bad)
+      r = error_set ("'%s': the source disk has unreadable ranges", path);
+  }
+  usedmap_free (&map);
+  return r;
+}

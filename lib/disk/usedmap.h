@@ -58,6 +58,15 @@ struct usedmap {
 int usedmap_build (struct image *src, unsigned retries, struct usedmap *map);
 void usedmap_free (struct usedmap *map);
 
+/* src's used blocks (its map, read with 2 retries) copied into a new
+ * image of `format` at path (image_convert, `po` with its mask set here);
+ * an unreadable range is an error, since the copy is a whole disk to
+ * boot or clone from.  0 with *st filled, or -1 with the error set. */
+struct copy_opts;
+struct copy_stats;
+int usedmap_copy (struct image *src, const char *format, const char *path,
+                  struct copy_opts po, struct copy_stats *st);
+
 /* "used-blocks", "swap-header" or "non-zero" (capture's --json). */
 const char *usedmap_policy_name (enum usedmap_policy p);
 

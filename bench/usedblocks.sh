@@ -5,7 +5,8 @@
 # of files and a deleted 40 MB file.  Per filesystem: `ferry capture` of
 # its partition (for LVM: of the PV) to qcow2 against `partclone.<fs> -c`
 # of the same partition (LV), time and size ratios, Ferry's size against
-# the used bytes (statvfs) and its peak memory; and `qemu-img convert` of
+# the used bytes (statvfs) and its peak memory, the same for a VHD
+# capture of the partition (size only); and `qemu-img convert` of
 # the whole disk against Ferry's capture of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."

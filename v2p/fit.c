@@ -382,15 +382,33 @@ split_lv (const char *canon, char *vg, size_t vglen, const char **name)
   return true;
 }
 
+/* pvs_full's 32 UUID characters (not NUL-terminated) equal to pvuuid's
+ * dashed spelling. */
+static bool
+same_uuid (const char raw[32], const char *dashed)
+{
+  size_t i = 0;
+
+  for (; *dashed; dashed++) {
+    if (*dashed == '-')
+      continue;
+    if (i == 32 || raw[i++] != *dashed)
+      return false;
+  }
+  return i == 32;
+}
+
 /* The VG's extent size, the PV's first extent, and its other LVs, which
- * must all be swap (anything else would have to move). */
+ * must all be swap (anything else would have to move).  The PV is found
+ * in pvs_full by its UUID: the name LVM reports there may be any of the
+ * device's aliases (a /dev/disk/by-id link), unlike pvs's. */
 static int
 read_vg (guestfs_h *g, const char *canon, const char *pvdev,
          struct vg_facts *v)
 {
   struct guestfs_lvm_vg_list *vgs = NULL;
   struct guestfs_lvm_pv_list *pvs = NULL;
-  char **lvs = NULL, other[256], *type = NULL;
+  char **lvs = NULL, other[256], *type = NULL, *uuid = NULL;
   const char *name;
   size_t i;
   int r = -1;
@@ -398,7 +416,8 @@ read_vg (guestfs_h *g, const char *canon, const char *pvdev,
   if (!split_lv (canon, v->vg, sizeof v->vg, &name))
     return error_set ("'%s': not an LVM logical volume name", canon);
   if ((vgs = guestfs_vgs_full (g)) == NULL ||
-      (pvs = guestfs_pvs_full (g)) == NULL || (lvs = guestfs_lvs (g)) == NULL) {
+      (pvs = guestfs_pvs_full (g)) == NULL || (lvs = guestfs_lvs (g)) == NULL ||
+      (uuid = guestfs_pvuuid (g, pvdev)) == NULL) {
     guest_error (g, v->vg);
     goto out;
   }
@@ -406,11 +425,16 @@ read_vg (guestfs_h *g, const char *canon, const char *pvdev,
     if (strcmp (vgs->val[i].vg_name, v->vg) == 0)
       v->extent = vgs->val[i].vg_extent_size;
   for (i = 0; i < pvs->len; i++)
-    if (strcmp (pvs->val[i].pv_name, pvdev) == 0)
+    if (same_uuid (pvs->val[i].pv_uuid, uuid))
       v->pe_start = pvs->val[i].pe_start;
-  if (v->extent == 0 || v->extent % MIB != 0 || v->pe_start == 0) {
-    error_set ("volume group %s: no extent size of whole MiB or no first "
-               "extent on %s", v->vg, pvdev);
+  if (v->extent == 0 || v->extent % MIB != 0) {
+    error_set ("volume group %s: its extent size (%" PRIu64 " bytes) is "
+               "not a whole number of MiB", v->vg, v->extent);
+    goto out;
+  }
+  if (v->pe_start == 0) {
+    error_set ("volume group %s: LVM does not list the first extent of "
+               "%s (PV %s)", v->vg, pvdev, uuid);
     goto out;
   }
   for (i = 0; lvs[i]; i++) {
@@ -453,6 +477,7 @@ read_vg (guestfs_h *g, const char *canon, const char *pvdev,
   r = 0;
  out:
   free (type);
+  free (uuid);
   strv_free (lvs);
   if (vgs)
     guestfs_free_lvm_vg_list (vgs);

@@ -57,7 +57,7 @@ set_field () { keys Enter C-u; type_text "$1"; keys Enter; }
 # 0. The job: capture (the default); Right shows deploy, Left back.
 on_screen "Job \(1/9\)"
 wait_for 'Job +: capture'
-keys Right; wait_for 'Job +: deploy'; wait_for 'Job \(1/7\)'
+keys Right; wait_for 'Job +: deploy'; wait_for 'Job \(1/8\)'
 keys Left; wait_for 'Job +: capture'; wait_for 'Job \(1/9\)'
 keys n
 

@@ -170,7 +170,9 @@ int parttable_image_firmware (const char *path, unsigned flags,
  * from a disk of disk_size bytes) made to end at end_lba, its start kept:
  * a primary MBR slot, or a GPT entry with the entry array's and the
  * primary header's CRCs recomputed (the backup is parttable_gpt_fit's
- * business).  Only head is read: a GPT's entry array must lie in it.
+ * business).  A GPT header in head (signature present) decides: the
+ * GPT is edited, or refused if its header or array is damaged; the MBR
+ * beside it (protective or hybrid) is left alone, as parted would.  Only head is read: a GPT's entry array must lie in it.
  * Refuses a logical or extended MBR partition, an unused entry, an end
  * before the start or past the disk (MBR) or the last usable LBA (GPT),
  * and an overlap with another partition.  Returns 0 or -1, head

@@ -159,7 +159,10 @@ parse (const uint8_t *data, size_t size, unsigned ss)
 
   if (parttable_read_mbr (&disk, &pt) == 0) {
     check (&pt, "mbr");
-    set_ends (&pt, data, size, ss);
+    /* (a GPT header held beside the MBR takes precedence in set_end) */
+    if (size < 2 * (size_t) ss ||
+        memcmp (data + ss, PARTTABLE_GPT_SIGNATURE, 8) != 0)
+      set_ends (&pt, data, size, ss);
   }
   parttable_free (&pt);
   if (parttable_read_gpt (&disk, &pt) == 0) {

@@ -566,6 +566,7 @@ usedmap_copy (struct image *src, const char *format, const char *path,
   memset (st, 0, sizeof *st);
   if (usedmap_build (src, 2, &map) == 0) {
     po.mask = &map.keep;
+    po.strict = true;         /* fail before publishing, never zero-fill */
     r = image_convert (src, format, path, &co, &po, false, st);
     extent_vector_reset (&st->bad);
     if (r == 0 && st->bytes_bad)

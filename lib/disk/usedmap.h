@@ -59,9 +59,10 @@ int usedmap_build (struct image *src, unsigned retries, struct usedmap *map);
 void usedmap_free (struct usedmap *map);
 
 /* src's used blocks (its map, read with 2 retries) copied into a new
- * image of `format` at path (image_convert, `po` with its mask set here);
- * an unreadable range is an error, since the copy is a whole disk to
- * boot or clone from.  0 with *st filled, or -1 with the error set. */
+ * image of `format` at path (image_convert, `po` with its mask and
+ * `strict` set here): an unreadable range fails the copy before anything
+ * is published at path, since the copy is a whole disk to boot or clone
+ * from.  0 with *st filled, or -1 with the error set. */
 struct copy_opts;
 struct copy_stats;
 int usedmap_copy (struct image *src, const char *format, const char *path,

@@ -78,22 +78,36 @@ human (uint64_t bytes, char *buf, size_t len)
 
 /* ---- where the root lives ------------------------------------------------ */
 
+/* "/dev/VG/LV" split; false if it is not that shape. */
+static bool
+split_lv (const char *canon, char *vg, size_t vglen, const char **name)
+{
+  const char *slash;
+
+  if (strncmp (canon, "/dev/", 5) != 0 ||
+      (slash = strchr (canon + 5, '/')) == NULL ||
+      (size_t) (slash - (canon + 5)) >= vglen)
+    return false;
+  memcpy (vg, canon + 5, (size_t) (slash - (canon + 5)));
+  vg[slash - (canon + 5)] = '\0';
+  *name = slash + 1;
+  return true;
+}
+
 /* The one PV of the VG holding lv, as an appliance device (vgpvuuids and
  * pvuuid both spell UUIDs with dashes). */
 static char *
 lv_pv (guestfs_h *g, const char *lv)
 {
-  char *canon = guestfs_lvm_canonical_lv_name (g, lv), *vg, *slash;
+  char *canon = guestfs_lvm_canonical_lv_name (g, lv), vg[256];
   char **uuids = NULL, **pvs = NULL, *pv = NULL, *u;
+  const char *name;
   size_t i;
 
-  if (canon == NULL || strncmp (canon, "/dev/", 5) != 0 ||
-      (slash = strchr (canon + 5, '/')) == NULL) {
+  if (canon == NULL || !split_lv (canon, vg, sizeof vg, &name)) {
     error_set ("'%s': not an LVM logical volume name", lv);
     goto out;
   }
-  vg = canon + 5;
-  *slash = '\0';
   if ((uuids = guestfs_vgpvuuids (g, vg)) == NULL ||
       (pvs = guestfs_pvs (g)) == NULL) {
     guest_error (g, vg);
@@ -120,12 +134,6 @@ lv_pv (guestfs_h *g, const char *lv)
 
 /* ---- the partitions after the root ---------------------------------------- */
 
-static bool
-is_extended (int mbr_id)
-{
-  return mbr_id == 0x05 || mbr_id == 0x0f || mbr_id == 0x85;
-}
-
 static int
 record_moved (guestfs_h *g, const struct guestfs_partition *p, bool gpt,
               struct layout *l)
@@ -143,7 +151,8 @@ record_moved (guestfs_h *g, const struct guestfs_partition *p, bool gpt,
   m->size_s = p->part_size / MIB * MIB_S;
   if (!gpt) {
     m->mbr_id = guestfs_part_get_mbr_id (g, DISK, p->part_num);
-    m->extended = p->part_num <= 4 && is_extended (m->mbr_id);
+    m->extended = p->part_num <= 4 && m->mbr_id > 0 &&
+      parttable_mbr_extended ((unsigned) m->mbr_id);
     m->logical = p->part_num > 4;
   }
   l->n_mv++;
@@ -334,6 +343,21 @@ shrink_fs (guestfs_h *g, const char *dev, uint64_t bytes,
   return r;
 }
 
+/* ---- swap, moved or made again --------------------------------------------- */
+
+/* mkswap on dev with the UUID and label the swap had: fstab and resume=
+ * name it by them. */
+static int
+remake_swap (guestfs_h *g, const char *dev, const char *label,
+             const char *uuid)
+{
+  if (guestfs_mkswap_opts (g, dev, GUESTFS_MKSWAP_OPTS_LABEL,
+                           label ? label : "", GUESTFS_MKSWAP_OPTS_UUID,
+                           uuid ? uuid : "", -1) == -1)
+    return guest_error (g, dev);
+  return 0;
+}
+
 /* ---- a root in LVM onto a smaller disk ------------------------------------ */
 
 /* A swap LV of the root's VG: removed while the PV shrinks, made again
@@ -364,22 +388,6 @@ vg_facts_free (struct vg_facts *v)
     free (v->swap[i].uuid);
     free (v->swap[i].label);
   }
-}
-
-/* "/dev/VG/LV" split; false if it is not that shape. */
-static bool
-split_lv (const char *canon, char *vg, size_t vglen, const char **name)
-{
-  const char *slash;
-
-  if (strncmp (canon, "/dev/", 5) != 0 ||
-      (slash = strchr (canon + 5, '/')) == NULL ||
-      (size_t) (slash - (canon + 5)) >= vglen)
-    return false;
-  memcpy (vg, canon + 5, (size_t) (slash - (canon + 5)));
-  vg[slash - (canon + 5)] = '\0';
-  *name = slash + 1;
-  return true;
 }
 
 /* pvs_full's 32 UUID characters (not NUL-terminated) equal to pvuuid's
@@ -530,15 +538,12 @@ shrink_lvm (guestfs_h *g, const char *lv, const char *pvdev,
   for (i = 0; i < v.n_swap; i++) {
     struct swap_lv *sw = &v.swap[i];
     if (guestfs_lvcreate (g, sw->name, v.vg,
-                          (int) (sw->extents * v.extent / MIB)) == -1 ||
-        guestfs_mkswap_opts (g, sw->dev,
-                             GUESTFS_MKSWAP_OPTS_LABEL,
-                             sw->label ? sw->label : "",
-                             GUESTFS_MKSWAP_OPTS_UUID,
-                             sw->uuid ? sw->uuid : "", -1) == -1) {
+                          (int) (sw->extents * v.extent / MIB)) == -1) {
       guest_error (g, sw->dev);
       goto out;
     }
+    if (remake_swap (g, sw->dev, sw->label, sw->uuid) == -1)
+      goto out;
     if (deploy_note (f, &f->d->layout, "swap LV %s made again after the "
                      "root LV, same size, UUID and label", sw->dev) == -1)
       goto out;
@@ -622,12 +627,7 @@ recreate_one (guestfs_h *g, const struct moved *m, bool gpt)
   else if (guestfs_part_set_mbr_id (g, DISK, m->num, m->mbr_id) == -1)
     return guest_error (g, "setting a partition's type");
   snprintf (dev, sizeof dev, DISK "%d", m->num);
-  if (guestfs_mkswap_opts (g, dev,
-                           GUESTFS_MKSWAP_OPTS_LABEL, m->label ? m->label : "",
-                           GUESTFS_MKSWAP_OPTS_UUID, m->uuid ? m->uuid : "",
-                           -1) == -1)
-    return guest_error (g, dev);
-  return 0;
+  return remake_swap (g, dev, m->label, m->uuid);
 }
 
 static int

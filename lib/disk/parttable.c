@@ -182,6 +182,22 @@ lba_overlap (uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
   return an && bn && a < b + bn && b < a + an;
 }
 
+/* The entry array's geometry bounded: 128 * 2^n bytes per entry, at
+ * most PARTTABLE_GPT_MAX_ENTRIES of them. */
+static int
+gpt_entries_bounded (const struct parttable_gpt_header *h)
+{
+  if (h->entry_size < sizeof (struct parttable_gpt_entry) ||
+      h->entry_size > PARTTABLE_GPT_MAX_ENTRY_SIZE ||
+      !is_power_of_2 (h->entry_size))
+    return error_set ("entry size %" PRIu32 " is not 128 * 2^n up to %d",
+                      h->entry_size, PARTTABLE_GPT_MAX_ENTRY_SIZE);
+  if (h->entry_count > PARTTABLE_GPT_MAX_ENTRIES)
+    return error_set ("entry count %" PRIu32 " is over the bound of %d",
+                      h->entry_count, PARTTABLE_GPT_MAX_ENTRIES);
+  return 0;
+}
+
 /* The header's fields, once its CRC matched: bounded entries, and the
  * header, entry array and usable area apart and inside the disk. */
 static int
@@ -193,14 +209,8 @@ gpt_header_check (const struct parttable *pt, uint64_t lba,
   if (h->current_lba != lba)
     return error_set ("header says it lies at LBA %" PRIu64 ", not %"
                       PRIu64, h->current_lba, lba);
-  if (h->entry_size < sizeof (struct parttable_gpt_entry) ||
-      h->entry_size > PARTTABLE_GPT_MAX_ENTRY_SIZE ||
-      !is_power_of_2 (h->entry_size))
-    return error_set ("entry size %" PRIu32 " is not 128 * 2^n up to %d",
-                      h->entry_size, PARTTABLE_GPT_MAX_ENTRY_SIZE);
-  if (h->entry_count > PARTTABLE_GPT_MAX_ENTRIES)
-    return error_set ("entry count %" PRIu32 " is over the bound of %d",
-                      h->entry_count, PARTTABLE_GPT_MAX_ENTRIES);
+  if (gpt_entries_bounded (h) == -1)
+    return -1;
   array = DIV_ROUND_UP ((uint64_t) h->entry_count * h->entry_size,
                         pt->sector_size);
   if (h->first_usable_lba == 0 || h->first_usable_lba > h->last_usable_lba ||
@@ -225,6 +235,30 @@ gpt_header_check (const struct parttable *pt, uint64_t lba,
   return 0;
 }
 
+/* The header in sector (ss bytes, a copy: its CRC field is zeroed) into
+ * *h, host order, its size and CRC checked.  1 if it has no signature. */
+static int
+gpt_header_parse (uint8_t *sector, unsigned ss,
+                  struct parttable_gpt_header *h)
+{
+  uint32_t crc;
+
+  memcpy (h, sector, sizeof *h);
+  if (memcmp (h->signature, PARTTABLE_GPT_SIGNATURE, 8) != 0)
+    return 1;
+  gpt_header_to_host (h);
+  if (h->header_size < sizeof *h || h->header_size > ss)
+    return error_set ("header size %" PRIu32 " is not between %zu and %u",
+                      h->header_size, sizeof *h, ss);
+  memset (sector + offsetof (struct parttable_gpt_header, header_crc32), 0,
+          sizeof h->header_crc32);
+  crc = (uint32_t) crc32 (0, sector, h->header_size);
+  if (crc != h->header_crc32)
+    return error_set ("header crc32 mismatch (stored 0x%08" PRIx32
+                      ", computed 0x%08" PRIx32 ")", h->header_crc32, crc);
+  return 0;
+}
+
 /* Read and check the header at lba into *h (host order).  Returns 1 if
  * the sector has no GPT signature. */
 static int
@@ -233,26 +267,15 @@ gpt_header_read (const struct parttable_disk *disk,
                  struct parttable_gpt_header *h)
 {
   uint8_t sector[4096];
-  uint32_t crc;
+  int r;
 
   if (lba >= disk_sectors (pt))
     return 1;                   /* too small to hold one */
   if (disk_pread (disk, pt, sector, pt->sector_size,
                   lba * pt->sector_size) == -1)
     return -1;
-  memcpy (h, sector, sizeof *h);
-  if (memcmp (h->signature, PARTTABLE_GPT_SIGNATURE, 8) != 0)
-    return 1;
-  gpt_header_to_host (h);
-  if (h->header_size < sizeof *h || h->header_size > pt->sector_size)
-    return error_set ("header size %" PRIu32 " is not between %zu and %u",
-                      h->header_size, sizeof *h, pt->sector_size);
-  memset (sector + offsetof (struct parttable_gpt_header, header_crc32), 0,
-          sizeof h->header_crc32);
-  crc = (uint32_t) crc32 (0, sector, h->header_size);
-  if (crc != h->header_crc32)
-    return error_set ("header crc32 mismatch (stored 0x%08" PRIx32
-                      ", computed 0x%08" PRIx32 ")", h->header_crc32, crc);
+  if ((r = gpt_header_parse (sector, pt->sector_size, h)) != 0)
+    return r;
   return gpt_header_check (pt, lba, h);
 }
 
@@ -499,27 +522,14 @@ head_gpt_header (const uint8_t *head, size_t head_len, unsigned ss,
 {
   uint8_t sector[4096];
   uint64_t array;
+  int r;
 
   if (head_len < 2 * (size_t) ss)
     return 1;                   /* no header held: the MBR decides */
-  memcpy (h, head + ss, sizeof *h);
-  if (memcmp (h->signature, PARTTABLE_GPT_SIGNATURE, 8) != 0)
-    return 1;
-  gpt_header_to_host (h);
-  if (h->header_size < sizeof *h || h->header_size > ss)
-    return error_set ("gpt: header size %" PRIu32 " is not between %zu and "
-                      "%u", h->header_size, sizeof *h, ss);
-  memcpy (sector, head + ss, h->header_size);
-  memset (sector + offsetof (struct parttable_gpt_header, header_crc32), 0,
-          sizeof h->header_crc32);
-  if ((uint32_t) crc32 (0, sector, h->header_size) != h->header_crc32)
-    return error_set ("gpt: header crc32 mismatch");
-  if (h->entry_size < sizeof (struct parttable_gpt_entry) ||
-      h->entry_size > PARTTABLE_GPT_MAX_ENTRY_SIZE ||
-      !is_power_of_2 (h->entry_size) ||
-      h->entry_count > PARTTABLE_GPT_MAX_ENTRIES)
-    return error_set ("gpt: entry size %" PRIu32 " or count %" PRIu32
-                      " out of bounds", h->entry_size, h->entry_count);
+  memcpy (sector, head + ss, ss);
+  if ((r = gpt_header_parse (sector, ss, h)) != 0 ||
+      gpt_entries_bounded (h) == -1)
+    return r == 1 ? 1 : error_prefix ("gpt: ");
   array = (uint64_t) h->entry_count * h->entry_size;
   if (h->entries_lba == 0 || h->entries_lba > head_len / ss ||
       array > head_len - h->entries_lba * ss)
@@ -583,7 +593,7 @@ mbr_set_end (uint8_t *head, uint64_t disk_sectors, unsigned num,
                       "primary partitions are resized here", num);
   e = &m.entries[num - 1];
   if (e->type == 0 || e->type == PARTTABLE_MBR_TYPE_GPT ||
-      e->type == 0x05 || e->type == 0x0f || e->type == 0x85)
+      parttable_mbr_extended (e->type))
     return error_set ("mbr: slot %u holds no partition to resize", num);
   first = le32toh (e->first_lba);
   if (end_lba < first || end_lba >= disk_sectors ||

@@ -24,6 +24,14 @@
 #define PARTTABLE_MBR_TYPE_GPT 0xee         /* protective MBR of a GPT */
 #define PARTTABLE_MBR_TYPE_ESP 0xef         /* EFI system partition */
 
+/* An extended partition's slot type (CHS, LBA, Linux): its EBR chain holds
+ * the logical partitions. */
+static inline bool
+parttable_mbr_extended (unsigned type)
+{
+  return type == 0x05 || type == 0x0f || type == 0x85;
+}
+
 struct parttable_mbr_entry {
   uint8_t status;               /* 0x80 active, 0x00 inactive */
   uint8_t chs_first[3];         /* ignored: LBA fields are the truth */

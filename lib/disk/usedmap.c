@@ -53,12 +53,6 @@ shadow_copy (struct shadow *sh, uint64_t off, uint64_t len)
   return r;
 }
 
-static bool
-mbr_type_extended (uint8_t type)
-{
-  return type == 0x05 || type == 0x0f || type == 0x85;
-}
-
 /* The sector at off of the shadow, as an MBR or EBR with its signature;
  * false if it has none or cannot be read. */
 static bool
@@ -87,13 +81,13 @@ shadow_copy_ebrs (struct shadow *sh)
     uint64_t ext = le32toh (e->first_lba), len = le32toh (e->sectors);
     uint64_t at = ext, next;
 
-    if (!mbr_type_extended (e->type) || ext == 0)
+    if (!parttable_mbr_extended (e->type) || ext == 0)
       continue;
     for (n = 0; n < MAX_TABLE_PASSES; n++) {
       if (at * 512 >= sh->src->size || shadow_copy (sh, at * 512, MiB) == -1)
         return at * 512 >= sh->src->size ? 0 : -1;
       if (!shadow_read_mbr (sh, at * 512, &ebr) ||
-          !mbr_type_extended (ebr.entries[1].type))
+          !parttable_mbr_extended (ebr.entries[1].type))
         break;
       next = ext + le32toh (ebr.entries[1].first_lba);
       if (next <= at || next >= ext + len)

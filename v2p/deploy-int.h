@@ -19,6 +19,8 @@ struct deploy_fit {
   struct deploy_result *res;
   uint64_t disk_size;                 /* the target's size */
   uint64_t image_size;                /* the source's size */
+  struct image *src;                  /* the source (disk 1: its table is
+                                       * read and fitted on the host) */
   bool boot_disk;                     /* the disk converted (disk 1) */
 };
 

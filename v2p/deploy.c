@@ -266,7 +266,8 @@ deploy_boot_disk (struct deploy_job *j, struct image *dst)
   struct deploy_disk_result *d = &j->res->disks[0];
   struct deploy_fit f = { .o = j->o, .d = d, .res = j->res,
                           .disk_size = d->target.size,
-                          .image_size = j->src[0]->size, .boot_disk = true };
+                          .image_size = j->src[0]->size, .boot_disk = true,
+                          .src = j->src[0] };
   bool grow = !j->o->no_grow && f.disk_size > f.image_size;
   CLEANUP_FREE char *ov = xasprintf ("%s/overlay.qcow2", j->sd.path);
   struct guest_pipeline_opts p = {

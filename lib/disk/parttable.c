@@ -460,13 +460,40 @@ pmbr_fit (uint8_t *head, uint64_t sectors)
   memcpy (head, &mbr, sizeof mbr);
 }
 
+/* The backup of the primary header h (host order, sealed in head at LBA
+ * 1): its entry array's copy and the header pointing back at LBA 1, to go
+ * at h->backup_lba - array sectors. */
+static int
+gpt_tail (const uint8_t *head, size_t ss, const struct parttable_gpt_header *h,
+          uint8_t **tail, size_t *tail_len, uint64_t *tail_offset)
+{
+  struct parttable_gpt_header b = *h;
+  uint64_t array = DIV_ROUND_UP ((uint64_t) h->entry_count * h->entry_size,
+                                 ss);
+
+  if (h->backup_lba <= array || h->backup_lba - array <= h->last_usable_lba)
+    return error_set ("gpt: no room for the backup table before LBA %" PRIu64,
+                      h->backup_lba);
+  if ((*tail = calloc (1, (array + 1) * ss)) == NULL)
+    return error_errno ("gpt: the backup table");
+  b.current_lba = h->backup_lba;
+  b.backup_lba = 1;
+  b.entries_lba = h->backup_lba - array;
+  memcpy (*tail, head + h->entries_lba * ss,
+          (size_t) h->entry_count * h->entry_size);
+  gpt_header_seal (*tail + array * ss, &b);
+  *tail_len = (array + 1) * ss;
+  *tail_offset = b.entries_lba * ss;
+  return 0;
+}
+
 int
 parttable_gpt_fit (const struct parttable_disk *disk, uint8_t *head,
                    size_t head_len, uint64_t new_size, uint8_t **tail,
                    size_t *tail_len, uint64_t *tail_offset)
 {
   struct parttable pt;
-  struct parttable_gpt_header h, b;
+  struct parttable_gpt_header h;
   uint64_t sectors, array, array_end;
   size_t ss;
   int r;
@@ -496,22 +523,11 @@ parttable_gpt_fit (const struct parttable_disk *disk, uint8_t *head,
     return -1;
   if (memcmp (head + ss, PARTTABLE_GPT_SIGNATURE, 8) != 0)
     return error_set ("gpt: the bytes held are not the disk's table");
-  if ((*tail = calloc (1, (array + 1) * ss)) == NULL)
-    return error_errno ("gpt: the backup table");
   h.backup_lba = sectors - 1;
   h.last_usable_lba = sectors - array - 2;
-  b = h;
-  b.current_lba = sectors - 1;
-  b.backup_lba = 1;
-  b.entries_lba = sectors - 1 - array;
   gpt_header_seal (head + ss, &h);
-  memcpy (*tail, head + h.entries_lba * ss,
-          (size_t) h.entry_count * h.entry_size);
-  gpt_header_seal (*tail + array * ss, &b);
   pmbr_fit (head, sectors);
-  *tail_len = (array + 1) * ss;
-  *tail_offset = b.entries_lba * ss;
-  return 0;
+  return gpt_tail (head, ss, &h, tail, tail_len, tail_offset);
 }
 
 /* The GPT primary header in head, host order, signature, size and CRC
@@ -542,8 +558,8 @@ head_gpt_header (const uint8_t *head, size_t head_len, unsigned ss,
 }
 
 static int
-gpt_set_end (uint8_t *head, unsigned ss, struct parttable_gpt_header *h,
-             unsigned num, uint64_t end_lba)
+gpt_set_range (uint8_t *head, unsigned ss, struct parttable_gpt_header *h,
+               unsigned num, const uint64_t *start_lba, uint64_t end_lba)
 {
   uint8_t *array = head + h->entries_lba * ss;
   struct parttable_gpt_entry e, o;
@@ -555,7 +571,11 @@ gpt_set_end (uint8_t *head, unsigned ss, struct parttable_gpt_header *h,
   memcpy (&e, array + (size_t) (num - 1) * h->entry_size, sizeof e);
   if (memcmp (e.type_guid, zero_guid, sizeof zero_guid) == 0)
     return error_set ("gpt: entry %u is unused", num);
-  first = le64toh (e.first_lba);
+  first = start_lba ? *start_lba : le64toh (e.first_lba);
+  if (first < h->first_usable_lba)
+    return error_set ("gpt: partition %u cannot start at LBA %" PRIu64
+                      " (the first usable is %" PRIu64 ")", num, first,
+                      h->first_usable_lba);
   if (end_lba < first || end_lba > h->last_usable_lba)
     return error_set ("gpt: partition %u cannot end at LBA %" PRIu64
                       " (it starts at %" PRIu64 ", the last usable is %"
@@ -564,9 +584,11 @@ gpt_set_end (uint8_t *head, unsigned ss, struct parttable_gpt_header *h,
     memcpy (&o, array + (size_t) (i - 1) * h->entry_size, sizeof o);
     if (i != num && memcmp (o.type_guid, zero_guid, sizeof zero_guid) &&
         le64toh (o.last_lba) >= first && le64toh (o.first_lba) <= end_lba)
-      return error_set ("gpt: partition %u ending at LBA %" PRIu64
-                        " would overlap partition %u", num, end_lba, i);
+      return error_set ("gpt: partition %u at LBA %" PRIu64 "-%" PRIu64
+                        " would overlap partition %u", num, first, end_lba,
+                        i);
   }
+  e.first_lba = htole64 (first);
   e.last_lba = htole64 (end_lba);
   memcpy (array + (size_t) (num - 1) * h->entry_size, &e, sizeof e);
   h->entries_crc32 = (uint32_t) crc32 (0, array,
@@ -576,9 +598,23 @@ gpt_set_end (uint8_t *head, unsigned ss, struct parttable_gpt_header *h,
   return 0;
 }
 
+/* CHS of an LBA as fdisk and parted write it (255 heads, 63 sectors),
+ * 1023/254/63 past what CHS addresses. */
+static void
+chs_encode (uint8_t chs[3], uint64_t lba)
+{
+  uint64_t c = lba / (255 * 63), h = lba / 63 % 255, s = lba % 63 + 1;
+
+  if (c > 1023)
+    c = 1023, h = 254, s = 63;
+  chs[0] = (uint8_t) h;
+  chs[1] = (uint8_t) ((s & 0x3f) | ((c >> 2) & 0xc0));
+  chs[2] = (uint8_t) (c & 0xff);
+}
+
 static int
-mbr_set_end (uint8_t *head, uint64_t disk_sectors, unsigned num,
-             uint64_t end_lba)
+mbr_set_range (uint8_t *head, uint64_t disk_sectors, unsigned num,
+               const uint64_t *start_lba, uint64_t end_lba)
 {
   struct parttable_mbr m;
   struct parttable_mbr_entry *e;
@@ -595,11 +631,11 @@ mbr_set_end (uint8_t *head, uint64_t disk_sectors, unsigned num,
   if (e->type == 0 || e->type == PARTTABLE_MBR_TYPE_GPT ||
       parttable_mbr_extended (e->type))
     return error_set ("mbr: slot %u holds no partition to resize", num);
-  first = le32toh (e->first_lba);
-  if (end_lba < first || end_lba >= disk_sectors ||
-      end_lba - first + 1 > UINT32_MAX)
-    return error_set ("mbr: partition %u cannot end at sector %" PRIu64,
-                      num, end_lba);
+  first = start_lba ? *start_lba : le32toh (e->first_lba);
+  if (first == 0 || first > UINT32_MAX || end_lba < first ||
+      end_lba >= disk_sectors || end_lba - first + 1 > UINT32_MAX)
+    return error_set ("mbr: partition %u cannot lie at sectors %" PRIu64
+                      "-%" PRIu64, num, first, end_lba);
   for (i = 0; i < 4; i++) {
     if (i == num - 1 || m.entries[i].type == 0 ||
         le32toh (m.entries[i].sectors) == 0)
@@ -607,17 +643,24 @@ mbr_set_end (uint8_t *head, uint64_t disk_sectors, unsigned num,
     ofirst = le32toh (m.entries[i].first_lba);
     olast = ofirst + le32toh (m.entries[i].sectors) - 1;
     if (olast >= first && ofirst <= end_lba)
-      return error_set ("mbr: partition %u ending at sector %" PRIu64
-                        " would overlap slot %u", num, end_lba, i + 1);
+      return error_set ("mbr: partition %u at sectors %" PRIu64 "-%" PRIu64
+                        " would overlap slot %u", num, first, end_lba,
+                        i + 1);
+  }
+  if (start_lba) {
+    e->first_lba = htole32 ((uint32_t) first);
+    chs_encode (e->chs_first, first);
   }
   e->sectors = htole32 ((uint32_t) (end_lba - first + 1));
+  chs_encode (e->chs_last, end_lba);
   memcpy (head, &m, sizeof m);
   return 0;
 }
 
-int
-parttable_set_end (uint8_t *head, size_t head_len, unsigned sector_size,
-                   uint64_t disk_size, unsigned num, uint64_t end_lba)
+static int
+set_range (uint8_t *head, size_t head_len, unsigned sector_size,
+           uint64_t disk_size, unsigned num, const uint64_t *start_lba,
+           uint64_t end_lba)
 {
   struct parttable_gpt_header h;
   unsigned ss = sector_size ? sector_size : 512;
@@ -632,8 +675,48 @@ parttable_set_end (uint8_t *head, size_t head_len, unsigned sector_size,
   if ((r = head_gpt_header (head, head_len, ss, &h)) == -1)
     return -1;
   if (r == 0)
-    return gpt_set_end (head, ss, &h, num, end_lba);
-  return mbr_set_end (head, disk_size / ss, num, end_lba);
+    return gpt_set_range (head, ss, &h, num, start_lba, end_lba);
+  return mbr_set_range (head, disk_size / ss, num, start_lba, end_lba);
+}
+
+int
+parttable_set_end (uint8_t *head, size_t head_len, unsigned sector_size,
+                   uint64_t disk_size, unsigned num, uint64_t end_lba)
+{
+  return set_range (head, head_len, sector_size, disk_size, num, NULL,
+                    end_lba);
+}
+
+int
+parttable_set_range (uint8_t *head, size_t head_len, unsigned sector_size,
+                     uint64_t disk_size, unsigned num, uint64_t start_lba,
+                     uint64_t end_lba)
+{
+  return set_range (head, head_len, sector_size, disk_size, num, &start_lba,
+                    end_lba);
+}
+
+int
+parttable_gpt_backup (const uint8_t *head, size_t head_len,
+                      unsigned sector_size, uint64_t disk_size,
+                      uint8_t **tail, size_t *tail_len,
+                      uint64_t *tail_offset)
+{
+  struct parttable_gpt_header h;
+  unsigned ss = sector_size ? sector_size : 512;
+  int r;
+
+  *tail = NULL;
+  if (ss != 512 && ss != 4096)
+    return error_set ("parttable: sector size %u is neither 512 nor 4096",
+                      ss);
+  if ((r = head_gpt_header (head, head_len, ss, &h)) != 0)
+    return r == 1 ? 1 : -1;
+  if (h.current_lba != 1 || h.backup_lba != disk_size / ss - 1)
+    return error_set ("gpt: the header at LBA %" PRIu64 " names its backup "
+                      "at LBA %" PRIu64 ", not the disk's last (%" PRIu64 ")",
+                      h.current_lba, h.backup_lba, disk_size / ss - 1);
+  return gpt_tail (head, ss, &h, tail, tail_len, tail_offset);
 }
 
 void

@@ -188,6 +188,24 @@ int parttable_image_firmware (const char *path, unsigned flags,
 int parttable_set_end (uint8_t *head, size_t head_len, unsigned sector_size,
                        uint64_t disk_size, unsigned num, uint64_t end_lba);
 
+/* The same, partition num made to lie at start_lba..end_lba (moved: its
+ * contents are the caller's business).  An MBR slot's CHS fields are
+ * written too (255 heads, 63 sectors; 1023/254/63 past that), as fdisk
+ * does. */
+int parttable_set_range (uint8_t *head, size_t head_len, unsigned sector_size,
+                         uint64_t disk_size, unsigned num, uint64_t start_lba,
+                         uint64_t end_lba);
+
+/* The backup GPT of the primary held in head (checked as by set_end; its
+ * backup LBA must be the last of a disk of disk_size bytes), after
+ * set_end/set_range edited it: *tail (the entry array's copy and the
+ * backup header, *tail_len bytes, the caller frees) goes at *tail_offset.
+ * Returns 0, 1 if head holds no GPT header, or -1 with the error set. */
+int parttable_gpt_backup (const uint8_t *head, size_t head_len,
+                          unsigned sector_size, uint64_t disk_size,
+                          uint8_t **tail, size_t *tail_len,
+                          uint64_t *tail_offset);
+
 /* A GPT fitted to a disk of another size (a deploy onto a larger or
  * smaller disk): `head` holds the disk's first head_len bytes, covering
  * LBA 0, the primary header and its entry array, which must be valid on

@@ -52,6 +52,7 @@ static guestfs_h *
 make_handle (const struct guest_disk *disks, size_t n, bool tcg)
 {
   guestfs_h *g = guestfs_create ();
+  long ncpu;
   size_t i;
 
   if (g == NULL) {
@@ -59,6 +60,12 @@ make_handle (const struct guest_disk *disks, size_t n, bool tcg)
     return NULL;
   }
   guestfs_set_error_handler (g, NULL, NULL);
+  /* Up to 4 vCPUs: the appliance's kernel, udev and the daemon's helpers
+   * run beside each other (under TCG a launch takes ~10% less with two
+   * than with libguestfs's one). */
+  ncpu = sysconf (_SC_NPROCESSORS_ONLN);
+  if (ncpu > 1)
+    guestfs_set_smp (g, (int) (ncpu < 4 ? ncpu : 4));
   /* The environment may already force TCG (LIBGUESTFS_BACKEND_SETTINGS):
    * the first attempt always tries the hardware accelerator. */
   if (tcg)

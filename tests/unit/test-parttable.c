@@ -624,6 +624,116 @@ test_set_end (void **state)
   assert_non_null (strstr (error_get (), "not a primary"));
 }
 
+/* What deploy does to a disk it grows, in the head alone: the GPT fitted
+ * to 4 MiB, partition 4 moved to the end, partition 2 grown up to it, the
+ * backup made again from the edited primary.  The new disk reads back
+ * from its primary and from its backup alone, with the new places, the
+ * types and attributes kept.  An MBR slot moves the same way, its CHS
+ * written; a move onto another partition or before the usable area is
+ * refused with the head unchanged. */
+static void
+test_set_range (void **state)
+{
+  const struct parttable_disk bigmem = { .mem = big, .size = sizeof big };
+  const uint64_t last = 4 * SECTORS - ARRAY_SECTORS - 2;
+  uint8_t head[34 * 512], before[34 * 512], *tail;
+  size_t tail_len;
+  uint64_t tail_off;
+  struct parttable pt;
+  int pass;
+
+  (void) state;
+  gpt_make ();
+  memcpy (head, disk, sizeof head);
+  assert_int_equal (parttable_gpt_fit (&mem, head, sizeof head, sizeof big,
+                                       &tail, &tail_len, &tail_off), 0);
+  free (tail);
+  assert_int_equal (parttable_set_range (head, sizeof head, 512, sizeof big,
+                                         4, last - 999, last), 0);
+  assert_int_equal (parttable_set_end (head, sizeof head, 512, sizeof big,
+                                       2, last - 1000), 0);
+  memcpy (before, head, sizeof head);
+  assert_int_equal (parttable_set_range (head, sizeof head, 512, sizeof big,
+                                         4, last - 1000, last), -1);
+  assert_non_null (strstr (error_get (), "overlap partition 2"));
+  assert_int_equal (parttable_set_range (head, sizeof head, 512, sizeof big,
+                                         1, 10, 233), -1);
+  assert_non_null (strstr (error_get (), "first usable"));
+  assert_memory_equal (head, before, sizeof head);
+  /* a backup LBA that is not the disk's last: refused */
+  assert_int_equal (parttable_gpt_backup (head, sizeof head, 512, sizeof disk,
+                                          &tail, &tail_len, &tail_off), -1);
+  assert_null (tail);
+  assert_int_equal (parttable_gpt_backup (head, sizeof head, 512, sizeof big,
+                                          &tail, &tail_len, &tail_off), 0);
+  assert_int_equal (tail_off + tail_len, sizeof big);
+  for (pass = 0; pass < 2; pass++) {
+    memset (big, 0, sizeof big);
+    memcpy (big, head, sizeof head);
+    memcpy (big + tail_off, tail, tail_len);
+    if (pass == 1)
+      big[512 + 40] ^= 0xff;            /* the backup alone */
+    assert_int_equal (parttable_read_gpt (&bigmem, &pt), 0);
+    assert_int_equal (pt.gpt_backup, pass == 1);
+    assert_int_equal (pt.parts.len, 3);
+    assert_int_equal (pt.parts.ptr[1].number, 2);
+    assert_int_equal (pt.parts.ptr[1].offset, 234 * 512);
+    assert_int_equal (pt.parts.ptr[1].length, (last - 1000 - 234 + 1) * 512);
+    assert_true (pt.parts.ptr[1].bootable);
+    assert_int_equal (pt.parts.ptr[2].number, 4);
+    assert_int_equal (pt.parts.ptr[2].offset, (last - 999) * 512);
+    assert_int_equal (pt.parts.ptr[2].length, 1000 * 512);
+    assert_memory_equal (pt.parts.ptr[2].type_guid, linux_guid, 16);
+    parttable_free (&pt);
+  }
+  free (tail);
+  /* no GPT in head: 1 */
+  mbr_make ();
+  memset (head, 0, sizeof head);
+  memcpy (head, disk, 512);
+  assert_int_equal (parttable_gpt_backup (head, sizeof head, 512, sizeof disk,
+                                          &tail, &tail_len, &tail_off), 1);
+
+  /* MBR: slot 2 moved to the end of the 4 MiB disk (cylinder 0 of the
+   * 255x63 geometry: its CHS checked), slot 1 grown up to it. */
+  assert_int_equal (parttable_set_range (head, 512, 512, sizeof big, 2,
+                                         4 * SECTORS - 984, 4 * SECTORS - 1),
+                    0);
+  assert_int_equal (parttable_set_end (head, 512, 512, sizeof big, 1,
+                                       4 * SECTORS - 985), 0);
+  memset (big, 0, sizeof big);
+  memcpy (big, head, 512);
+  assert_int_equal (parttable_read_mbr (&bigmem, &pt), 0);
+  assert_int_equal (pt.parts.len, 2);
+  assert_int_equal (pt.parts.ptr[0].length, (4 * SECTORS - 985 - 64 + 1) * 512);
+  assert_true (pt.parts.ptr[0].bootable);
+  assert_int_equal (pt.parts.ptr[1].offset, (4 * SECTORS - 984) * 512ull);
+  assert_int_equal (pt.parts.ptr[1].mbr_type, 0x82);
+  parttable_free (&pt);
+  {
+    const struct parttable_mbr_entry *e = &((struct parttable_mbr *) big)->entries[1];
+    uint64_t lba = 4 * SECTORS - 984;           /* cylinder 0 */
+    assert_int_equal (e->chs_first[0], lba / 63 % 255);
+    assert_int_equal (e->chs_first[1], lba % 63 + 1);
+    assert_int_equal (e->chs_first[2], 0);
+  }
+  /* past CHS's reach: 1023/254/63 */
+  assert_int_equal (parttable_set_range (head, 512, 512, (uint64_t) 1 << 40,
+                                         2, 20000000, 20000999), 0);
+  {
+    const struct parttable_mbr_entry *e = &((struct parttable_mbr *) head)->entries[1];
+    assert_int_equal (e->chs_last[0], 254);
+    assert_int_equal (e->chs_last[1], 0xff);
+    assert_int_equal (e->chs_last[2], 0xff);
+  }
+  memcpy (before, head, 512);
+  assert_int_equal (parttable_set_range (head, 512, 512, sizeof big, 2, 0,
+                                         100), -1);      /* sector 0 */
+  assert_int_equal (parttable_set_range (head, 512, 512, sizeof big, 2, 500,
+                                         600), -1);      /* onto slot 1 */
+  assert_memory_equal (head, before, 512);
+}
+
 int
 main (void)
 {
@@ -640,6 +750,7 @@ main (void)
     cmocka_unit_test (test_firmware),
     cmocka_unit_test (test_gpt_fit),
     cmocka_unit_test (test_set_end),
+    cmocka_unit_test (test_set_range),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

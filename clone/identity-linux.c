@@ -58,15 +58,14 @@ small_file (guestfs_h *g, const char *path)
   return small_file_size (g, path, &size);
 }
 
-/* A small regular file's text, or NULL: *absent when there is none.  Read
- * with one pread (guestfs_read_file goes through a download, ten times
- * slower under TCG). */
+/* A small regular file's text, or NULL: *absent when there is none (read
+ * in one call: guest_read_file). */
 static char *
 read_small (guestfs_h *g, const char *path, bool *absent)
 {
   int64_t size = 0;
   size_t got = 0;
-  char *buf, *t;
+  char *t;
   int r = small_file_size (g, path, &size);
 
   *absent = r == 0;
@@ -74,17 +73,8 @@ read_small (guestfs_h *g, const char *path, bool *absent)
     return NULL;
   if (size == 0)
     return xstrdup ("");
-  if ((buf = guestfs_pread (g, path, (int) size, 0, &got)) == NULL) {
+  if ((t = guest_read_file (g, path, &got)) == NULL)
     guest_error (g, path);
-    return NULL;
-  }
-  if ((t = malloc (got + 1)) == NULL)
-    error_errno ("%s", path);
-  else {
-    memcpy (t, buf, got);
-    t[got] = '\0';
-  }
-  free (buf);
   return t;
 }
 

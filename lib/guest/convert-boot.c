@@ -288,7 +288,7 @@ grub_cfg_unchanged (guestfs_h *g, const char *target, bool newest,
   for (i = 0; cfgs[i] && found == NULL; i++) {
     if (guestfs_is_file (g, cfgs[i]) <= 0 ||
         (len = guestfs_filesize (g, cfgs[i])) < 0 || len > (1 << 20) ||
-        (text = guestfs_read_file (g, cfgs[i], &size)) == NULL)
+        (text = guest_read_file (g, cfgs[i], &size)) == NULL)
       continue;
     if (memchr (text, '\0', size) == NULL &&
         lboot_grub_cfg_ready (text, target))

@@ -25,19 +25,22 @@ removal_script (const char *pkgfmt, const char *target)
 {
   const char *xe = strcmp (target, "xen") ? " xe-guest-utilities" : "";
 
+  /* One query for all the names (each program run costs a lot under
+   * TCG), then a purge per installed one. */
   if (strcmp (pkgfmt, "deb") == 0)
-    return xasprintf ("for p in %s%s; do "
-                      "if dpkg-query -W -f='${Status}' \"$p\" 2>/dev/null | "
-                      "grep -q 'ok installed'; then "
+    return xasprintf ("for p in $(dpkg-query -W -f='${Status} ${Package}\\n' "
+                      "%s%s 2>/dev/null | "
+                      "awk '$2 == \"ok\" && $3 == \"installed\" "
+                      "{ print $4 }'); do "
                       "if dpkg --purge \"$p\" >/dev/null 2>&1; then "
                       "echo \"removed $p\"; else echo \"failed $p\"; fi; "
-                      "fi; done", foreign_tools, xe);
+                      "done", foreign_tools, xe);
   if (strcmp (pkgfmt, "rpm") == 0)
-    return xasprintf ("for p in %s%s; do "
-                      "if rpm -q \"$p\" >/dev/null 2>&1; then "
+    return xasprintf ("for p in $(rpm -q --qf '%%{NAME}\\n' %s%s "
+                      "2>/dev/null | grep -v ' '); do "
                       "if rpm -e --nodeps \"$p\" >/dev/null 2>&1; then "
                       "echo \"removed $p\"; else echo \"failed $p\"; fi; "
-                      "fi; done", foreign_tools, xe);
+                      "done", foreign_tools, xe);
   return NULL;
 }
 
@@ -179,7 +182,7 @@ linux_pin_ifupdown (guestfs_h *g, const char *target,
 
   if (driver == NULL || guestfs_is_file (g, ifaces) <= 0)
     return 0;
-  if ((text = guestfs_read_file (g, ifaces, &size)) == NULL)
+  if ((text = guest_read_file (g, ifaces, &size)) == NULL)
     return guest_error (g, ifaces);
   n = lnet_ifupdown_static_ifaces (text, &names);
   free (text);

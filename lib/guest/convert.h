@@ -31,12 +31,6 @@ int convert_target_check (const char *target);
 int convert_linux (guestfs_h *g, const struct guest_root *root,
                    const char *target, struct convert_report *rep);
 
-/* convert_linux's checks (free space, an initramfs builder, a kernel with
- * the target's drivers) with the root mounted read-only, unmounted again
- * before returning: run it before mounting the root read-write. */
-int convert_linux_preflight (guestfs_h *g, const struct guest_root *root,
-                             const char *target);
-
 void convert_report_free (struct convert_report *rep);
 
 #endif

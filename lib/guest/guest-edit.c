@@ -24,6 +24,52 @@ guest_sh (guestfs_h *g, const char *what, const char *cmd)
   return 0;
 }
 
+char *
+guest_read_file (guestfs_h *g, const char *path, size_t *size)
+{
+  char *buf = guestfs_pread (g, path, GUEST_READ_ONE + 1, 0, size), *r;
+
+  if (buf != NULL && *size > GUEST_READ_ONE) {
+    free (buf);
+    buf = guestfs_read_file (g, path, size);
+  }
+  if (buf == NULL)
+    return NULL;
+  if ((r = realloc (buf, *size + 1)) == NULL) {
+    free (buf);
+    error_errno ("%s", path);
+    return NULL;
+  }
+  r[*size] = '\0';
+  return r;
+}
+
+int
+guest_fetch_file (guestfs_h *g, const char *from, const char *to)
+{
+  size_t size;
+  char *buf = guestfs_pread (g, from, GUEST_READ_ONE + 1, 0, &size);
+  FILE *fp;
+  int r = 0;
+
+  if (buf == NULL)
+    return guest_error (g, from);
+  if (size > GUEST_READ_ONE) {
+    free (buf);
+    return guestfs_download (g, from, to) == -1 ? guest_error (g, from) : 0;
+  }
+  if ((fp = fopen (to, "we")) == NULL)
+    r = error_errno ("'%s'", to);
+  else {
+    if (size && fwrite (buf, 1, size, fp) != size)
+      r = error_errno ("'%s'", to);
+    if (fclose (fp) == EOF && r == 0)
+      r = error_errno ("'%s'", to);
+  }
+  free (buf);
+  return r;
+}
+
 int
 guest_edit_file (guestfs_h *g, const char *path, guest_text_fn fn,
                  void *ctx, struct guest_changes *ch, const char *what,
@@ -35,7 +81,7 @@ guest_edit_file (guestfs_h *g, const char *path, guest_text_fn fn,
 
   if (guestfs_is_file (g, path) <= 0)
     return 0;
-  if ((text = guestfs_read_file (g, path, &size)) == NULL)
+  if ((text = guest_read_file (g, path, &size)) == NULL)
     return guest_error (g, path);
   out = fn (text, ctx, &changed);
   free (text);

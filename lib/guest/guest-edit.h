@@ -38,6 +38,17 @@ int guest_changes_add (struct guest_changes *ch, const char *what,
 
 void guest_changes_free (struct guest_changes *ch);
 
+/* A guest file's bytes, NUL added after them (*size excludes it), or NULL
+ * with libguestfs's error.  A file of up to GUEST_READ_ONE bytes comes in
+ * one pread call (guestfs_read_file goes through a download, ~0.13 s
+ * each under TCG); larger ones through guestfs_read_file. */
+#define GUEST_READ_ONE (2u << 20)
+char *guest_read_file (guestfs_h *g, const char *path, size_t *size);
+
+/* Copy guest file `from` to host file `to` (created, 0644), the same way:
+ * one call for a small file.  Returns 0 or -1 with the error set. */
+int guest_fetch_file (guestfs_h *g, const char *from, const char *to);
+
 /* Run a shell command in the guest; output discarded.  On failure the
  * error is "WHAT: <libguestfs error>". */
 int guest_sh (guestfs_h *g, const char *what, const char *cmd);

@@ -16,6 +16,7 @@
 #include "lib/common/error.h"
 #include "lib/common/fullrw.h"
 #include "lib/common/strbuf.h"
+#include "lib/guest/guest-edit.h"
 #include "lib/guest/initrd.h"
 #include "lib/guest/linux-kernel.h"
 #include "lib/guest/session.h"
@@ -131,7 +132,7 @@ closure (struct fast *f, strv_vector *all)
     guest_error (f->g, dep);
   else if (len > 64 << 20)
     error_set ("%s: too large", dep);
-  else if ((text = guestfs_read_file (f->g, dep, &size)) == NULL)
+  else if ((text = guest_read_file (f->g, dep, &size)) == NULL)
     guest_error (f->g, dep);
   else {
     r = memchr (text, '\0', size) ? error_set ("%s: binary", dep)
@@ -161,8 +162,8 @@ fetch_modules (struct fast *f, const strv_vector *all)
       r = 0;
     else if (mkdir_parents (to) == -1)
       r = -1;
-    else if (guestfs_download (f->g, from, to) == -1)
-      r = guest_error (f->g, from);
+    else if (guest_fetch_file (f->g, from, to) == -1)
+      r = -1;
     else if (strv_vector_append (&f->add.modules, keep) == 0)
       keep = NULL;
     else
@@ -194,8 +195,8 @@ fetch_kernel_lists (struct fast *f)
     if (from == NULL || to == NULL)
       r = -1;
     else if (access (to, F_OK) != 0 && guestfs_is_file (f->g, from) > 0 &&
-             guestfs_download (f->g, from, to) == -1)
-      r = guest_error (f->g, from);
+             guest_fetch_file (f->g, from, to) == -1)
+      r = -1;
     free (from);
     free (to);
   }
@@ -276,7 +277,7 @@ guest_small_text (guestfs_h *g, const char *path)
   int64_t len = guestfs_filesize (g, path);
 
   if (len < 0 || len > (16 << 20) ||
-      (text = guestfs_read_file (g, path, &size)) == NULL)
+      (text = guest_read_file (g, path, &size)) == NULL)
     return NULL;
   if (memchr (text, '\0', size) != NULL) {
     free (text);

@@ -4,6 +4,7 @@
 #include "lib/common/compat.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -240,6 +241,32 @@ add_line (strv_vector *out, const char *line, size_t len)
       return -1;
   }
   return 0;
+}
+
+int
+lkernel_moddep_paths (const char *moddep, strv_vector *out)
+{
+  const char *p = moddep;
+  int count = 0;
+  char *s;
+
+  while (*p) {
+    size_t l = strcspn (p, "\n"), k = strcspn (p, ":\n");
+    if (k < l) {
+      if (!module_path_ok (p, k))
+        return error_set ("modules.dep: bad module path '%.*s'",
+                          (int) (k > 80 ? 80 : k), p);
+      if (count == INT_MAX || (s = strndup (p, k)) == NULL)
+        return error_errno ("modules.dep");
+      if (strv_vector_append (out, s) == -1) {
+        free (s);
+        return error_errno ("modules.dep");
+      }
+      count++;
+    }
+    p += l + (p[l] == '\n');
+  }
+  return count;
 }
 
 int

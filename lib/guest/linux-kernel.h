@@ -37,6 +37,11 @@ int lkernel_missing_drivers (const char *const *module_paths, size_t n,
  * duplicates.  The text is the guest's, so hostile: a path that is
  * absolute, holds ".." or odd characters is an error; so is a name
  * without a line ("module 'x' is not in modules.dep"). */
+/* Every module modules.dep lists (the path before each ':'), appended to
+ * *out in its order; hostile paths as above are an error.  Returns how
+ * many, or -1. */
+int lkernel_moddep_paths (const char *moddep, strv_vector *out);
+
 int lkernel_moddep_closure (const char *moddep, const char *const *names,
                             strv_vector *out);
 

@@ -338,6 +338,30 @@ test_moddep_closure (void **state)
   assert_int_equal (lkernel_moddep_closure ("k/virtio_blk.ko: a/../../x.ko\n",
                                             kvm, &v), -1);
   strv_vector_free (&v);
+
+  /* Every module listed, in order; those paths answer the drivers check
+   * as a listing of the tree would. */
+  {
+    static const char *const want[] = { "virtio_blk", "xen-blkfront", NULL };
+    struct strbuf missing = STRBUF_INIT;
+
+    assert_int_equal (lkernel_moddep_paths (moddep, &v), 4);
+    assert_string_equal (v.ptr[0], "kernel/drivers/block/virtio_blk.ko.xz");
+    assert_string_equal (v.ptr[3], "kernel/drivers/block/xen-blkfront.ko.xz");
+    assert_int_equal (lkernel_missing_drivers ((const char *const *) v.ptr,
+                                               v.len, NULL, want, &missing),
+                      0);
+    assert_int_equal (lkernel_missing_drivers ((const char *const *) v.ptr,
+                                               v.len, NULL, none, &missing),
+                      1);
+    strbuf_release (&missing);
+    strv_vector_free (&v);
+  }
+  assert_int_equal (lkernel_moddep_paths ("", &v), 0);
+  assert_int_equal (lkernel_moddep_paths ("no colon here\n", &v), 0);
+  assert_int_equal (lkernel_moddep_paths ("k/a.ko:\n../x.ko:\n", &v), -1);
+  assert_non_null (strstr (error_get (), "bad module path"));
+  strv_vector_free (&v);
 }
 
 static void

@@ -9,6 +9,7 @@
 
 #include "lib/common/error.h"
 #include "lib/common/strbuf.h"
+#include "lib/common/strv.h"
 #include "lib/guest/convert-linux.h"
 #include "lib/guest/guest-edit.h"
 #include "lib/guest/linux-net.h"
@@ -79,14 +80,46 @@ remove_vmware_tarball (guestfs_h *g, struct guest_changes *ch)
                             : "VMware Tools (tarball): uninstaller failed");
 }
 
+/* Whether dpkg may hold one of the foreign tools: a file list of one of
+ * them (dpkg keeps NAME.list, or NAME:ARCH.list, exactly while a package
+ * is unpacked or installed).  Three globs cost a fraction of running the
+ * query; true when in doubt. */
+static bool
+dpkg_may_hold (guestfs_h *g, const char *target)
+{
+  static const char *const globs[] = {
+    "/var/lib/dpkg/info/open-vm-tools*.list",
+    "/var/lib/dpkg/info/virtualbox-guest-*.list",
+    "/var/lib/dpkg/info/xe-guest-utilities*.list", NULL };
+  size_t i;
+
+  if (guestfs_is_dir (g, "/var/lib/dpkg/info") <= 0)
+    return true;
+  for (i = 0; globs[i]; i++) {
+    char **hits;
+    bool any;
+    if (strstr (globs[i], "xe-guest") && strcmp (target, "xen") == 0)
+      continue;                 /* kept for Xen */
+    if ((hits = guestfs_glob_expand (g, globs[i])) == NULL)
+      return true;
+    any = hits[0] != NULL;
+    strv_free (hits);
+    if (any)
+      return true;
+  }
+  return false;
+}
+
 int
 linux_remove_foreign_tools (guestfs_h *g, const struct guest_root *root,
                             const char *target, struct guest_changes *ch)
 {
-  char *script = removal_script (root->package_format, target);
+  char *script = NULL;
   char **lines;
   int r = 0;
 
+  if (strcmp (root->package_format, "deb") != 0 || dpkg_may_hold (g, target))
+    script = removal_script (root->package_format, target);
   if (script != NULL) {
     lines = guestfs_sh_lines (g, script);
     free (script);

@@ -98,11 +98,45 @@ struct kernel {
   char *builtin;              /* modules.builtin text, or NULL */
 };
 
-/* The kernel's modules as modules.dep lists them (one read; listing the
- * tree costs ~0.7 s under TCG); *mods stays NULL without a usable
- * modules.dep (absent, empty), and the caller lists the tree. */
+/* modules.dep still lists a module whose file was deleted: each listed
+ * file of the drivers `target` needs or adds must exist, or it leaves the
+ * list (a few is_file calls). */
 static int
-modules_from_dep (guestfs_h *g, const char *dir, char ***mods)
+drop_missing (guestfs_h *g, const char *dir, const char *target,
+              strv_vector *v)
+{
+  const char *const *lists[2] = { target_list (target, false),
+                                  target_list (target, true) };
+  size_t i, n = 0, l, d;
+
+  for (i = 0; i < v->len; i++) {
+    bool keep = true;
+    for (l = 0; keep && l < 2; l++)
+      for (d = 0; keep && lists[l][d]; d++)
+        if (lkernel_path_is (v->ptr[i], lists[l][d])) {
+          char *f = xasprintf ("%s/%s", dir, v->ptr[i]);
+          int r = f ? guestfs_is_file (g, f) : -1;
+          free (f);
+          if (r == -1)
+            return guest_error (g, dir);
+          keep = r > 0;
+        }
+    if (keep)
+      v->ptr[n++] = v->ptr[i];
+    else
+      free (v->ptr[i]);
+  }
+  v->len = n;
+  return 0;
+}
+
+/* The kernel's modules as modules.dep lists them (one read; listing the
+ * tree costs ~0.7 s under TCG), those of the target's drivers checked
+ * on disk; *mods stays NULL without a usable modules.dep (absent,
+ * empty), and the caller lists the tree. */
+static int
+modules_from_dep (guestfs_h *g, const char *dir, const char *target,
+                  char ***mods)
 {
   char *path = xasprintf ("%s/modules.dep", dir), *text = NULL;
   strv_vector v = empty_vector;
@@ -115,13 +149,18 @@ modules_from_dep (guestfs_h *g, const char *dir, char ***mods)
   if (guestfs_is_file (g, path) > 0 &&
       (text = guest_read_file (g, path, &size)) == NULL)
     n = guest_error (g, path);
-  if (text && (n = lkernel_moddep_paths (text, &v)) > 0 &&
-      strv_vector_append (&v, NULL) == 0) {
-    *mods = v.ptr;                      /* NULL-terminated: a strv */
-    v = (strv_vector) empty_vector;
+  if (text && lkernel_moddep_paths (text, &v) > 0) {
+    if ((n = drop_missing (g, dir, target, &v)) == 0) {
+      if (strv_vector_append (&v, NULL) == -1)
+        n = error_errno ("%s", path);
+      else {
+        *mods = v.ptr;                  /* NULL-terminated: a strv */
+        v = (strv_vector) empty_vector;
+      }
+    }
   }
-  else if (n > 0)
-    n = error_errno ("%s", path);
+  else if (text)
+    error_clear ();             /* empty or odd: the tree is listed */
   strv_vector_free (&v);
   free (text);
   free (path);
@@ -129,7 +168,8 @@ modules_from_dep (guestfs_h *g, const char *dir, char ***mods)
 }
 
 static int
-kernel_load (guestfs_h *g, const char *kver, struct kernel *k)
+kernel_load (guestfs_h *g, const char *kver, const char *target,
+             struct kernel *k)
 {
   char *dir = xasprintf ("/lib/modules/%s", kver), *bi;
   size_t size;
@@ -137,7 +177,7 @@ kernel_load (guestfs_h *g, const char *kver, struct kernel *k)
   k->kver = xstrdup (kver);
   if (dir == NULL || k->kver == NULL)
     goto fail;
-  if (modules_from_dep (g, dir, &k->modules) == -1)
+  if (modules_from_dep (g, dir, target, &k->modules) == -1)
     goto fail;
   if (k->modules == NULL && (k->modules = guestfs_find (g, dir)) == NULL) {
     guest_error (g, dir);
@@ -249,7 +289,7 @@ choose_kernel (guestfs_h *g, const struct guest_root *root,
   if (kvers == NULL)
     return -1;
   for (i = 0; kvers[i]; i++) {
-    if (kernel_load (g, kvers[i], k) == -1) {
+    if (kernel_load (g, kvers[i], target, k) == -1) {
       kernel_free (k);
       goto out;
     }

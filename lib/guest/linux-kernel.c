@@ -146,6 +146,12 @@ driver_in_paths (const char *const *paths, size_t np, const char *drv)
   return false;
 }
 
+bool
+lkernel_path_is (const char *path, const char *drv)
+{
+  return driver_in_paths (&path, 1, drv);
+}
+
 int
 lkernel_missing_drivers (const char *const *module_paths, size_t n,
                          const char *builtin, const char *const *drivers,

@@ -6,6 +6,7 @@
 #ifndef FERRY_GUEST_LINUX_KERNEL_H
 #define FERRY_GUEST_LINUX_KERNEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "lib/common/strv.h"
@@ -37,6 +38,10 @@ int lkernel_missing_drivers (const char *const *module_paths, size_t n,
  * duplicates.  The text is the guest's, so hostile: a path that is
  * absolute, holds ".." or odd characters is an error; so is a name
  * without a line ("module 'x' is not in modules.dep"). */
+/* Whether module path `path` (".../NAME.ko[.xz|.zst|.gz]") is driver
+ * `drv` ('-' and '_' alike). */
+bool lkernel_path_is (const char *path, const char *drv);
+
 /* Every module modules.dep lists (the path before each ':'), appended to
  * *out in its order; hostile paths as above are an error.  Returns how
  * many, or -1. */

@@ -150,6 +150,74 @@ set_ends (const struct parttable *pt, const uint8_t *data, size_t size,
   free (img);
 }
 
+/* Each partition moved inside itself (its second quarter), then, for a
+ * GPT, the backup made again from the edited primary: accepted edits must
+ * read back there, and a GPT from its backup alone as well. */
+static void
+moves (const struct parttable *pt, const uint8_t *data, size_t size,
+       unsigned ss)
+{
+  size_t hl = size < 65536 ? size : 65536, i, j, tail_len;
+  uint8_t *img, *tail;
+  uint64_t tail_off;
+  struct parttable back;
+  struct parttable_disk nd = { .size = size, .sector_size = ss };
+
+  if (size == 0 || (img = malloc (size)) == NULL)
+    return;
+  nd.mem = img;
+  for (i = 0; i < pt->parts.len && i < 8; i++) {
+    const struct parttable_part *p = &pt->parts.ptr[i];
+    uint64_t n = p->length / ss, first = p->offset / ss + n / 4;
+    uint64_t end = p->offset / ss + n / 2;
+    int pass;
+
+    if (n < 4)
+      continue;
+    memcpy (img, data, size);
+    if (parttable_set_range (img, hl, ss, size, p->number, first, end) != 0)
+      continue;
+    for (pass = 0; pass < 2; pass++) {
+      bool found = false;
+      if (pass == 1) {
+        if (pt->kind != PARTTABLE_GPT ||
+            parttable_gpt_backup (img, hl, ss, size, &tail, &tail_len,
+                                  &tail_off) != 0)
+          break;
+        if (tail_off > size || tail_len > size - tail_off) {
+          fprintf (stderr, "gpt_backup: tail at %llu+%zu outside the disk\n",
+                   (unsigned long long) tail_off, tail_len);
+          abort ();
+        }
+        memcpy (img + tail_off, tail, tail_len);
+        free (tail);
+        img[ss + 8] ^= 0xff;            /* the primary damaged */
+      }
+      if ((pt->kind == PARTTABLE_GPT ? parttable_read_gpt (&nd, &back)
+           : parttable_read_mbr (&nd, &back)) != 0) {
+        fprintf (stderr, "set_range: partition %u at LBA %llu-%llu does not "
+                 "read back%s: %s\n", p->number, (unsigned long long) first,
+                 (unsigned long long) end, pass ? " from the backup" : "",
+                 error_get ());
+        abort ();
+      }
+      check (&back, "set_range");
+      for (j = 0; j < back.parts.len; j++)
+        if (back.parts.ptr[j].number == p->number)
+          found = back.parts.ptr[j].offset == first * ss &&
+            back.parts.ptr[j].length == (end - first + 1) * ss;
+      if (!found) {
+        fprintf (stderr, "set_range: partition %u is not at LBA %llu-%llu\n",
+                 p->number, (unsigned long long) first,
+                 (unsigned long long) end);
+        abort ();
+      }
+      parttable_free (&back);
+    }
+  }
+  free (img);
+}
+
 static void
 parse (const uint8_t *data, size_t size, unsigned ss)
 {
@@ -161,14 +229,18 @@ parse (const uint8_t *data, size_t size, unsigned ss)
     check (&pt, "mbr");
     /* (a GPT header held beside the MBR takes precedence in set_end) */
     if (size < 2 * (size_t) ss ||
-        memcmp (data + ss, PARTTABLE_GPT_SIGNATURE, 8) != 0)
+        memcmp (data + ss, PARTTABLE_GPT_SIGNATURE, 8) != 0) {
       set_ends (&pt, data, size, ss);
+      moves (&pt, data, size, ss);
+    }
   }
   parttable_free (&pt);
   if (parttable_read_gpt (&disk, &pt) == 0) {
     check (&pt, "gpt");
-    if (!pt.gpt_backup)
+    if (!pt.gpt_backup) {
       set_ends (&pt, data, size, ss);
+      moves (&pt, data, size, ss);
+    }
     if (!pt.gpt_backup && size <= (1u << 20)) {
       fit (&disk, data, size, 2 * (uint64_t) size);
       fit (&disk, data, size, size / 2);

@@ -706,7 +706,9 @@ read_layout_host (guestfs_h *g, const struct deploy_fit *f, int root_num,
 }
 
 /* The planned layout written over the overlay's table, the kernel told;
- * on any failure the table as it was put back. */
+ * on a failed write the table as it was put back.  1 when the table
+ * cannot be fitted here (an entry array past the bytes held, ...):
+ * nothing was written, and parted tries. */
 static int
 write_table_host (guestfs_h *g, const struct deploy_fit *f,
                   const struct layout *l)
@@ -720,16 +722,17 @@ write_table_host (guestfs_h *g, const struct deploy_fit *f,
   int r = -1;
 
   if (f->src->size < head_len)
-    return error_set ("the image is smaller than its table area");
+    return 1;
   if ((head = malloc (head_len)) == NULL || (orig = malloc (head_len)) == NULL)
     goto out_errno;
   if (image_pread (f->src, orig, head_len, 0) == -1)
     goto out;
   memcpy (head, orig, head_len);
+  r = 1;
   if (gpt) {
     if (parttable_gpt_fit (&disk, head, head_len, f->disk_size, &tail,
                            &tail_len, &tail_off) != 0)
-      goto out;
+      goto not_here;
     free (tail);
     tail = NULL;
   }
@@ -737,12 +740,13 @@ write_table_host (guestfs_h *g, const struct deploy_fit *f,
     if (parttable_set_range (head, head_len, SECTOR, f->disk_size,
                              (unsigned) l->mv[i].num, l->mv[i].start_s,
                              l->mv[i].end_s) == -1)
-      goto out;
+      goto not_here;
   if (parttable_set_end (head, head_len, SECTOR, f->disk_size,
                          (unsigned) l->root_num, l->new_end_s) == -1 ||
       (gpt && parttable_gpt_backup (head, head_len, SECTOR, f->disk_size,
                                     &tail, &tail_len, &tail_off) != 0))
-    goto out;
+    goto not_here;
+  r = -1;
   for (len = head_len; len > 0 && head[len - 1] == orig[len - 1]; len--)
     ;
   if (guestfs_pwrite_device (g, DISK, (char *) head, len, 0) != (int) len ||
@@ -762,6 +766,9 @@ write_table_host (guestfs_h *g, const struct deploy_fit *f,
     goto out;
   }
   r = 0;
+  goto out;
+ not_here:
+  error_clear ();
   goto out;
  out_errno:
   error_errno ("the partition table");
@@ -792,9 +799,10 @@ fit_fast (guestfs_h *g, const char *fsdev, int num, struct deploy_fit *f)
     r = 1;                      /* it would shrink: parted */
     goto out;
   }
+  if ((r = write_table_host (g, f, &l)) != 0)
+    goto out;                   /* 1: parted */
   r = -1;
-  if (write_table_host (g, f, &l) == -1 ||
-      deploy_note (f, &f->d->layout, "partition %d grown from %s to %s",
+  if (deploy_note (f, &f->d->layout, "partition %d grown from %s to %s",
                    l.root_num,
                    human ((l.root_end_s - l.root_start_s + 1) * SECTOR, a,
                           sizeof a),

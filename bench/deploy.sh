@@ -54,5 +54,5 @@ printf '%-44s %8s %16s %11s\n' "virt-resize --expand (copy+grow)" "$rw" "$(used 
 printf '%-44s %8s %16s %11s\n' "qemu-img convert -n -O raw (copy)" "$qw" "$(used "$t/qemuimg.disk")" "$qb"
 echo "ferry also zeroed ${fbytes#* } bytes of old data where the result reads it"
 echo "wall ratio ferry / virt-resize: $r_resize (target <= 0.5); ferry / qemu-img: $r_qemu (target <= 1.5)"
-echo "ferry peak memory: $(( fmem / 1024 )) MiB (the ferry process; the appliance is qemu's)"
+echo "ferry peak memory: $(( fmem / 1024 )) MiB (largest RSS of ferry and its children: the appliance's qemu)"
 [ "$fb" = yes ]

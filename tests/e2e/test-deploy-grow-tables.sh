@@ -121,31 +121,43 @@ assert p[5]["start"] + p[5]["size"] == (1 << 30) // 512, p[5]
 assert p[5]["type"] == "82", p[5]
 PY
 
-for kind in gpt mbr; do
-    case $kind in gpt) fs=/dev/sda2 ;; mbr) fs=/dev/sda1 ;; esac
-    guestfish --ro -a "$t/$kind.disk" > "$t/$kind.check" <<GF || fail "$kind: guestfish: $(cat "$t/$kind.check")"
+# Both results in one appliance: gpt.disk is sda, mbr.disk sdb.
+guestfish --ro -a "$t/gpt.disk" -a "$t/mbr.disk" > "$t/check.out" <<'GF' || fail "guestfish: $(cat "$t/check.out")"
 run
-echo FSCK
-fsck ext4 $fs
-echo SWAPS
-vfs-uuid /dev/sda$([ $kind = gpt ] && echo 3 || echo 5)
-vfs-label /dev/sda$([ $kind = gpt ] && echo 3 || echo 5)
-$([ $kind = gpt ] && printf 'vfs-uuid /dev/sda4\nvfs-label /dev/sda4\n')
-echo SIZE
-blockdev-getsize64 $fs
-mount-ro $fs /
-echo SUM
+echo FSCK-gpt
+fsck ext4 /dev/sda2
+echo SWAPS-gpt
+vfs-uuid /dev/sda3
+vfs-label /dev/sda3
+vfs-uuid /dev/sda4
+vfs-label /dev/sda4
+echo SIZE-gpt
+blockdev-getsize64 /dev/sda2
+echo FSCK-mbr
+fsck ext4 /dev/sdb1
+echo SWAPS-mbr
+vfs-uuid /dev/sdb5
+vfs-label /dev/sdb5
+echo SIZE-mbr
+blockdev-getsize64 /dev/sdb1
+mount-ro /dev/sda2 /
+echo SUM-gpt
+checksum sha256 /f1
+umount /
+mount-ro /dev/sdb1 /
+echo SUM-mbr
 checksum sha256 /f1
 GF
-    [ "$(sed -n '/^FSCK/{n;p}' "$t/$kind.check")" = 0 ] || fail "$kind: ext4 not clean: $(cat "$t/$kind.check")"
-    [ "$(sed -n '/^SUM/{n;p}' "$t/$kind.check")" = "$sum" ] || fail "$kind: /f1 differs"
-    swaps=$(sed -n '/^SWAPS/,/^SIZE/p' "$t/$kind.check" | grep -v '^SWAPS\|^SIZE' | tr '\n' ' ')
+for kind in gpt mbr; do
+    [ "$(sed -n "/^FSCK-$kind/{n;p}" "$t/check.out")" = 0 ] || fail "$kind: ext4 not clean: $(cat "$t/check.out")"
+    [ "$(sed -n "/^SUM-$kind/{n;p}" "$t/check.out")" = "$sum" ] || fail "$kind: /f1 differs"
+    swaps=$(sed -n "/^SWAPS-$kind/,/^SIZE-$kind/p" "$t/check.out" | grep -v '^SWAPS\|^SIZE' | tr '\n' ' ')
     case $kind in
         gpt) want="$u3 ferry-s3 $u4 ferry-s4 " ;;
         mbr) want="$u5 ferry-s5 " ;;
     esac
     [ "$swaps" = "$want" ] || fail "$kind: swap UUID/label lost: '$swaps'"
-    size=$(sed -n '/^SIZE/{n;p}' "$t/$kind.check")
+    size=$(sed -n "/^SIZE-$kind/{n;p}" "$t/check.out")
     [ "$size" -gt $(( 800 << 20 )) ] || fail "$kind: root partition only $size bytes"
     echo "$kind: ext4 clean, /f1 intact, swaps kept, root partition $(( size >> 20 )) MiB"
 done

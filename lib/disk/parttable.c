@@ -712,6 +712,9 @@ parttable_gpt_backup (const uint8_t *head, size_t head_len,
                       ss);
   if ((r = head_gpt_header (head, head_len, ss, &h)) != 0)
     return r == 1 ? 1 : -1;
+  if (disk_size / ss < 3)
+    return error_set ("gpt: a disk of %" PRIu64 " bytes holds no table",
+                      disk_size);
   if (h.current_lba != 1 || h.backup_lba != disk_size / ss - 1)
     return error_set ("gpt: the header at LBA %" PRIu64 " names its backup "
                       "at LBA %" PRIu64 ", not the disk's last (%" PRIu64 ")",

@@ -635,6 +635,30 @@ set_root_end (guestfs_h *g, const struct layout *l)
   return r;
 }
 
+/* The report's lines for the root's partition and a moved swap, the same
+ * whichever way the table was changed. */
+static int
+note_root (struct deploy_fit *f, const struct layout *l)
+{
+  uint64_t now = (l->root_end_s - l->root_start_s + 1) * SECTOR;
+  uint64_t want = (l->new_end_s - l->root_start_s + 1) * SECTOR;
+  char a[32], b[32];
+
+  return deploy_note (f, &f->d->layout, "partition %d %s from %s to %s",
+                      l->root_num, want < now ? "shrunk" : "grown",
+                      human (now, a, sizeof a), human (want, b, sizeof b));
+}
+
+static int
+note_moved (struct deploy_fit *f, const struct moved *m)
+{
+  char a[32];
+
+  return deploy_note (f, &f->d->layout, "swap partition %d (%s) moved to "
+                      "the end of the disk, same UUID and label", m->num,
+                      human (m->size_s * SECTOR, a, sizeof a));
+}
+
 /* ---- the table fitted on the host ----------------------------------------- */
 
 /* The common case — a primary MBR or GPT partition holding the root
@@ -787,7 +811,7 @@ static int
 fit_fast (guestfs_h *g, const char *fsdev, int num, struct deploy_fit *f)
 {
   struct layout l = { .parttype = NULL };
-  char a[32], b[32], dev[64];
+  char dev[64];
   size_t i;
   int r;
 
@@ -802,21 +826,12 @@ fit_fast (guestfs_h *g, const char *fsdev, int num, struct deploy_fit *f)
   if ((r = write_table_host (g, f, &l)) != 0)
     goto out;                   /* 1: parted */
   r = -1;
-  if (deploy_note (f, &f->d->layout, "partition %d grown from %s to %s",
-                   l.root_num,
-                   human ((l.root_end_s - l.root_start_s + 1) * SECTOR, a,
-                          sizeof a),
-                   human ((l.new_end_s - l.root_start_s + 1) * SECTOR, b,
-                          sizeof b)) == -1 ||
-      grow_fs (g, fsdev, f) == -1)
+  if (note_root (f, &l) == -1 || grow_fs (g, fsdev, f) == -1)
     goto out;
   for (i = 0; i < l.n_mv; i++) {
     snprintf (dev, sizeof dev, DISK "%d", l.mv[i].num);
     if (remake_swap (g, dev, l.mv[i].label, l.mv[i].uuid) == -1 ||
-        deploy_note (f, &f->d->layout, "swap partition %d (%s) moved to "
-                     "the end of the disk, same UUID and label",
-                     l.mv[i].num,
-                     human (l.mv[i].size_s * SECTOR, a, sizeof a)) == -1)
+        note_moved (f, &l.mv[i]) == -1)
       goto out;
   }
   r = 0;
@@ -876,7 +891,6 @@ static int
 recreate_moved (guestfs_h *g, const struct layout *l, struct deploy_fit *f)
 {
   bool gpt = strcmp (l->parttype, "gpt") == 0;
-  char a[32];
   size_t i;
 
   /* the extended partition before the logical ones inside it */
@@ -887,10 +901,7 @@ recreate_moved (guestfs_h *g, const struct layout *l, struct deploy_fit *f)
     if (l->mv[i].extended)
       continue;
     if (recreate_one (g, &l->mv[i], gpt) == -1 ||
-        deploy_note (f, &f->d->layout, "swap partition %d (%s) moved to "
-                     "the end of the disk, same UUID and label",
-                     l->mv[i].num,
-                     human (l->mv[i].size_s * SECTOR, a, sizeof a)) == -1)
+        note_moved (f, &l->mv[i]) == -1)
       return -1;
   }
   return 0;
@@ -949,7 +960,6 @@ resize_root (guestfs_h *g, const char *fsdev, const char *lv,
 {
   uint64_t now = (l->root_end_s - l->root_start_s + 1) * SECTOR;
   uint64_t want = (l->new_end_s - l->root_start_s + 1) * SECTOR;
-  char a[32], b[32];
 
   if (want < now && lv) {
     if (strcmp (l->parttype, "gpt") != 0 && l->root_num > 4)
@@ -967,9 +977,7 @@ resize_root (guestfs_h *g, const char *fsdev, const char *lv,
   else if (guestfs_part_resize (g, DISK, l->root_num,
                                 (int64_t) l->new_end_s) == -1)
     return guest_error (g, DISK);
-  if (deploy_note (f, &f->d->layout, "partition %d %s from %s to %s",
-                   l->root_num, want < now ? "shrunk" : "grown",
-                   human (now, a, sizeof a), human (want, b, sizeof b)) == -1)
+  if (note_root (f, l) == -1)
     return -1;
   if (want < now)
     return 0;
@@ -1126,11 +1134,51 @@ efi_loader (guestfs_h *g, const struct guest_root *root,
   return 0;
 }
 
+/* GRUB for i386-pc, Debian's names and the RHEL family's. */
+struct grub {
+  const char *install, *setup, *dir;
+};
+
+static const struct grub grubs[] = {
+  { "grub-install", "grub-bios-setup", "/boot/grub/i386-pc" },
+  { "grub2-install", "grub2-bios-setup", "/boot/grub2/i386-pc" },
+};
+
+static bool
+has_in (guestfs_h *g, const char *dir, const char *name)
+{
+  char path[256];
+
+  snprintf (path, sizeof path, "%s/%s", dir, name);
+  return has (g, path);
+}
+
+/* The command writing GRUB's boot sector and the core image embedded
+ * after it: from the guest's own core.img and boot.img (what its last
+ * install made, matching the modules beside them) by the setup tool —
+ * the installer's last step, without rebuilding and copying every module
+ * again (~1.3 s instead of ~3.5 s under TCG) — and the installer itself
+ * where those files are missing or setup fails. */
+static char *
+grub_command (guestfs_h *g, const struct grub *gr)
+{
+  if (has_in (g, "/usr/sbin", gr->setup) && has_in (g, gr->dir, "core.img")
+      && has_in (g, gr->dir, "boot.img"))
+    return xasprintf (DISK_SH_PICK "%s -d %s \"$d\" 1>&2 || "
+                      "%s --target=i386-pc \"$d\" 1>&2", gr->setup, gr->dir,
+                      gr->install);
+  return xasprintf (DISK_SH_PICK "%s --target=i386-pc \"$d\" 1>&2",
+                    gr->install);
+}
+
 int
 deploy_fit_boot (guestfs_h *g, const struct guest_root *root,
                  struct deploy_fit *f)
 {
-  const char *install = NULL;
+  const struct grub *gr = NULL;
+  char *install;
+  size_t i;
+  int r;
 
   if (root == NULL || strcmp (f->o->convert, "none") == 0)
     return 0;
@@ -1146,33 +1194,20 @@ deploy_fit_boot (guestfs_h *g, const struct guest_root *root,
     return deploy_note (f, &f->res->boot, "UEFI: no fallback loader: the "
                         "firmware needs a boot entry");
   }
-  /* The boot sector and the core image embedded after it, from the
-   * guest's own /boot/grub/i386-pc (core.img and boot.img: what its last
-   * grub-install made, matching the modules beside them), written by
-   * grub-bios-setup — grub-install's last step, without rebuilding and
-   * copying every module again (~1.3 s instead of ~3.5 s under TCG);
-   * grub-install itself where those files are missing or setup fails. */
-  if (has (g, "/usr/sbin/grub-install") && has (g, "/usr/lib/grub/i386-pc"))
-    install = has (g, "/usr/sbin/grub-bios-setup") &&
-      has (g, "/boot/grub/i386-pc/core.img") &&
-      has (g, "/boot/grub/i386-pc/boot.img")
-      ? DISK_SH_PICK "grub-bios-setup -d /boot/grub/i386-pc \"$d\" 1>&2 || "
-        "grub-install --target=i386-pc \"$d\" 1>&2"
-      : DISK_SH_PICK "grub-install --target=i386-pc \"$d\" 1>&2";
-  else if (has (g, "/usr/sbin/grub2-install") &&
-           has (g, "/usr/lib/grub/i386-pc"))
-    install = has (g, "/usr/sbin/grub2-bios-setup") &&
-      has (g, "/boot/grub2/i386-pc/core.img") &&
-      has (g, "/boot/grub2/i386-pc/boot.img")
-      ? DISK_SH_PICK "grub2-bios-setup -d /boot/grub2/i386-pc \"$d\" 1>&2 || "
-        "grub2-install --target=i386-pc \"$d\" 1>&2"
-      : DISK_SH_PICK "grub2-install --target=i386-pc \"$d\" 1>&2";
+  for (i = 0; gr == NULL && i < sizeof grubs / sizeof grubs[0]; i++)
+    if (has_in (g, "/usr/sbin", grubs[i].install) &&
+        has (g, "/usr/lib/grub/i386-pc"))
+      gr = &grubs[i];
   /* (its output to stderr: libguestfs puts a failed command's stderr in
    * the error, and drops its stdout) */
-  if (install == NULL)
+  if (gr == NULL)
     return deploy_note (f, &f->res->boot, "BIOS: no GRUB for i386-pc in the "
                         "guest: its boot sector is the image's");
-  if (guest_sh (g, "grub-install", install) == -1)
+  if ((install = grub_command (g, gr)) == NULL)
+    return -1;
+  r = guest_sh (g, "grub-install", install);
+  free (install);
+  if (r == -1)
     return -1;
   return deploy_note (f, &f->res->boot, "BIOS: GRUB reinstalled to the "
                       "disk's boot sector");

@@ -26,17 +26,27 @@ const uint8_t parttable_bios_boot_guid[16] = {
 
 static const uint8_t zero_guid[16];
 
+/* The sector size a caller gave (0 means 512): 512 or 4096 only. */
+static int
+sector_size_of (unsigned given, unsigned *ss)
+{
+  *ss = given ? given : 512;
+  if (*ss != 512 && *ss != 4096)
+    return error_set ("parttable: sector size %u is neither 512 nor 4096",
+                      *ss);
+  return 0;
+}
+
 /* Start pt afresh with the disk's checked geometry. */
 static int
 table_init (const struct parttable_disk *disk, struct parttable *pt)
 {
-  unsigned ss = disk->sector_size ? disk->sector_size : 512;
+  unsigned ss;
   uint64_t size = disk->size;
 
   memset (pt, 0, sizeof *pt);
-  if (ss != 512 && ss != 4096)
-    return error_set ("parttable: sector size %u is neither 512 nor 4096",
-                      ss);
+  if (sector_size_of (disk->sector_size, &ss) == -1)
+    return -1;
   if (disk->img == NULL && disk->mem == NULL)
     return error_set ("parttable: no disk to read");
   if (disk->img && (size == 0 || size > disk->img->size))
@@ -663,12 +673,11 @@ set_range (uint8_t *head, size_t head_len, unsigned sector_size,
            uint64_t end_lba)
 {
   struct parttable_gpt_header h;
-  unsigned ss = sector_size ? sector_size : 512;
+  unsigned ss;
   int r;
 
-  if (ss != 512 && ss != 4096)
-    return error_set ("parttable: sector size %u is neither 512 nor 4096",
-                      ss);
+  if (sector_size_of (sector_size, &ss) == -1)
+    return -1;
   if (head_len < ss)
     return error_set ("parttable: the %zu bytes held are not a sector",
                       head_len);
@@ -703,13 +712,12 @@ parttable_gpt_backup (const uint8_t *head, size_t head_len,
                       uint64_t *tail_offset)
 {
   struct parttable_gpt_header h;
-  unsigned ss = sector_size ? sector_size : 512;
+  unsigned ss;
   int r;
 
   *tail = NULL;
-  if (ss != 512 && ss != 4096)
-    return error_set ("parttable: sector size %u is neither 512 nor 4096",
-                      ss);
+  if (sector_size_of (sector_size, &ss) == -1)
+    return -1;
   if ((r = head_gpt_header (head, head_len, ss, &h)) != 0)
     return r == 1 ? 1 : -1;
   if (disk_size / ss < 3)

@@ -104,6 +104,37 @@ fit (const struct parttable_disk *disk, const uint8_t *data, size_t size,
   free (tail);
 }
 
+/* The edited disk reads back, and partition num lies at first..end
+ * (LBAs); abort otherwise, naming `what`. */
+static void
+expect_at (const struct parttable_disk *nd, enum parttable_kind kind,
+           unsigned num, uint64_t first, uint64_t end, const char *what)
+{
+  struct parttable back;
+  bool found = false;
+  unsigned ss = nd->sector_size;
+  size_t j;
+
+  if ((kind == PARTTABLE_GPT ? parttable_read_gpt (nd, &back)
+       : parttable_read_mbr (nd, &back)) != 0) {
+    fprintf (stderr, "%s: partition %u at LBA %llu-%llu does not read "
+             "back: %s\n", what, num, (unsigned long long) first,
+             (unsigned long long) end, error_get ());
+    abort ();
+  }
+  check (&back, what);
+  for (j = 0; j < back.parts.len; j++)
+    if (back.parts.ptr[j].number == num)
+      found = back.parts.ptr[j].offset == first * ss &&
+        back.parts.ptr[j].length == (end - first + 1) * ss;
+  if (!found) {
+    fprintf (stderr, "%s: partition %u is not at LBA %llu-%llu\n", what,
+             num, (unsigned long long) first, (unsigned long long) end);
+    abort ();
+  }
+  parttable_free (&back);
+}
+
 /* Each partition made to end halfway through itself, in a copy of the
  * held head: accepted edits must read back from the edited disk, with
  * that partition ending there and the promises kept. */
@@ -113,7 +144,6 @@ set_ends (const struct parttable *pt, const uint8_t *data, size_t size,
 {
   size_t hl = size < 65536 ? size : 65536, i;
   uint8_t *img;
-  struct parttable back;
   struct parttable_disk nd = { .size = size, .sector_size = ss };
 
   if (size == 0 || (img = malloc (size)) == NULL)
@@ -122,30 +152,11 @@ set_ends (const struct parttable *pt, const uint8_t *data, size_t size,
   for (i = 0; i < pt->parts.len && i < 8; i++) {
     const struct parttable_part *p = &pt->parts.ptr[i];
     uint64_t first = p->offset / ss, end = first + p->length / ss / 2;
-    size_t j;
-    bool found = false;
 
     memcpy (img, data, size);
     if (parttable_set_end (img, hl, ss, size, p->number, end) != 0)
       continue;
-    if ((pt->kind == PARTTABLE_GPT ? parttable_read_gpt (&nd, &back)
-         : parttable_read_mbr (&nd, &back)) != 0) {
-      fprintf (stderr, "set_end: partition %u to LBA %llu does not read "
-               "back: %s\n", p->number, (unsigned long long) end,
-               error_get ());
-      abort ();
-    }
-    check (&back, "set_end");
-    for (j = 0; j < back.parts.len; j++)
-      if (back.parts.ptr[j].number == p->number)
-        found = back.parts.ptr[j].offset == first * ss &&
-          back.parts.ptr[j].length == (end - first + 1) * ss;
-    if (!found) {
-      fprintf (stderr, "set_end: partition %u does not end at LBA %llu\n",
-               p->number, (unsigned long long) end);
-      abort ();
-    }
-    parttable_free (&back);
+    expect_at (&nd, pt->kind, p->number, first, end, "set_end");
   }
   free (img);
 }
@@ -157,10 +168,9 @@ static void
 moves (const struct parttable *pt, const uint8_t *data, size_t size,
        unsigned ss)
 {
-  size_t hl = size < 65536 ? size : 65536, i, j, tail_len;
+  size_t hl = size < 65536 ? size : 65536, i, tail_len;
   uint8_t *img, *tail;
   uint64_t tail_off;
-  struct parttable back;
   struct parttable_disk nd = { .size = size, .sector_size = ss };
 
   if (size == 0 || (img = malloc (size)) == NULL)
@@ -178,7 +188,6 @@ moves (const struct parttable *pt, const uint8_t *data, size_t size,
     if (parttable_set_range (img, hl, ss, size, p->number, first, end) != 0)
       continue;
     for (pass = 0; pass < 2; pass++) {
-      bool found = false;
       if (pass == 1) {
         if (pt->kind != PARTTABLE_GPT ||
             parttable_gpt_backup (img, hl, ss, size, &tail, &tail_len,
@@ -193,26 +202,8 @@ moves (const struct parttable *pt, const uint8_t *data, size_t size,
         free (tail);
         img[ss + 8] ^= 0xff;            /* the primary damaged */
       }
-      if ((pt->kind == PARTTABLE_GPT ? parttable_read_gpt (&nd, &back)
-           : parttable_read_mbr (&nd, &back)) != 0) {
-        fprintf (stderr, "set_range: partition %u at LBA %llu-%llu does not "
-                 "read back%s: %s\n", p->number, (unsigned long long) first,
-                 (unsigned long long) end, pass ? " from the backup" : "",
-                 error_get ());
-        abort ();
-      }
-      check (&back, "set_range");
-      for (j = 0; j < back.parts.len; j++)
-        if (back.parts.ptr[j].number == p->number)
-          found = back.parts.ptr[j].offset == first * ss &&
-            back.parts.ptr[j].length == (end - first + 1) * ss;
-      if (!found) {
-        fprintf (stderr, "set_range: partition %u is not at LBA %llu-%llu\n",
-                 p->number, (unsigned long long) first,
-                 (unsigned long long) end);
-        abort ();
-      }
-      parttable_free (&back);
+      expect_at (&nd, pt->kind, p->number, first, end,
+                 pass ? "set_range (backup)" : "set_range");
     }
   }
   free (img);
